@@ -1,0 +1,78 @@
+"""`average_confidence`: streaming weighted mean of the top probability."""
+
+from __future__ import annotations
+
+from typing import Any, Iterable, Optional
+
+import tensorflow as tf
+
+from estimator_metrics import _inputs, _state
+
+AVERAGE_CONFIDENCE = "average_confidence"
+
+
+def average_confidence(
+    predictions: Any,
+    weights: Any = None,
+    metrics_collections: Optional[Iterable[str]] = None,
+    updates_collections: Optional[Iterable[str]] = None,
+    name: Optional[str] = None,
+) -> tuple[tf.Tensor, tf.Tensor]:
+    """Weighted mean over examples of the largest class probability.
+
+    value = sum(w * max_c p[..., c]) / sum(w), accumulated in float64; 0.0
+    before any weight. A calibrated model's average confidence equals its
+    accuracy, so the pair shows over- or under-confidence at a glance.
+
+    Args:
+      predictions: Probabilities [B, C] (or [..., C]) with C >= 2, in [0, 1].
+        For a sigmoid output p of shape [B, 1], pass
+        `tf.concat([1 - p, p], axis=-1)`.
+      weights: Optional non-negative per-example weights: scalar, [B] or
+        [B, 1] (the leading axes of `predictions` without the class axis).
+      metrics_collections: Collections to add `value` to.
+      updates_collections: Collections to add `update_op` to.
+      name: Name scope, default "average_confidence".
+
+    Returns:
+      `(value, update_op)`: float64 scalar tensors.
+
+    Example:
+      >>> import tensorflow as tf
+      >>> from estimator_metrics import builders
+      >>> with tf.Graph().as_default():
+      ...     value, update = builders.average_confidence([[0.9, 0.1], [0.3, 0.7]])
+      ...     with tf.compat.v1.Session() as sess:
+      ...         sess.run(tf.compat.v1.local_variables_initializer())
+      ...         _ = sess.run(update)
+      ...         print(round(float(sess.run(value)), 4))
+      0.8
+    """
+    _state.require_graph("average_confidence")
+    with tf.compat.v1.name_scope(_inputs.check_name(name, AVERAGE_CONFIDENCE)):
+        predictions = _inputs.to_tensor(predictions, "predictions")
+        if predictions.shape.rank < 2 or predictions.shape[-1] == 1:
+            raise ValueError(
+                "Expected `predictions` of shape [B, C] with C >= 2 class "
+                f"probabilities, received predictions.shape={predictions.shape}; "
+                "for a sigmoid output p pass tf.concat([1 - p, p], axis=-1)"
+            )
+        predictions = tf.cast(predictions, _state.STATE_DTYPE)
+        checks = _inputs.assert_finite(predictions, "predictions")
+        checks += _inputs.assert_in_range(predictions, 0, 1, "predictions", closed_high=True)
+        with tf.control_dependencies(checks):
+            confidence = tf.reduce_max(predictions, axis=-1)
+        w, weight_checks = _inputs.broadcast_weights(weights, confidence)
+        with tf.control_dependencies(weight_checks):
+            increments = [tf.reduce_sum(w * confidence), tf.reduce_sum(w)]
+        return _state.streaming_pair(
+            [("total", []), ("count", [])],
+            increments,
+            _mean,
+            metrics_collections,
+            updates_collections,
+        )
+
+
+def _mean(total, count) -> tf.Tensor:
+    return tf.math.divide_no_nan(total, count, name="value")

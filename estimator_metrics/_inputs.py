@@ -1,0 +1,159 @@
+"""Input checks shared by the builders: conversion, shape alignment, weights.
+
+Static problems raise ValueError/TypeError while the graph is built; what can
+only be known from the data becomes a `tf.debugging` assertion that raises
+InvalidArgumentError when the update runs. Every message names the argument.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from typing import Any, Optional
+
+import tensorflow as tf
+
+from estimator_metrics._state import STATE_DTYPE
+
+
+def to_tensor(value: Any, arg: str) -> tf.Tensor:
+    """Converts `value` to a numeric or bool tensor of known rank."""
+    try:
+        tensor = tf.convert_to_tensor(value)
+    except (TypeError, ValueError) as err:
+        raise TypeError(
+            f"Expected `{arg}` to be convertible to a tensor, received "
+            f"{type(value).__name__}: {err}"
+        ) from err
+    if not (tensor.dtype.is_floating or tensor.dtype.is_integer or tensor.dtype.is_bool):
+        raise TypeError(
+            f"Expected `{arg}` to have a numeric or bool dtype, received "
+            f"dtype={tensor.dtype.name}"
+        )
+    if tensor.shape.rank is None:
+        raise ValueError(
+            f"Expected `{arg}` to have a statically known rank, received shape "
+            f"{tensor.shape}; give the input_fn's tensors a fixed rank."
+        )
+    return tensor
+
+
+def align(labels: tf.Tensor, predictions: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor, list]:
+    """Squeezes a trailing size-1 axis so [B] meets [B, 1] elementwise.
+
+    Returns the aligned pair and the assertions that their shapes agree at run
+    time. Never broadcasts [B] against [B, 1] to [B, B].
+    """
+    shapes = f"labels.shape={labels.shape} and predictions.shape={predictions.shape}"
+    if labels.shape.rank == predictions.shape.rank + 1:
+        labels = _squeeze_last(labels, "labels")
+    elif predictions.shape.rank == labels.shape.rank + 1:
+        predictions = _squeeze_last(predictions, "predictions")
+    if not labels.shape.is_compatible_with(predictions.shape):
+        raise ValueError(
+            "Expected `labels` and `predictions` to have the same shape (up to a "
+            f"trailing axis of size 1), received {shapes}"
+        )
+    checks = []
+    if not (labels.shape.is_fully_defined() and predictions.shape.is_fully_defined()):
+        checks.append(
+            tf.debugging.assert_equal(
+                tf.shape(labels),
+                tf.shape(predictions),
+                message="`labels` and `predictions` must have the same shape",
+            )
+        )
+    return labels, predictions, checks
+
+
+def _squeeze_last(tensor: tf.Tensor, arg: str) -> tf.Tensor:
+    if tensor.shape[-1] not in (1, None):
+        return tensor  # Not squeezable: the shape check reports it.
+    return tf.squeeze(tensor, axis=-1, name=f"squeeze_{arg}")
+
+
+def broadcast_weights(weights: Any, values: tf.Tensor) -> tuple[tf.Tensor, list]:
+    """Float64 weights of `values`' shape, plus their run-time checks.
+
+    `weights` may be a scalar, have `values`' shape, or cover its leading axes
+    (e.g. [B] per-example weights for [B, C] values); a trailing axis of size 1
+    is squeezed first. Weights must be finite and non-negative.
+    """
+    if weights is None:
+        return tf.ones_like(values, dtype=STATE_DTYPE), []
+    weights = to_tensor(weights, "weights")
+    shown = weights.shape
+    if weights.shape.rank == values.shape.rank + 1:
+        weights = _squeeze_last(weights, "weights")
+    rank = values.shape.rank
+    if weights.shape.rank > rank:
+        raise ValueError(
+            f"Expected `weights` of rank <= {rank} matching the leading axes of "
+            f"shape {values.shape}, received weights.shape={shown}"
+        )
+    for _ in range(rank - weights.shape.rank):
+        weights = tf.expand_dims(weights, -1)
+    expected = values.shape
+    static = weights.shape
+    for w_dim, v_dim in zip(static.as_list(), expected.as_list()):
+        if w_dim not in (None, 1) and v_dim is not None and w_dim != v_dim:
+            raise ValueError(
+                f"Expected `weights` to be a scalar or to match the leading axes "
+                f"of shape {expected}, received weights.shape={shown}"
+            )
+    weights = tf.cast(weights, STATE_DTYPE)
+    checks = [
+        tf.debugging.assert_all_finite(weights, "`weights` must be finite"),
+        tf.debugging.assert_non_negative(weights, message="`weights` must be >= 0"),
+    ]
+    with tf.control_dependencies(checks):
+        broadcast = tf.broadcast_to(weights, tf.shape(values))
+    return broadcast, checks
+
+
+def assert_finite(tensor: tf.Tensor, arg: str) -> list:
+    """Run-time check that a float tensor holds no NaN or Inf."""
+    if not tensor.dtype.is_floating:
+        return []
+    return [tf.debugging.assert_all_finite(tensor, f"`{arg}` must be finite (no NaN/Inf)")]
+
+
+def assert_in_range(tensor: tf.Tensor, low, high, arg: str, *, closed_high: bool) -> list:
+    """Run-time check that low <= tensor <= high (or < high)."""
+    bound = "]" if closed_high else ")"
+    message = f"`{arg}` must lie in [{low}, {high}{bound}"
+    upper = tf.debugging.assert_less_equal if closed_high else tf.debugging.assert_less
+    return [
+        tf.debugging.assert_greater_equal(tensor, tf.cast(low, tensor.dtype), message=message),
+        upper(tensor, tf.cast(high, tensor.dtype), message=message),
+    ]
+
+
+def check_name(name: Optional[str], default: str) -> str:
+    """The name scope of a builder: `name` or the builder's default."""
+    if name is not None and not isinstance(name, str):
+        raise TypeError(f"Expected `name` to be a str or None, received {type(name).__name__}")
+    return name or default
+
+
+def positive_float(value: Any, arg: str) -> float:
+    """A finite float > 0, or ValueError naming `arg` (TypeError if not a number)."""
+    _require_real(value, arg)
+    if not (math.isfinite(value) and value > 0):
+        raise ValueError(f"Expected `{arg}` > 0, received {arg}={value!r}")
+    return float(value)
+
+
+def open_unit_float(value: Any, arg: str) -> float:
+    """A float strictly between 0 and 1, or ValueError naming `arg`."""
+    _require_real(value, arg)
+    if not 0 < value < 1:
+        raise ValueError(f"Expected `{arg}` in the open interval (0, 1), received {arg}={value!r}")
+    return float(value)
+
+
+def _require_real(value: Any, arg: str) -> None:
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(
+            f"Expected `{arg}` to be a real number, received {type(value).__name__}: {value!r}"
+        )

@@ -1,0 +1,80 @@
+"""`mape`: streaming weighted mean absolute percentage error."""
+
+from __future__ import annotations
+
+from typing import Any, Iterable, Optional
+
+import tensorflow as tf
+
+from estimator_metrics import _inputs, _state
+
+MAPE = "mape"
+
+
+def mape(
+    labels: Any,
+    predictions: Any,
+    weights: Any = None,
+    epsilon: float = 1e-7,
+    metrics_collections: Optional[Iterable[str]] = None,
+    updates_collections: Optional[Iterable[str]] = None,
+    name: Optional[str] = None,
+) -> tuple[tf.Tensor, tf.Tensor]:
+    """Mean absolute percentage error, in percent, as a `(value, update_op)` pair.
+
+    value = 100 * sum(w * |y - p| / max(|y|, epsilon)) / sum(w), accumulated
+    in float64 over every batch the `update_op` sees; 0.0 before any weight.
+
+    Args:
+      labels: Targets y, shape [B] or [B, ...]; [B] and [B, 1] are aligned.
+      predictions: Predictions p, the shape of `labels` (up to a trailing 1).
+      weights: Optional non-negative weights: a scalar, `labels`' shape, or
+        its leading axes (e.g. [B] per example).
+      epsilon: Floor of |y| in the denominator (Keras uses 1e-7), > 0.
+      metrics_collections: Collections to add `value` to.
+      updates_collections: Collections to add `update_op` to.
+      name: Name scope, default "mape".
+
+    Returns:
+      `(value, update_op)`: float64 scalar tensors; running `value` never
+      changes state, running `update_op` adds one batch and returns the value.
+
+    Example:
+      >>> import tensorflow as tf
+      >>> from estimator_metrics import builders
+      >>> with tf.Graph().as_default():
+      ...     value, update = builders.mape([100.0, 200.0], [[110.0], [150.0]])
+      ...     with tf.compat.v1.Session() as sess:
+      ...         sess.run(tf.compat.v1.local_variables_initializer())
+      ...         _ = sess.run(update)
+      ...         print(round(float(sess.run(value)), 4))
+      17.5
+    """
+    _state.require_graph("mape")
+    epsilon = _inputs.positive_float(epsilon, "epsilon")
+    with tf.compat.v1.name_scope(_inputs.check_name(name, MAPE)):
+        labels = _inputs.to_tensor(labels, "labels")
+        predictions = _inputs.to_tensor(predictions, "predictions")
+        labels, predictions, checks = _inputs.align(labels, predictions)
+        labels = tf.cast(labels, _state.STATE_DTYPE)
+        predictions = tf.cast(predictions, _state.STATE_DTYPE)
+        checks += _inputs.assert_finite(labels, "labels")
+        checks += _inputs.assert_finite(predictions, "predictions")
+        w, weight_checks = _inputs.broadcast_weights(weights, labels)
+        with tf.control_dependencies(checks + weight_checks):
+            errors = tf.abs(labels - predictions) / tf.maximum(tf.abs(labels), epsilon)
+            increments = [tf.reduce_sum(w * errors), tf.reduce_sum(w)]
+        return _state.streaming_pair(
+            [("total", []), ("count", [])],
+            increments,
+            _percent,
+            metrics_collections,
+            updates_collections,
+        )
+
+
+def _percent(total, count) -> tf.Tensor:
+    return tf.math.multiply(
+        tf.constant(100.0, total.dtype), tf.math.divide_no_nan(total, count), name="value"
+    )
+
