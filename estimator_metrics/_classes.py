@@ -7,6 +7,7 @@ from typing import Optional
 import tensorflow as tf
 
 from estimator_metrics import _inputs
+from estimator_metrics._state import STATE_DTYPE
 
 
 def single_label_ids(
@@ -83,8 +84,8 @@ def multilabel_indicators(
     predicted, pred_checks = _zero_one(predicted, "predictions")
     checks += label_checks + pred_checks
     with tf.control_dependencies(checks):
-        true = tf.reshape(tf.cast(true, tf.float64), [-1, num_classes])
-        predicted = tf.reshape(tf.cast(predicted, tf.float64), [-1, num_classes])
+        true = tf.reshape(tf.cast(true, STATE_DTYPE), [-1, num_classes])
+        predicted = tf.reshape(tf.cast(predicted, STATE_DTYPE), [-1, num_classes])
     return true, predicted, num_classes, checks
 
 

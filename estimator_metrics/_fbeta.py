@@ -129,7 +129,7 @@ def _single_label_counts(label_ids, pred_ids, weights, num_classes: int) -> list
     w, weight_checks = _inputs.broadcast_weights(weights, label_ids)
     with tf.control_dependencies(weight_checks):
         label_ids, pred_ids, w = (tf.reshape(t, [-1]) for t in (label_ids, pred_ids, w))
-    hit = tf.cast(tf.equal(label_ids, pred_ids), tf.float64)
+    hit = tf.cast(tf.equal(label_ids, pred_ids), _state.STATE_DTYPE)
     return [
         tf.math.unsorted_segment_sum(w * hit, label_ids, num_classes),
         tf.math.unsorted_segment_sum(w * (1 - hit), pred_ids, num_classes),
