@@ -1,11 +1,20 @@
 """estimator-metrics: exact, validated evaluation metrics for tf.estimator.
 
-`builders` returns `(value, update_op)` pairs for
-`EstimatorSpec(eval_metric_ops=...)`.
+`estimator_metrics.builders` returns `(value, update_op)` pairs for
+`EstimatorSpec(eval_metric_ops=...)`. Submodules load on first use, so the
+command line can quiet TensorFlow before it is imported.
 """
 
-from estimator_metrics import builders
+import importlib
 
 __version__ = "0.1.0"
 
-__all__ = ["builders", "__version__"]
+_SUBMODULES = ("builders",)
+
+__all__ = ["__version__", *_SUBMODULES]
+
+
+def __getattr__(name):
+    if name in _SUBMODULES:
+        return importlib.import_module(f"{__name__}.{name}")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

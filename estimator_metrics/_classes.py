@@ -91,8 +91,7 @@ def multilabel_indicators(
 
 def threshold_probabilities(probabilities: tf.Tensor, threshold: float) -> tuple[tf.Tensor, list]:
     """int64 `probabilities > threshold`, after checking they are in [0, 1]."""
-    checks = _inputs.assert_finite(probabilities, "predictions")
-    checks += _inputs.assert_in_range(probabilities, 0, 1, "predictions", closed_high=True)
+    checks = _inputs.assert_probabilities(probabilities, "predictions")
     with tf.control_dependencies(checks):
         return tf.cast(probabilities > threshold, tf.int64), checks
 
@@ -135,12 +134,15 @@ def _class_ids(ids: tf.Tensor, num_classes: int, arg: str) -> tuple[tf.Tensor, l
     """int64 ids after checking they are integral and in [0, num_classes)."""
     checks = _inputs.assert_finite(ids, arg)
     if ids.dtype.is_floating:
-        checks.append(
-            tf.debugging.assert_equal(
-                ids, tf.round(ids), message=f"`{arg}` class ids must be whole numbers"
+        with tf.control_dependencies(checks):  # Each check reports its own failure.
+            checks.append(
+                tf.debugging.assert_equal(
+                    ids, tf.round(ids), message=f"`{arg}` class ids must be whole numbers"
+                )
             )
+    with tf.control_dependencies(checks):
+        checks += _inputs.assert_in_range(
+            tf.cast(ids, tf.float64), 0, num_classes, arg, closed_high=False
         )
-    as_float = tf.cast(ids, tf.float64)
-    checks += _inputs.assert_in_range(as_float, 0, num_classes, arg, closed_high=False)
     with tf.control_dependencies(checks):
         return tf.cast(ids, tf.int64), checks

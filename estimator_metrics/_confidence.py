@@ -58,8 +58,7 @@ def average_confidence(
                 "for a sigmoid output p pass tf.concat([1 - p, p], axis=-1)"
             )
         predictions = tf.cast(predictions, _state.STATE_DTYPE)
-        checks = _inputs.assert_finite(predictions, "predictions")
-        checks += _inputs.assert_in_range(predictions, 0, 1, "predictions", closed_high=True)
+        checks = _inputs.assert_probabilities(predictions, "predictions")
         with tf.control_dependencies(checks):
             confidence = tf.reduce_max(predictions, axis=-1)
         w, weight_checks = _inputs.broadcast_weights(weights, confidence)

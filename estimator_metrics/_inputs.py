@@ -102,10 +102,9 @@ def broadcast_weights(weights: Any, values: tf.Tensor) -> tuple[tf.Tensor, list]
                 f"of shape {expected}, received weights.shape={shown}"
             )
     weights = tf.cast(weights, STATE_DTYPE)
-    checks = [
-        tf.debugging.assert_all_finite(weights, "`weights` must be finite"),
-        tf.debugging.assert_non_negative(weights, message="`weights` must be >= 0"),
-    ]
+    checks = assert_finite(weights, "weights")
+    with tf.control_dependencies(checks):  # NaN reports as NaN, not as < 0.
+        checks.append(tf.debugging.assert_non_negative(weights, message="`weights` must be >= 0"))
     with tf.control_dependencies(checks):
         broadcast = tf.broadcast_to(weights, tf.shape(values))
     return broadcast, checks
@@ -127,6 +126,13 @@ def assert_in_range(tensor: tf.Tensor, low, high, arg: str, *, closed_high: bool
         tf.debugging.assert_greater_equal(tensor, tf.cast(low, tensor.dtype), message=message),
         upper(tensor, tf.cast(high, tensor.dtype), message=message),
     ]
+
+
+def assert_probabilities(tensor: tf.Tensor, arg: str) -> list:
+    """Run-time checks: finite first, then within [0, 1] (a NaN fails as NaN)."""
+    finite = assert_finite(tensor, arg)
+    with tf.control_dependencies(finite):
+        return finite + assert_in_range(tensor, 0, 1, arg, closed_high=True)
 
 
 def check_name(name: Optional[str], default: str) -> str:
