@@ -1,0 +1,164 @@
+"""Builders under `RunConfig(eval_distribute=MirroredStrategy)` on two CPUs.
+
+Two logical CPU devices must be configured before TensorFlow initializes its
+runtime, so the evaluations run in a fresh interpreter (`_child_main`, started
+by the `child_results` fixture) that writes JSON: one single-device
+`Estimator.evaluate` and two under the strategy (`EstimatorSpec` and
+`tf.estimator.add_metrics`), all on the same 100 examples. The tests compare
+them with each other and with the NumPy/sklearn oracles; tf.compat.v1.metrics
+controls show every example was read once and that replica 1 got data.
+
+Estimator's distributed eval does not rebatch: its input_fn is called once and
+consecutive dataset elements go to the replicas in turn, so the harness
+batches `global batch / replicas` examples per element.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+import estimator_harness as harness
+
+NUM_EXAMPLES = 100
+#: Global batch 18: 9 examples per replica, 12 elements, 6 steps; the last
+#: step gives replica 0 nine examples and replica 1 one.
+GLOBAL_BATCH = 18
+REPLICAS = 2
+RTOL = 1e-6
+CHILD_TIMEOUT_S = 300
+
+
+def _replica_1_examples(labels, features):
+    """Examples seen by replica 1 (0 without a strategy): tf.compat.v1 metric."""
+    replica_id = tf.distribute.get_replica_context().replica_id_in_sync_group
+    ones = tf.ones_like(labels["binary"], tf.bool)
+    on_replica_1 = tf.cast(tf.equal(replica_id, 1), tf.float32) * tf.ones_like(
+        labels["binary"], tf.float32
+    )
+    return tf.compat.v1.metrics.true_positives(ones, ones, weights=on_replica_1)
+
+
+def _child_metric_fn(labels, features):
+    ops = harness.builder_metric_fn(labels, features)
+    ops["control/replica_1_examples"] = _replica_1_examples(labels, features)
+    return ops
+
+
+def _child_main(out_path: str, work_dir: str) -> None:
+    """Runs in a fresh interpreter: evaluates without and with the strategy."""
+    # Importing TensorFlow (done by the harness) does not initialize devices.
+    cpu = tf.config.list_physical_devices("CPU")[0]
+    tf.config.set_logical_device_configuration(
+        cpu, [tf.config.LogicalDeviceConfiguration()] * REPLICAS
+    )
+    strategy = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
+    features, labels = harness.make_builder_data(NUM_EXAMPLES)
+    results = {}
+    for run, mode, config in (
+        ("single", "spec", None),
+        ("mirrored", "spec", tf.estimator.RunConfig(eval_distribute=strategy)),
+        ("mirrored_add_metrics", "add_metrics", tf.estimator.RunConfig(eval_distribute=strategy)),
+    ):
+        metrics = harness.evaluate_with_metrics(
+            _child_metric_fn,
+            features,
+            labels,
+            batch_size=GLOBAL_BATCH,
+            mode=mode,
+            model_dir=os.path.join(work_dir, run),
+            config=config,
+        )
+        results[run] = {key: np.asarray(value).tolist() for key, value in metrics.items()}
+    # Global batch 16 -> 13 elements of 8: the harness refuses the racy last step.
+    try:
+        harness.evaluate_with_metrics(
+            _child_metric_fn,
+            features,
+            labels,
+            batch_size=16,
+            model_dir=os.path.join(work_dir, "odd"),
+            config=tf.estimator.RunConfig(eval_distribute=strategy),
+        )
+        results["odd_elements_error"] = None
+    except ValueError as err:
+        results["odd_elements_error"] = str(err)
+    results["num_replicas_in_sync"] = strategy.num_replicas_in_sync
+    results["logical_cpus"] = [d.name for d in tf.config.list_logical_devices("CPU")]
+    with open(out_path, "w") as out:
+        json.dump(results, out)
+
+
+@pytest.fixture(scope="module")
+def child_results(tmp_path_factory):
+    work_dir = tmp_path_factory.mktemp("distributed")
+    out_path = work_dir / "results.json"
+    tests_dir = os.path.dirname(os.path.abspath(__file__))
+    code = (
+        "import sys; sys.path.insert(0, sys.argv[1]); "
+        "import test_distributed; test_distributed._child_main(sys.argv[2], sys.argv[3])"
+    )
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2", PYTHONWARNINGS="ignore")
+    proc = subprocess.run(
+        [sys.executable, "-c", code, tests_dir, str(out_path), str(work_dir)],
+        capture_output=True,
+        text=True,
+        timeout=CHILD_TIMEOUT_S,
+        env=env,
+    )
+    assert proc.returncode == 0, f"child failed:\n{proc.stdout}\n{proc.stderr[-5000:]}"
+    return json.loads(out_path.read_text())
+
+
+@pytest.fixture(scope="module")
+def oracles():
+    features, labels = harness.make_builder_data(NUM_EXAMPLES)
+    return harness.oracle_values(features, labels)
+
+
+def test_strategy_really_used_two_replicas_with_data(child_results):
+    assert child_results["num_replicas_in_sync"] == REPLICAS
+    assert len(child_results["logical_cpus"]) == REPLICAS
+    # Elements (per-replica batches) go to the replicas in turn.
+    per_replica = GLOBAL_BATCH // REPLICAS
+    sizes = [
+        min(per_replica, NUM_EXAMPLES - start) for start in range(0, NUM_EXAMPLES, per_replica)
+    ]
+    assert len(sizes) == math.ceil(NUM_EXAMPLES / per_replica) == 12
+    expected = sum(sizes[1::REPLICAS])  # 5 * 9 + 1
+    assert expected == 46
+    for run in DISTRIBUTED_RUNS:
+        assert child_results[run]["control/replica_1_examples"] == expected
+    assert child_results["single"]["control/replica_1_examples"] == 0
+
+
+def test_harness_refuses_a_last_step_without_data_for_every_replica(child_results):
+    # 100 examples, 8 per replica: 13 elements; the 13th step's replica 1
+    # would hit OutOfRange, and replica 0's last batch would count or not.
+    assert "13 elements, not a multiple of 2 replicas" in child_results["odd_elements_error"]
+
+
+DISTRIBUTED_RUNS = ["mirrored", "mirrored_add_metrics"]
+
+
+@pytest.mark.parametrize("run", ["single", *DISTRIBUTED_RUNS])
+@pytest.mark.parametrize("name", [case.name for case in harness.CONTROL_CASES])
+def test_control_metrics_see_every_example_once(child_results, oracles, run, name):
+    np.testing.assert_allclose(child_results[run][name], oracles[name], rtol=RTOL, atol=0)
+
+
+@pytest.mark.parametrize("run", DISTRIBUTED_RUNS)
+@pytest.mark.parametrize("name", list(harness.CASES_BY_NAME))
+def test_mirrored_equals_single_device_and_oracle(child_results, oracles, name, run):
+    single = np.asarray(child_results["single"][name])
+    mirrored = np.asarray(child_results[run][name])
+    np.testing.assert_allclose(single, oracles[name], rtol=RTOL, atol=0)
+    np.testing.assert_allclose(mirrored, single, rtol=RTOL, atol=0)
+    np.testing.assert_allclose(mirrored, oracles[name], rtol=RTOL, atol=0)
