@@ -1,0 +1,190 @@
+"""Keras metric objects as correct `(value, update_op)` pairs for Estimator.
+
+Stock `EstimatorSpec` turns a Keras metric into
+`(metric.result(), metric.updates[0])`: only the last op of the first
+`update_state` call, so a metric updated twice counts once and metrics whose
+update assigns several variables (FBetaScore, F1Score, R2Score) come out as
+0.0 or NaN. `from_keras` runs the whole `update_state` in a `tf.function`,
+whose automatic control dependencies run every assignment in program order.
+"""
+
+from __future__ import annotations
+
+import re
+import weakref
+from typing import Any, Callable, Optional, Sequence, Union
+
+import tensorflow as tf
+
+__all__ = ["from_keras", "per_class"]
+
+MetricLike = Union[tf.keras.metrics.Metric, Callable[[tf.Tensor, tf.Tensor], tf.Tensor]]
+
+# Graph -> {callable: MeanMetricWrapper}: one state per function per graph.
+_WRAPPERS: "weakref.WeakKeyDictionary[tf.Graph, dict]" = weakref.WeakKeyDictionary()
+
+
+def from_keras(
+    metric: MetricLike,
+    labels: Any,
+    predictions: Any,
+    sample_weight: Any = None,
+) -> tuple[tf.Tensor, tf.Operation]:
+    """A Keras metric as an Estimator `(value, update_op)` pair.
+
+    Every call adds one `update_state(labels, predictions, sample_weight)`
+    to `update_op`; `value` is `metric.result()` over everything accumulated.
+    The metric's variables are moved to LOCAL_VARIABLES and METRIC_VARIABLES
+    (never GLOBAL_VARIABLES), including those a metric builds lazily on its
+    first update, so checkpoints are untouched.
+
+    Args:
+      metric: A `tf.keras.metrics.Metric` created inside this `model_fn` (or
+        metric function), or a callable `fn(y_true, y_pred)` returning
+        per-example values, averaged with `sample_weight` as Keras'
+        `MeanMetricWrapper` does.
+      labels: `y_true` of `update_state`.
+      predictions: `y_pred` of `update_state`.
+      sample_weight: Optional `sample_weight` of `update_state`.
+
+    Returns:
+      `(value, update_op)`: `metric.result()` (replica-summed under a
+      `tf.distribute` strategy) and the op that runs this call's update.
+
+    Raises:
+      TypeError: `metric` is neither a Keras metric instance nor a callable.
+      ValueError: the metric's variables live in another graph (it was made
+        outside this model_fn, or reused from an earlier model_fn call).
+      RuntimeError: called under eager execution.
+
+    Example:
+      >>> import tensorflow as tf
+      >>> from estimator_metrics import adapter
+      >>> with tf.Graph().as_default():
+      ...     f1 = tf.keras.metrics.F1Score(threshold=0.5)
+      ...     value, update = adapter.from_keras(f1, [[0., 1.]], [[0.2, 0.9]])
+      ...     with tf.compat.v1.Session() as sess:
+      ...         sess.run(tf.compat.v1.local_variables_initializer())
+      ...         _ = sess.run(update)
+      ...         print(sess.run(value).round(4))
+      [0. 1.]
+    """
+    if tf.executing_eagerly():
+        raise RuntimeError(
+            "adapter.from_keras builds graph ops for EstimatorSpec(eval_metric_ops=...); "
+            "call it inside a model_fn (or a tf.estimator.add_metrics / TPUEstimator "
+            "metric function), not under eager execution. In eager code call "
+            "metric.update_state(...) and metric.result() directly."
+        )
+    graph = tf.compat.v1.get_default_graph()
+    metric = _as_metric(metric, graph)
+    _check_graph(metric, graph)
+    # A first, never-run call creates lazily built variables here, in the outer
+    # graph: created inside the tf.function below they would need lifting,
+    # which fails under MirroredStrategy (UnliftableError).
+    metric.update_state(labels, predictions, sample_weight=sample_weight)
+    _check_graph(metric, graph)
+    _make_local(metric.variables, graph)
+    with tf.compat.v1.name_scope(re.sub(r"[^\w.-]", "_", metric.name) + "_update"):
+        update_op = _run_update(metric, labels, predictions, sample_weight)
+    return metric.result(), update_op
+
+
+def per_class(
+    name: str, pair: tuple[tf.Tensor, Any], class_names: Optional[Sequence[str]] = None
+) -> dict[str, tuple[tf.Tensor, Any]]:
+    """One scalar `eval_metric_ops` entry per element of a vector metric.
+
+    Estimator writes only scalar metrics to TensorBoard; a per-class value
+    (`F1Score(average=None)`, `builders.fbeta(..., average=None)`) of shape
+    [C] becomes entries "name/0" ... "name/C-1" (or "name/<class name>"),
+    all sharing the one update op, which Estimator runs once per step.
+
+    Example:
+      >>> import tensorflow as tf
+      >>> from estimator_metrics import adapter, builders
+      >>> with tf.Graph().as_default():
+      ...     pair = builders.fbeta([0, 1], [0, 1], num_classes=2, average=None)
+      ...     sorted(adapter.per_class("f1", pair, class_names=["no", "yes"]))
+      ['f1/no', 'f1/yes']
+    """
+    value, update_op = pair
+    value = tf.convert_to_tensor(value)
+    if value.shape.rank != 1 or value.shape[0] is None:
+        raise ValueError(
+            f"Expected the value of {name!r} to be a vector of statically known "
+            f"length, received shape {value.shape}"
+        )
+    size = value.shape[0]
+    keys = list(class_names) if class_names is not None else [str(i) for i in range(size)]
+    if len(keys) != size:
+        raise ValueError(
+            f"Expected {size} class_names for {name!r}, received {len(keys)}: {keys}"
+        )
+    return {f"{name}/{key}": (value[i], update_op) for i, key in enumerate(keys)}
+
+
+def _as_metric(metric: MetricLike, graph: tf.Graph) -> tf.keras.metrics.Metric:
+    if isinstance(metric, tf.keras.metrics.Metric):
+        return metric
+    if isinstance(metric, type):
+        raise TypeError(
+            f"Expected a Keras metric instance or a callable fn(y_true, y_pred), "
+            f"received the class {metric.__name__}; instantiate it, e.g. {metric.__name__}()"
+        )
+    if not callable(metric):
+        raise TypeError(
+            "Expected a tf.keras.metrics.Metric instance or a callable fn(y_true, "
+            f"y_pred), received {type(metric).__name__}: {metric!r}"
+        )
+    wrappers = _WRAPPERS.setdefault(graph, {})
+    if metric not in wrappers:
+        name = re.sub(r"\W", "", getattr(metric, "__name__", "")) or "mean_metric"
+        wrappers[metric] = tf.keras.metrics.MeanMetricWrapper(metric, name=name)
+    return wrappers[metric]
+
+
+def _variable_graph(variable) -> Optional[tf.Graph]:
+    try:
+        return variable.graph
+    except (AttributeError, RuntimeError):  # Eager variables have no graph.
+        return None
+
+
+def _check_graph(metric: tf.keras.metrics.Metric, graph: tf.Graph) -> None:
+    foreign = [v.name for v in metric.variables if _variable_graph(v) is not graph]
+    if foreign:
+        raise ValueError(
+            f"The metric {metric.name!r} ({type(metric).__name__}) has variables "
+            f"{foreign} in another graph: it was created outside this model_fn, or "
+            "reused from an earlier model_fn call (Estimator builds a new graph for "
+            "every train, evaluate and predict). Create the metric object inside "
+            "model_fn (or inside the metric function)."
+        )
+
+
+def _make_local(variables, graph: tf.Graph) -> None:
+    """LOCAL_ and METRIC_VARIABLES, out of GLOBAL_ and TRAINABLE_VARIABLES."""
+    keys = tf.compat.v1.GraphKeys
+    for key in (keys.GLOBAL_VARIABLES, keys.TRAINABLE_VARIABLES):
+        collection = graph.get_collection_ref(key)
+        collection[:] = [v for v in collection if not any(v is m for m in variables)]
+    for key in (keys.LOCAL_VARIABLES, keys.METRIC_VARIABLES):
+        collection = graph.get_collection_ref(key)
+        collection.extend(v for v in variables if not any(v is c for c in collection))
+
+
+def _run_update(metric, labels, predictions, sample_weight) -> tf.Operation:
+    """Runs `update_state` once, with every side effect, in program order."""
+
+    # A new function per call: each trace binds the variables (and, under a
+    # strategy, the replica) of this call.
+    @tf.function
+    def update(y_true, y_pred, weight):
+        metric.update_state(y_true, y_pred, sample_weight=weight)
+
+    args = [labels, predictions, sample_weight]
+    call = update(*args)
+    if call is None:  # The call op of a function without outputs.
+        call = tf.compat.v1.get_default_graph().get_operations()[-1]
+    return tf.group(call, name="update_op")
