@@ -50,27 +50,30 @@ def average_confidence(
     """
     _state.require_graph("average_confidence")
     with tf.compat.v1.name_scope(_inputs.check_name(name, AVERAGE_CONFIDENCE)):
-        predictions = _inputs.to_tensor(predictions, "predictions")
-        if predictions.shape.rank < 2 or predictions.shape[-1] == 1:
-            raise ValueError(
-                "Expected `predictions` of shape [B, C] with C >= 2 class "
-                f"probabilities, received predictions.shape={predictions.shape}; "
-                "for a sigmoid output p pass tf.concat([1 - p, p], axis=-1)"
-            )
-        predictions = tf.cast(predictions, _state.STATE_DTYPE)
-        checks = _inputs.assert_probabilities(predictions, "predictions")
-        with tf.control_dependencies(checks):
-            confidence = tf.reduce_max(predictions, axis=-1)
-        w, weight_checks = _inputs.broadcast_weights(weights, confidence)
-        with tf.control_dependencies(weight_checks):
-            increments = [tf.reduce_sum(w * confidence), tf.reduce_sum(w)]
         return _state.streaming_pair(
             [("total", []), ("count", [])],
-            increments,
+            confidence_increments(predictions, weights),
             _mean,
             metrics_collections,
             updates_collections,
         )
+
+
+def confidence_increments(predictions: Any, weights: Any) -> list[tf.Tensor]:
+    """One batch's float64 [sum(w * max_c p), sum(w)], after validating it."""
+    predictions = _inputs.to_tensor(predictions, "predictions")
+    if predictions.shape.rank < 2 or predictions.shape[-1] == 1:
+        raise ValueError(
+            "Expected `predictions` of shape [B, C] with C >= 2 class "
+            f"probabilities, received predictions.shape={predictions.shape}; "
+            "for a sigmoid output p pass tf.concat([1 - p, p], axis=-1)"
+        )
+    predictions = tf.cast(predictions, _state.STATE_DTYPE)
+    with tf.control_dependencies(_inputs.assert_probabilities(predictions, "predictions")):
+        confidence = tf.reduce_max(predictions, axis=-1)
+    w, weight_checks = _inputs.broadcast_weights(weights, confidence)
+    with tf.control_dependencies(weight_checks):
+        return [tf.reduce_sum(w * confidence), tf.reduce_sum(w)]
 
 
 def _mean(total, count) -> tf.Tensor:
