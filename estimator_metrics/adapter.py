@@ -10,7 +10,10 @@ whose automatic control dependencies run every assignment in program order.
 
 from __future__ import annotations
 
+import functools
+import inspect
 import re
+import types
 import weakref
 from typing import Any, Callable, Optional, Sequence, Union
 
@@ -22,6 +25,8 @@ MetricLike = Union[tf.keras.metrics.Metric, Callable[[tf.Tensor, tf.Tensor], tf.
 
 # Graph -> {callable: MeanMetricWrapper}: one state per function per graph.
 _WRAPPERS: "weakref.WeakKeyDictionary[tf.Graph, dict]" = weakref.WeakKeyDictionary()
+# Metric -> the update calls made so far (in the metric's graph).
+_CALLS: "weakref.WeakKeyDictionary[tf.keras.metrics.Metric, list]" = weakref.WeakKeyDictionary()
 
 
 def from_keras(
@@ -32,8 +37,12 @@ def from_keras(
 ) -> tuple[tf.Tensor, tf.Operation]:
     """A Keras metric as an Estimator `(value, update_op)` pair.
 
-    Every call adds one `update_state(labels, predictions, sample_weight)`
-    to `update_op`; `value` is `metric.result()` over everything accumulated.
+    Every call adds one `update_state(labels, predictions, sample_weight)`.
+    The returned `update_op` runs this call's update and every earlier one on
+    the same metric, so the last pair alone counts all of them (and pairs
+    listed together still run each update once per step, as Estimator runs
+    all update ops of a step together); `value` is `metric.result()` over
+    everything accumulated.
     The metric's variables are moved to LOCAL_VARIABLES and METRIC_VARIABLES
     (never GLOBAL_VARIABLES), including those a metric builds lazily on its
     first update, so checkpoints are untouched.
@@ -49,7 +58,8 @@ def from_keras(
 
     Returns:
       `(value, update_op)`: `metric.result()` (replica-summed under a
-      `tf.distribute` strategy) and the op that runs this call's update.
+      `tf.distribute` strategy) and the op that runs the updates of this and
+      earlier calls on `metric`.
 
     Raises:
       TypeError: `metric` is neither a Keras metric instance nor a callable.
@@ -79,14 +89,21 @@ def from_keras(
     graph = tf.compat.v1.get_default_graph()
     metric = _as_metric(metric, graph)
     _check_graph(metric, graph)
+    update_state = _raw_update_state(metric)
     # A first, never-run call creates lazily built variables here, in the outer
     # graph: created inside the tf.function below they would need lifting,
     # which fails under MirroredStrategy (UnliftableError).
-    metric.update_state(labels, predictions, sample_weight=sample_weight)
+    inputs = _update_inputs(metric, labels, predictions)
+    _graph_update_state(metric)(*inputs, sample_weight=sample_weight)
     _check_graph(metric, graph)
     _make_local(metric.variables, graph)
     with tf.compat.v1.name_scope(re.sub(r"[^\w.-]", "_", metric.name) + "_update"):
-        update_op = _run_update(metric, labels, predictions, sample_weight)
+        calls = _CALLS.setdefault(metric, [])
+        with tf.control_dependencies(calls[-1:]):  # Calls run in program order.
+            calls.append(_run_update(update_state, inputs, sample_weight))
+        # Every call made so far: the last pair alone counts all of them, and
+        # listing several pairs still runs each call once per step.
+        update_op = tf.group(*calls, name="update_op")
     return metric.result(), update_op
 
 
@@ -174,17 +191,57 @@ def _make_local(variables, graph: tf.Graph) -> None:
         collection.extend(v for v in variables if not any(v is c for c in collection))
 
 
-def _run_update(metric, labels, predictions, sample_weight) -> tf.Operation:
+def _raw_update_state(metric: tf.keras.metrics.Metric) -> Callable:
+    """The class's own `update_state`, bound, without Keras' instance wrapper.
+
+    Keras wraps a custom metric made in graph mode in a `tf.function` that
+    rejects a returned Operation (TF1-style metrics) and creates variables
+    inside the function; we run the method in our own `tf.function` instead.
+    """
+    return type(metric).update_state.__get__(metric, type(metric))
+
+
+def _graph_update_state(metric: tf.keras.metrics.Metric) -> Callable:
+    """`update_state` converted by AutoGraph, to call directly in a graph."""
+    method = type(metric).update_state
+    if not isinstance(method, types.FunctionType):  # E.g. already a tf.function.
+        return _raw_update_state(metric)
+    return functools.partial(tf.autograph.to_graph(method), metric)
+
+
+def _update_inputs(metric: tf.keras.metrics.Metric, labels, predictions) -> tuple:
+    """`(labels, predictions)`, or `(predictions,)` for `update_state(values)`.
+
+    Reduce-style metrics (Mean, Sum, ...) take one input: it comes from
+    `predictions`, and `labels` must then be None rather than dropped.
+    """
+    parameters = inspect.signature(type(metric).update_state).parameters
+    positional = [
+        name for name, parameter in list(parameters.items())[1:]
+        if parameter.kind in (parameter.POSITIONAL_ONLY, parameter.POSITIONAL_OR_KEYWORD)
+        and name != "sample_weight"
+    ]
+    if len(positional) >= 2 or any(p.kind == p.VAR_POSITIONAL for p in parameters.values()):
+        return labels, predictions
+    if labels is not None:
+        raise ValueError(
+            f"{type(metric).__name__}.update_state takes one input "
+            f"({positional[0] if positional else 'values'}): pass "
+            f"it as `predictions` with labels=None, received labels={labels!r}"
+        )
+    return (predictions,)
+
+
+def _run_update(update_state: Callable, inputs: tuple, sample_weight) -> tf.Operation:
     """Runs `update_state` once, with every side effect, in program order."""
 
     # A new function per call: each trace binds the variables (and, under a
     # strategy, the replica) of this call.
     @tf.function
-    def update(y_true, y_pred, weight):
-        metric.update_state(y_true, y_pred, sample_weight=weight)
+    def update(inputs, weight):
+        update_state(*inputs, sample_weight=weight)  # Result ignored.
+        # The call's output exists only once the whole body, with every
+        # stateful op, has run.
+        return tf.constant(True)
 
-    args = [labels, predictions, sample_weight]
-    call = update(*args)
-    if call is None:  # The call op of a function without outputs.
-        call = tf.compat.v1.get_default_graph().get_operations()[-1]
-    return tf.group(call, name="update_op")
+    return update(inputs, sample_weight).op
