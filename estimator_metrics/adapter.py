@@ -97,7 +97,7 @@ def from_keras(
     _graph_update_state(metric)(*inputs, sample_weight=sample_weight)
     _check_graph(metric, graph)
     _make_local(metric.variables, graph)
-    with tf.compat.v1.name_scope(re.sub(r"[^\w.-]", "_", metric.name) + "_update"):
+    with tf.compat.v1.name_scope(_scope_name(metric.name) + "_update"):
         calls = _CALLS.setdefault(metric, [])
         with tf.control_dependencies(calls[-1:]):  # Calls run in program order.
             calls.append(_run_update(update_state, inputs, sample_weight))
@@ -156,9 +156,14 @@ def _as_metric(metric: MetricLike, graph: tf.Graph) -> tf.keras.metrics.Metric:
         )
     wrappers = _WRAPPERS.setdefault(graph, {})
     if metric not in wrappers:
-        name = re.sub(r"\W", "", getattr(metric, "__name__", "")) or "mean_metric"
+        name = _scope_name(getattr(metric, "__name__", "mean_metric"))
         wrappers[metric] = tf.keras.metrics.MeanMetricWrapper(metric, name=name)
     return wrappers[metric]
+
+
+def _scope_name(name: str) -> str:
+    """`name` as a valid root name scope (ASCII, no leading "_" or "-")."""
+    return re.sub(r"[^A-Za-z0-9_.-]", "_", name).lstrip("_-") or "metric"
 
 
 def _variable_graph(variable) -> Optional[tf.Graph]:

@@ -148,6 +148,17 @@ def test_single_input_metrics_take_predictions_and_refuse_labels():
             adapter.from_keras(tf.keras.metrics.Mean(), values, values)
 
 
+@pytest.mark.parametrize("name", ["_private", "-neg", "précision", "<lambda>", "my metric"])
+def test_any_metric_or_function_name_gives_a_valid_scope(name):
+    def fn(y_true, y_pred):
+        return tf.abs(y_true - y_pred)
+
+    fn.__name__ = name
+    with tf.Graph().as_default():
+        adapter.from_keras(fn, [[1.0]], [[2.0]])
+        adapter.from_keras(tf.keras.metrics.MeanAbsoluteError(name=name), [[1.0]], [[2.0]])
+
+
 def test_state_is_local_and_metric_never_global():
     with tf.Graph().as_default():
         metrics = [tf.keras.metrics.FBetaScore(), tf.keras.metrics.AUC(), Lazy()]
