@@ -441,3 +441,66 @@ def builder_metric_fn(labels: Mapping, features: Mapping, cases=BUILDER_CASES + 
 def oracle_values(features: Mapping, labels: Mapping, cases=BUILDER_CASES + CONTROL_CASES):
     """Every case's oracle value on all of the data, as float64 NumPy."""
     return {case.name: _f64(case.oracle(labels, features)) for case in cases}
+
+
+# ---------------------------------------------------------------------------
+# Keras metrics through adapter.from_keras, with eager Keras as the oracle.
+# ---------------------------------------------------------------------------
+
+
+def _keras_cases() -> tuple[BuilderCase, ...]:
+    from estimator_metrics import adapter
+    from estimator_metrics.keras_metrics import AverageConfidence
+
+    def one_hot(y):
+        return tf.one_hot(y["multiclass"], NUM_CLASSES)
+
+    def lazy_f1():  # F1Score builds its variables on the first update.
+        return tf.keras.metrics.F1Score(average="macro", threshold=0.4)
+
+    def mae_twice(update):
+        # One metric updated twice per step: the second time with weights.
+        def run(y, x):
+            metric = tf.keras.metrics.MeanAbsoluteError()
+            regression = y["regression"][:, None]
+            update(metric, regression, x["regression_predictions"], None)
+            return update(metric, regression, 2 * x["regression_predictions"], x["weights"])
+
+        return run
+
+    def graph_update(metric, y_true, y_pred, weights):
+        return adapter.from_keras(metric, y_true, y_pred, weights)
+
+    def eager_update(metric, y_true, y_pred, weights):
+        metric.update_state(y_true, y_pred, sample_weight=weights)
+        return metric.result().numpy()
+
+    def keras_case(name, make, inputs):
+        def build(y, x, **_):
+            return adapter.from_keras(make(), *inputs(y, x))
+
+        def oracle(y, x):
+            metric = make()
+            metric.update_state(*inputs(y, x))
+            return metric.result().numpy()
+
+        return BuilderCase(name, build, oracle)
+
+    return (
+        keras_case("keras/f1_macro_lazy", lazy_f1,
+                   lambda y, x: (one_hot(y), x["multiclass_probabilities"], x["weights"])),
+        keras_case("keras/r2", tf.keras.metrics.R2Score,
+                   lambda y, x: (y["regression"][:, None], x["regression_predictions"], None)),
+        keras_case("keras/auc", tf.keras.metrics.AUC,
+                   lambda y, x: (y["binary"], x["binary_probabilities"], x["weights"])),
+        keras_case("keras/average_confidence", AverageConfidence,
+                   lambda y, x: (None, x["multiclass_probabilities"], x["weights"])),
+        BuilderCase("keras/mae_updated_twice",
+                    lambda y, x, **_: mae_twice(graph_update)(y, x),
+                    lambda y, x: mae_twice(eager_update)(
+                        {k: tf.constant(v) for k, v in y.items()},
+                        {k: tf.constant(v) for k, v in x.items()})),
+    )
+
+
+KERAS_CASES = _keras_cases()

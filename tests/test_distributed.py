@@ -1,4 +1,4 @@
-"""Builders under `RunConfig(eval_distribute=MirroredStrategy)` on two CPUs.
+"""Builders and adapted Keras metrics under `RunConfig(eval_distribute=MirroredStrategy)`.
 
 Two logical CPU devices must be configured before TensorFlow initializes its
 runtime, so the evaluations run in a fresh interpreter (`_child_main`, started
@@ -47,7 +47,9 @@ def _replica_1_examples(labels, features):
 
 
 def _child_metric_fn(labels, features):
-    ops = harness.builder_metric_fn(labels, features)
+    ops = harness.builder_metric_fn(
+        labels, features, harness.BUILDER_CASES + harness.CONTROL_CASES + harness.KERAS_CASES
+    )
     ops["control/replica_1_examples"] = _replica_1_examples(labels, features)
     return ops
 
@@ -162,3 +164,15 @@ def test_mirrored_equals_single_device_and_oracle(child_results, oracles, name, 
     np.testing.assert_allclose(single, oracles[name], rtol=RTOL, atol=0)
     np.testing.assert_allclose(mirrored, single, rtol=RTOL, atol=0)
     np.testing.assert_allclose(mirrored, oracles[name], rtol=RTOL, atol=0)
+
+
+@pytest.mark.parametrize("run", DISTRIBUTED_RUNS)
+@pytest.mark.parametrize("name", [case.name for case in harness.KERAS_CASES])
+def test_keras_metrics_through_the_adapter_equal_single_device_and_eager(
+    child_results, name, run
+):
+    features, labels = harness.make_builder_data(NUM_EXAMPLES)
+    eager = harness.oracle_values(features, labels, harness.KERAS_CASES)[name]
+    single = np.asarray(child_results["single"][name])
+    np.testing.assert_allclose(single, eager, rtol=1e-5, atol=1e-7)
+    np.testing.assert_allclose(np.asarray(child_results[run][name]), single, rtol=1e-5, atol=1e-7)
