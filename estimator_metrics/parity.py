@@ -13,6 +13,8 @@ from typing import Any, Callable, Optional, Sequence, Union
 import numpy as np
 import tensorflow as tf
 
+from estimator_metrics.adapter import _update_inputs
+
 __all__ = ["ParityReport", "compare"]
 
 Batch = Sequence[Any]  # (labels, predictions[, weights]) as NumPy arrays or None.
@@ -60,7 +62,9 @@ def compare(
         all with the same structure; the first axis is the batch axis.
       keras_inputs: Maps one batch to `(y_true, y_pred, sample_weight)` for
         the Keras metric (e.g. one-hot labels); by default the batch's first
-        three elements (weights None if absent).
+        three elements (weights None if absent). As with `adapter.from_keras`,
+        a metric whose `update_state` takes one input (Mean, Sum) gets
+        `y_pred`, and `y_true` must be None.
 
     Returns:
       A `ParityReport` of both final values (float64) and their differences.
@@ -114,7 +118,8 @@ def _run_keras(keras_metric, batches: Sequence[Batch], keras_inputs) -> np.ndarr
             y_true, y_pred, weights = (
                 keras_inputs(*batch) if keras_inputs else (*batch[:2], _third(batch))
             )
-            metric.update_state(y_true, y_pred, sample_weight=weights)
+            # As in from_keras: update_state(values) metrics take y_pred.
+            metric.update_state(*_update_inputs(metric, y_true, y_pred), sample_weight=weights)
         return np.asarray(metric.result(), dtype=np.float64)
 
 
