@@ -1,0 +1,135 @@
+"""What every example shares: its description, input_fns, train/evaluate, CLI."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import os
+import tempfile
+from typing import Callable, Mapping, Optional, Sequence
+
+import numpy as np
+
+METRIC_MODES = ("legacy", "keras")
+BATCH_SIZE = 64
+
+
+@dataclasses.dataclass(frozen=True)
+class Data:
+    """Generated train and eval splits: dicts of NumPy arrays."""
+
+    train_features: Mapping[str, np.ndarray]
+    train_labels: np.ndarray
+    eval_features: Mapping[str, np.ndarray]
+    eval_labels: np.ndarray
+
+
+@dataclasses.dataclass(frozen=True)
+class Example:
+    """One classic Estimator example.
+
+    Attributes:
+      name: Module name under legacy_examples.
+      description: One line for --help and the demo.
+      make_data: seed -> Data, deterministic.
+      model_fn: `model_fn(features, labels, mode, params)`; `params["metrics"]`
+        is "legacy" or "keras" and picks the eval metrics.
+      tolerances: metric name -> largest |legacy - keras| accepted (absolute),
+        with the reason in the example's module.
+      default_steps: Training steps of a full run.
+    """
+
+    name: str
+    description: str
+    make_data: Callable[[int], Data]
+    model_fn: Callable
+    tolerances: Mapping[str, float]
+    default_steps: int = 400
+
+
+def input_fn(features, labels, *, train: bool, seed: int, batch_size: int = BATCH_SIZE):
+    """A tf.data input_fn over NumPy arrays; shuffled and repeated for training."""
+    import tensorflow as tf  # pylint: disable=import-outside-toplevel
+
+    def fn():
+        data = tf.data.Dataset.from_tensor_slices((dict(features), labels))
+        if train:
+            data = data.shuffle(len(labels), seed=seed).repeat()
+        return data.batch(batch_size)
+
+    return fn
+
+
+def estimator(example: Example, metrics: str, model_dir: str, seed: int, config=None):
+    """The example's Estimator with `metrics` ("legacy" or "keras") eval metrics."""
+    import tensorflow as tf  # pylint: disable=import-outside-toplevel
+
+    if metrics not in METRIC_MODES:
+        raise ValueError(f"Expected `metrics` in {METRIC_MODES}, received metrics={metrics!r}")
+    config = config or tf.estimator.RunConfig(tf_random_seed=seed, log_step_count_steps=None)
+    return tf.estimator.Estimator(
+        example.model_fn, model_dir=model_dir, config=config, params={"metrics": metrics}
+    )
+
+
+def train(example: Example, data: Data, model_dir: str, steps: int, seed: int) -> None:
+    """Trains `steps` steps (metrics play no part in training)."""
+    estimator(example, "legacy", model_dir, seed).train(
+        input_fn(data.train_features, data.train_labels, train=True, seed=seed), steps=steps
+    )
+
+
+def evaluate(example: Example, data: Data, model_dir: str, metrics: str, seed: int) -> dict:
+    """Evaluates the latest checkpoint in `model_dir` with `metrics`' metric ops.
+
+    Each mode writes its summaries to its own `eval_<metrics>` directory.
+    """
+    return estimator(example, metrics, model_dir, seed).evaluate(
+        input_fn(data.eval_features, data.eval_labels, train=False, seed=seed),
+        name=metrics,
+    )
+
+
+def run(example: Example, metrics: str, steps: int, model_dir: Optional[str], seed: int = 0) -> dict:
+    """Trains (if `model_dir` has no checkpoint of `steps`) and evaluates."""
+    import tensorflow as tf  # pylint: disable=import-outside-toplevel
+
+    model_dir = model_dir or tempfile.mkdtemp(prefix=f"legacy-{example.name}-")
+    data = example.make_data(seed)
+    checkpoint = tf.train.latest_checkpoint(model_dir)
+    trained = int(checkpoint.rsplit("-", 1)[1]) if checkpoint else 0
+    if trained < steps:
+        train(example, data, model_dir, steps - trained, seed)
+    return evaluate(example, data, model_dir, metrics, seed)
+
+
+def main(example: Example, argv: Optional[Sequence[str]] = None) -> int:
+    """`python -m legacy_examples.<name>`: train, evaluate, print the metrics."""
+    parser = argparse.ArgumentParser(
+        prog=f"python -m legacy_examples.{example.name}", description=example.description
+    )
+    parser.add_argument("--metrics", choices=METRIC_MODES, default="legacy",
+                        help="legacy: builders and tf.compat.v1.metrics; keras: Keras metric "
+                        "objects through adapter.from_keras (default: legacy)")
+    parser.add_argument("--steps", type=int, default=example.default_steps,
+                        help=f"training steps (default: {example.default_steps})")
+    parser.add_argument("--model-dir", help="checkpoint directory (default: a new temporary one)")
+    parser.add_argument("--seed", type=int, default=0, help="data and training seed")
+    args = parser.parse_args(argv)
+    if args.steps < 1:
+        parser.error(f"--steps must be >= 1, received {args.steps}")
+    quiet()
+    results = run(example, args.metrics, args.steps, args.model_dir, args.seed)
+    for name in sorted(results):
+        print(f"{name}: {results[name]}")
+    return 0
+
+
+def quiet() -> None:
+    """Keeps TensorFlow's log noise out of the output."""
+    from estimator_metrics.cli import quiet_tensorflow  # pylint: disable=import-outside-toplevel
+
+    quiet_tensorflow()
+
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
