@@ -1,136 +1,99 @@
-"""`estimator-metrics demo`: every builder in a real Estimator, checked by NumPy."""
+"""`estimator-metrics demo`: legacy vs Keras metrics on classic model_fns, builders vs NumPy."""
 
 from __future__ import annotations
 
+import dataclasses
+import importlib
+import os
 import tempfile
-from typing import Optional
+from typing import Callable, Optional, Sequence
 
-import numpy as np
-import tensorflow as tf
+from estimator_metrics import _numpy_check
 
-from estimator_metrics import builders
-
-NUM_CLASSES = 3
-NUM_FEATURES = 12
-TRAIN_EXAMPLES = 4096
-EVAL_EXAMPLES = 1000  # Not a multiple of BATCH: the last batch is partial.
-BATCH = 64
-RTOL = 1e-6  # Both sides see the same float32 model outputs.
+NUMPY_RTOL = 1e-6  # Both sides see the same float32 model outputs.
 
 
-def make_data(seed: int, examples: int, split: int) -> tuple[dict, dict]:
-    """Features and labels of a fixed synthetic task (teacher from `seed`)."""
-    teacher = np.random.default_rng(seed)
-    class_weights = teacher.normal(size=(NUM_FEATURES, NUM_CLASSES))
-    value_weights = teacher.normal(size=NUM_FEATURES) / np.sqrt(NUM_FEATURES)
-    rng = np.random.default_rng([seed, split])
-    x = rng.normal(size=(examples, NUM_FEATURES)).astype(np.float32)
-    scores = x @ class_weights + rng.normal(scale=0.5, size=(examples, NUM_CLASSES))
-    value = 10.0 * np.exp(x @ value_weights + rng.normal(scale=0.1, size=examples))
-    features = {"x": x, "weight": rng.integers(1, 4, examples).astype(np.float32)}
-    labels = {"class": scores.argmax(axis=1).astype(np.int64), "value": value.astype(np.float32)}
-    return features, labels
+@dataclasses.dataclass(frozen=True)
+class Comparison:
+    """One metric computed two ways, and the largest |difference| accepted."""
+
+    example: str
+    metric: str
+    left: float
+    right: float
+    tolerance: float
+
+    @property
+    def difference(self) -> float:
+        return abs(self.left - self.right)
+
+    @property
+    def agrees(self) -> bool:
+        return self.difference <= self.tolerance
 
 
-def model_fn(features, labels, mode):
-    """A two-headed model whose eval metrics are all three builders."""
-    hidden = tf.compat.v1.layers.dense(features["x"], 32, activation=tf.nn.relu)
-    logits = tf.compat.v1.layers.dense(hidden, NUM_CLASSES)
-    value = tf.compat.v1.layers.dense(hidden, 1, bias_initializer=tf.constant_initializer(10.0))
-    probabilities = tf.nn.softmax(logits)
-    if mode == tf.estimator.ModeKeys.PREDICT:
-        return tf.estimator.EstimatorSpec(
-            mode, predictions={"probabilities": probabilities, "value": value}
-        )
-    weight = features["weight"]
-    loss = tf.compat.v1.losses.sparse_softmax_cross_entropy(
-        labels["class"], logits, weights=weight
-    ) + tf.compat.v1.losses.mean_squared_error(labels["value"][:, None], value, weights=weight[:, None])
-    train_op = tf.compat.v1.train.AdamOptimizer(0.01).minimize(
-        loss, global_step=tf.compat.v1.train.get_or_create_global_step()
-    )
-    metrics = {
-        "f1_macro": builders.fbeta(
-            labels["class"], probabilities, num_classes=NUM_CLASSES, average="macro", weights=weight
-        ),
-        # [B] labels against the [B, 1] head: aligned, never broadcast to [B, B].
-        "mape": builders.mape(labels["value"], value, weights=weight),
-        "average_confidence": builders.average_confidence(probabilities, weights=weight),
-    }
-    return tf.estimator.EstimatorSpec(mode, loss=loss, train_op=train_op, eval_metric_ops=metrics)
-
-
-def numpy_metrics(labels: dict, weight: np.ndarray, probabilities: np.ndarray,
-                  value: np.ndarray) -> dict:
-    """The same three metrics, recomputed in float64 NumPy from predictions."""
-    weight = weight.astype(np.float64)
-    predicted = probabilities.argmax(axis=1)
-    hit = weight * (predicted == labels["class"])
-    tp = np.bincount(labels["class"], hit, NUM_CLASSES)
-    fp = np.bincount(predicted, weight, NUM_CLASSES) - tp
-    fn = np.bincount(labels["class"], weight, NUM_CLASSES) - tp
-    denominator = 2 * tp + fp + fn
-    f1 = np.divide(2 * tp, denominator, out=np.zeros(NUM_CLASSES), where=denominator > 0)
-    truth = labels["value"].astype(np.float64)
-    errors = np.abs(truth - value.astype(np.float64)) / np.maximum(np.abs(truth), 1e-7)
-    confidence = probabilities.astype(np.float64).max(axis=1)
-    return {
-        "f1_macro": f1.mean(),
-        "mape": 100 * np.sum(weight * errors) / weight.sum(),
-        "average_confidence": np.sum(weight * confidence) / weight.sum(),
-    }
-
-
-def _input_fn(features, labels, *, train: bool, seed: int):
-    def input_fn():
-        data = tf.data.Dataset.from_tensor_slices((features, labels))
-        if train:
-            data = data.shuffle(TRAIN_EXAMPLES, seed=seed).repeat()
-        return data.batch(BATCH)
-
-    return input_fn
-
-
-def format_table(rows: list[tuple[str, float, float]]) -> tuple[str, bool]:
-    """A text table of (metric, estimator, numpy) rows and whether all agree."""
-    lines = [f"{'metric':<20}{'Estimator':>14}{'NumPy':>14}{'|diff|':>12}  verdict"]
-    ok = True
-    for name, ours, reference in rows:
-        agree = bool(np.isclose(ours, reference, rtol=RTOL, atol=0))
-        ok &= agree
+def format_table(headers: Sequence[str], rows: Sequence[Comparison]) -> str:
+    """A text table: example, metric, both values, |difference|, verdict."""
+    lines = [f"{headers[0]:<13}{headers[1]:<20}{headers[2]:>14}{headers[3]:>14}"
+             f"{'|difference|':>14}  verdict"]
+    for row in rows:
+        verdict = "agree" if row.agrees else "DIFFER"
         lines.append(
-            f"{name:<20}{ours:>14.8f}{reference:>14.8f}{abs(ours - reference):>12.2e}  "
-            f"{'agree' if agree else f'DIFFER (rtol {RTOL:g})'}"
+            f"{row.example:<13}{row.metric:<20}{row.left:>14.8f}{row.right:>14.8f}"
+            f"{row.difference:>14.2e}  {verdict} (tolerance {row.tolerance:.0e})"
         )
-    return "\n".join(lines), ok
+    return "\n".join(lines)
 
 
-def run(steps: int, model_dir: Optional[str], seed: int) -> int:
-    """Trains, evaluates, recomputes, prints; returns the exit status."""
+def compare_example(name: str, steps: Optional[int], model_dir: str, seed: int,
+                    log: Callable[[str], None]) -> list[Comparison]:
+    """Trains one example once and evaluates its checkpoint in both metric modes."""
+    from legacy_examples import _common  # pylint: disable=import-outside-toplevel
+
+    example = importlib.import_module(f"legacy_examples.{name}").EXAMPLE
+    steps = steps or example.default_steps
+    data = example.make_data(seed)
+    log(f"[{name}] {example.description}")
+    _common.train(example, data, model_dir, steps, seed,
+                  hooks=[_common.progress_hook(name, steps, log)])
+    log(f"[{name}] evaluating the checkpoint with legacy metrics, then with Keras metrics")
+    legacy = _common.evaluate(example, data, model_dir, "legacy", seed)
+    keras = _common.evaluate(example, data, model_dir, "keras", seed)
+    return [
+        Comparison(name, metric, float(legacy[metric]), float(keras[metric]), tolerance)
+        for metric, tolerance in example.tolerances.items()
+    ]
+
+
+def numpy_check(steps: Optional[int], model_dir: str, seed: int,
+                log: Callable[[str], None]) -> list[Comparison]:
+    """Every builder in a two-headed Estimator beside a NumPy recomputation."""
+    log("[builders] a 3-class classifier + regressor, every builder beside NumPy")
+    rows = _numpy_check.run(steps or 300, model_dir, seed)
+    return [
+        Comparison("builders", metric, ours, reference, NUMPY_RTOL * abs(reference))
+        for metric, ours, reference in rows
+    ]
+
+
+def run(*, steps: Optional[int], model_dir: Optional[str], examples: Sequence[str],
+        seed: int = 0, log: Callable[[str], None] = print) -> int:
+    """Runs the demo; returns the exit status (1 when any pair differs)."""
     model_dir = model_dir or tempfile.mkdtemp(prefix="estimator-metrics-demo-")
-    train_features, train_labels = make_data(seed, TRAIN_EXAMPLES, split=0)
-    eval_features, eval_labels = make_data(seed, EVAL_EXAMPLES, split=1)
-    estimator = tf.estimator.Estimator(
-        model_fn, model_dir=model_dir,
-        config=tf.estimator.RunConfig(tf_random_seed=seed, log_step_count_steps=None),
-    )
-    print(f"Training {steps} steps (batch {BATCH}) on {TRAIN_EXAMPLES} generated examples ...",
-          flush=True)
-    estimator.train(_input_fn(train_features, train_labels, train=True, seed=seed), steps=steps)
-    print(f"Evaluating on {EVAL_EXAMPLES} weighted examples ...", flush=True)
-    evaluated = estimator.evaluate(_input_fn(eval_features, eval_labels, train=False, seed=seed))
-    predictions = list(estimator.predict(lambda: tf.data.Dataset.from_tensor_slices(
-        eval_features).batch(BATCH), yield_single_examples=False))
-    reference = numpy_metrics(
-        eval_labels, eval_features["weight"],
-        np.concatenate([p["probabilities"] for p in predictions]),
-        np.concatenate([p["value"] for p in predictions])[:, 0],
-    )
-    table, ok = format_table(
-        [(name, float(evaluated[name]), float(reference[name])) for name in reference]
-    )
-    print(f"\n{table}\n")
-    print(f"Evaluation summaries: {model_dir}/eval  (tensorboard --logdir {model_dir})")
-    if not ok:
-        print("FAILED: a builder disagrees with its NumPy recomputation.")
-    return 0 if ok else 1
+    log(f"Model directory: {model_dir}")
+    migration = []
+    for name in examples:
+        migration += compare_example(name, steps, os.path.join(model_dir, name), seed, log)
+    checked = numpy_check(steps, os.path.join(model_dir, "builders"), seed, log)
+    log("\nLegacy metrics (builders, tf.compat.v1.metrics) vs Keras metrics (adapter.from_keras),"
+        " same checkpoint, same data:\n")
+    log(format_table(("example", "metric", "legacy", "Keras"), migration))
+    log("\nBuilders in Estimator.evaluate vs an independent NumPy recomputation:\n")
+    log(format_table(("example", "metric", "Estimator", "NumPy"), checked))
+    log(f"\nEvaluation summaries: tensorboard --logdir {model_dir}"
+        "  (eval_legacy/, eval_keras/ per example)")
+    failed = [row for row in migration + checked if not row.agrees]
+    if failed:
+        log(f"FAILED: {len(failed)} pair(s) differ beyond their tolerance.")
+        return 1
+    return 0

@@ -72,11 +72,37 @@ def estimator(example: Example, metrics: str, model_dir: str, seed: int, config=
     )
 
 
-def train(example: Example, data: Data, model_dir: str, steps: int, seed: int) -> None:
+def train(example: Example, data: Data, model_dir: str, steps: int, seed: int,
+          hooks: Sequence = ()) -> None:
     """Trains `steps` steps (metrics play no part in training)."""
     estimator(example, "legacy", model_dir, seed).train(
-        input_fn(data.train_features, data.train_labels, train=True, seed=seed), steps=steps
+        input_fn(data.train_features, data.train_labels, train=True, seed=seed),
+        steps=steps, hooks=list(hooks),
     )
+
+
+def progress_hook(label: str, steps: int, log: Callable[[str], None] = print):
+    """A SessionRunHook that logs training progress at every quarter of `steps`."""
+    import tensorflow as tf  # pylint: disable=import-outside-toplevel
+
+    class ProgressHook(tf.estimator.SessionRunHook):
+        def begin(self):
+            self._step = tf.compat.v1.train.get_global_step()
+            self._first = None
+            self._next = 1
+
+        def before_run(self, run_context):
+            return tf.estimator.SessionRunArgs(self._step)
+
+        def after_run(self, run_context, run_values):
+            step = run_values.results
+            self._first = step if self._first is None else self._first
+            done = step - self._first + 1
+            while self._next <= 4 and done >= self._next * steps / 4:
+                log(f"  {label}: {min(done, steps)}/{steps} training steps")
+                self._next += 1
+
+    return ProgressHook()
 
 
 def evaluate(example: Example, data: Data, model_dir: str, metrics: str, seed: int) -> dict:

@@ -1,4 +1,4 @@
-"""`estimator-metrics demo`: a real run, its table, its exit status."""
+"""`estimator-metrics demo`: a real run, its tables, its exit status, its options."""
 
 import subprocess
 import sys
@@ -8,22 +8,35 @@ import pytest
 from estimator_metrics import _demo, cli
 
 
-def test_demo_trains_evaluates_and_agrees_with_numpy(tmp_path, capsys):
-    status = cli.main(["demo", "--steps", "30", "--model-dir", str(tmp_path)])
+def _rows(out, first_column):
+    return [line for line in out.splitlines() if line.startswith(first_column + " ")]
+
+
+def test_demo_compares_legacy_and_keras_and_checks_builders_against_numpy(tmp_path, capsys):
+    status = cli.main(["demo", "--examples", "classifier", "--steps", "30",
+                       "--model-dir", str(tmp_path)])
     out = capsys.readouterr().out
     assert status == 0, out
-    for metric in ("f1_macro", "mape", "average_confidence"):
-        row = next(line for line in out.splitlines() if line.startswith(metric))
-        assert row.endswith("agree"), row
-    assert f"Evaluation summaries: {tmp_path}/eval" in out
-    assert any((tmp_path / "eval").glob("events.out.tfevents.*"))
+    classifier = _rows(out, "classifier")
+    assert [row.split()[1] for row in classifier] == ["accuracy", "average_confidence"]
+    builders = _rows(out, "builders")
+    assert [row.split()[1] for row in builders] == ["f1_macro", "mape", "average_confidence"]
+    for row in classifier + builders:
+        assert " agree (tolerance" in row, row
+    assert "classifier: 30/30 training steps" in out  # Progress while training.
+    assert f"tensorboard --logdir {tmp_path}" in out
+    for mode in ("eval_legacy", "eval_keras"):
+        assert any((tmp_path / "classifier" / mode).glob("events.out.tfevents.*")), mode
 
 
-def test_a_disagreement_is_shown_and_fails():
-    table, ok = _demo.format_table([("mape", 10.0, 10.0), ("f1_macro", 0.5, 0.5001)])
-    assert not ok
-    assert "DIFFER (rtol 1e-06)" in table.splitlines()[2]
-    assert table.splitlines()[1].endswith("agree")
+def test_a_disagreement_is_shown_and_fails(monkeypatch, capsys):
+    differing = _demo.Comparison("binary", "fbeta", 0.5, 0.5001, 1e-7)
+    monkeypatch.setattr(_demo, "compare_example", lambda *args: [differing])
+    monkeypatch.setattr(_demo, "numpy_check", lambda *args: [])
+    assert _demo.run(steps=1, model_dir="unused", examples=["binary"]) == 1
+    out = capsys.readouterr().out
+    assert "DIFFER (tolerance 1e-07)" in _rows(out, "binary")[0]
+    assert "FAILED: 1 pair(s) differ beyond their tolerance." in out
 
 
 def test_console_script_help_explains_the_demo():
@@ -31,12 +44,20 @@ def test_console_script_help_explains_the_demo():
         [sys.executable, "-m", "estimator_metrics.cli", "demo", "--help"],
         capture_output=True, text=True, check=True,
     ).stdout
-    for option in ("--steps", "--model-dir", "--seed", "NumPy"):
-        assert option in out
+    for text in ("--steps", "--model-dir", "--examples", "--seed", "adapter.from_keras",
+                 "classifier,regressor,binary", "TensorBoard"):
+        assert text in out, text
 
 
-def test_bad_steps_are_refused(capsys):
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["demo", "--steps", "0"], "--steps must be >= 1, received 0"),
+        (["demo", "--examples", "classifier,nope"], "--examples must name some of classifier"),
+    ],
+)
+def test_bad_options_are_refused(capsys, argv, message):
     with pytest.raises(SystemExit) as exit_info:
-        cli.main(["demo", "--steps", "0"])
+        cli.main(argv)
     assert exit_info.value.code == 2
-    assert "--steps must be >= 1, received 0" in capsys.readouterr().err
+    assert message in capsys.readouterr().err
