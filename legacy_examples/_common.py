@@ -74,7 +74,15 @@ def estimator(example: Example, metrics: str, model_dir: str, seed: int, config=
 
 def train(example: Example, data: Data, model_dir: str, steps: int, seed: int,
           hooks: Sequence = ()) -> None:
-    """Trains `steps` steps (metrics play no part in training)."""
+    """Trains `steps` steps (metrics play no part in training).
+
+    `RunConfig(tf_random_seed=...)` does not seed tf.compat.v1.layers'
+    initializers on TF 2.15, so the global seeds are set here too: the same
+    seed gives the same model.
+    """
+    import tensorflow as tf  # pylint: disable=import-outside-toplevel
+
+    tf.keras.utils.set_random_seed(seed)
     estimator(example, "legacy", model_dir, seed).train(
         input_fn(data.train_features, data.train_labels, train=True, seed=seed),
         steps=steps, hooks=list(hooks),
