@@ -97,3 +97,25 @@ def run(*, steps: Optional[int], model_dir: Optional[str], examples: Sequence[st
         log(f"FAILED: {len(failed)} pair(s) differ beyond their tolerance.")
         return 1
     return 0
+
+
+DISTRIBUTED_STEPS = 200
+
+
+def run_distributed(*, steps: Optional[int], model_dir: Optional[str], seed: int = 0,
+                    log: Callable[[str], None] = print) -> int:
+    """The binary example on a local TF_CONFIG cluster; evaluator vs one process."""
+    from legacy_examples import binary, distributed  # pylint: disable=import-outside-toplevel
+
+    model_dir = model_dir or tempfile.mkdtemp(prefix="estimator-metrics-distributed-")
+    log(f"Model directory: {model_dir}")
+    result = distributed.run_cluster(binary.EXAMPLE, steps=steps or DISTRIBUTED_STEPS,
+                                     model_dir=model_dir, seed=seed, log=log)
+    log("\nMetrics of the evaluator task vs a single-process evaluation of the same "
+        "final checkpoint:\n")
+    log(distributed.format_table(result))
+    log(f"\nEvaluation summaries: tensorboard --logdir {model_dir}")
+    if not result.agree:
+        log("FAILED: the evaluator task and the single process disagree.")
+        return 1
+    return 0

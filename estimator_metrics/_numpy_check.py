@@ -32,7 +32,10 @@ def model_fn(features, labels, mode):
     """A two-headed model whose eval metrics are all three builders."""
     hidden = tf.compat.v1.layers.dense(features["x"], 32, activation=tf.nn.relu)
     logits = tf.compat.v1.layers.dense(hidden, NUM_CLASSES)
-    value = tf.compat.v1.layers.dense(hidden, 1, bias_initializer=tf.constant_initializer(10.0))
+    log_value = tf.compat.v1.layers.dense(
+        hidden, 1, bias_initializer=tf.constant_initializer(np.log(10.0))
+    )
+    value = tf.exp(log_value)  # Positive, multiplicative errors: fitted in log space.
     probabilities = tf.nn.softmax(logits)
     if mode == tf.estimator.ModeKeys.PREDICT:
         return tf.estimator.EstimatorSpec(
@@ -41,7 +44,9 @@ def model_fn(features, labels, mode):
     weight = features["weight"]
     loss = tf.compat.v1.losses.sparse_softmax_cross_entropy(
         labels["class"], logits, weights=weight
-    ) + tf.compat.v1.losses.mean_squared_error(labels["value"][:, None], value, weights=weight[:, None])
+    ) + tf.compat.v1.losses.mean_squared_error(
+        tf.math.log(labels["value"])[:, None], log_value, weights=weight[:, None]
+    )
     train_op = tf.compat.v1.train.AdamOptimizer(0.01).minimize(
         loss, global_step=tf.compat.v1.train.get_or_create_global_step()
     )

@@ -42,6 +42,14 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--examples", default=",".join(_demo_examples()),
                       help="comma-separated examples to compare (default: %(default)s)")
     demo.add_argument("--seed", type=int, default=0, help="seed of the generated data")
+    demo.add_argument(
+        "--distributed", action="store_true",
+        help="instead: train the binary example with tf.estimator.train_and_evaluate as a "
+        "real local cluster (chief, worker, ps and evaluator processes on loopback ports, "
+        "configured by TF_CONFIG), take the metrics the evaluator task computed on the final "
+        "checkpoint, evaluate that checkpoint again in this process, and show both equal "
+        "(default steps: 200)",
+    )
     return parser
 
 
@@ -74,6 +82,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         quiet_tensorflow()
         from estimator_metrics import _demo  # pylint: disable=import-outside-toplevel
 
+        if args.distributed:
+            return _demo.run_distributed(steps=args.steps, model_dir=args.model_dir,
+                                         seed=args.seed)
         return _demo.run(steps=args.steps, model_dir=args.model_dir, examples=examples,
                          seed=args.seed)
     return 2  # pragma: no cover - argparse rejects unknown commands

@@ -61,3 +61,14 @@ def test_bad_options_are_refused(capsys, argv, message):
         cli.main(argv)
     assert exit_info.value.code == 2
     assert message in capsys.readouterr().err
+
+
+def test_demo_distributed_runs_a_local_cluster_and_agrees(tmp_path, capsys):
+    status = cli.main(["demo", "--distributed", "--steps", "20", "--model-dir", str(tmp_path)])
+    out = capsys.readouterr().out
+    assert status == 0, out
+    for task in ("ps 0", "chief 0", "worker 0", "evaluator 0"):
+        assert f"starting {task}" in out, task
+    for metric in ("fbeta", "accuracy"):
+        row = next(line for line in out.splitlines() if line.startswith(metric + " "))
+        assert row.rstrip().endswith("| ok"), row
