@@ -1,8 +1,9 @@
 """Eager, tf.function and metrics: what is true on the pinned TensorFlow (2.15.1).
 
 One test (or parametrized family) per popular claim; each docstring states the
-claim and the measured fact. The README section "Eager, tf.function and metrics: what is true" quotes them. Everything here runs
-with default settings: `tf.config.run_functions_eagerly` is never turned on.
+claim and the measured fact. The README section "Eager, tf.function and
+metrics: what is true" quotes them. Everything here runs with default
+settings: `tf.config.run_functions_eagerly` is never turned on.
 """
 
 import numpy as np
