@@ -1,8 +1,9 @@
 """An example trained by a real local tf.estimator cluster; our metrics on its evaluator.
 
-Estimator's own distributed engine is `tf.estimator.train_and_evaluate` driven
-by `TF_CONFIG`. `run_cluster` starts one process per task on loopback ports
-it picks,
+This module is the driver; what runs inside each task process is
+`legacy_examples._cluster_task`. Estimator's own distributed engine is
+`tf.estimator.train_and_evaluate` driven by `TF_CONFIG`. `run_cluster` starts
+one process per task on loopback ports it picks,
 
     ps:0         holds the variables; `train_and_evaluate` joins its server
                  forever, so the driver terminates it once training is over
@@ -22,22 +23,22 @@ How the evaluator's result reaches the driver: in distributed mode
 `train_and_evaluate` returns None (`_TrainingExecutor.run` drops the result
 of `run_evaluator`; its docstring calls the return value undefined), and the
 evaluator's event files hold float32 summaries. So the evaluator's `EvalSpec`
-carries `_MetricsRecorder`, a `tf.estimator.Exporter` that exports no model:
+carries a metrics recorder, a `tf.estimator.Exporter` that exports no model:
 the evaluator calls it after every evaluation with the exact result dict, the
 checkpoint path and `is_the_final_export`, and it appends them as one JSON line
 to `<model_dir>/cluster/evaluator-0.jsonl`. The driver takes the final entry
 and cross-checks it against the evaluator's own event files.
 
 Run: python -m legacy_examples.distributed --example binary --steps 200
+(`python -m legacy_examples.distributed --task TYPE ...` runs one task: the
+driver starts each task process that way.)
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
-import importlib
-import json
-import logging
 import math
 import os
 import signal
@@ -45,18 +46,16 @@ import socket
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from typing import Callable, Dict, List, Mapping, Optional, Sequence, Tuple, Union
 
-from legacy_examples import _common
+from legacy_examples import _cluster_task, _common
+from legacy_examples._cluster_task import RUN_SUBDIR  # where the tasks leave their files
 
 #: The training cluster; the evaluator task comes on top of it.
 CLUSTER_SHAPE = (("chief", 1), ("worker", 1), ("ps", 1))
 #: Relative tolerance between the evaluator's and the single-process result.
 RTOL = 1e-6
-#: Where, under model_dir, the tasks' logs and result files go.
-RUN_SUBDIR = "cluster"
 DEFAULT_TIMEOUT_S = 300.0
 #: Seconds a terminated task gets before SIGKILL.
 _TERMINATE_GRACE_S = 5.0
@@ -120,7 +119,7 @@ class ClusterResult:
       evaluated_steps: The global step of each checkpoint the evaluator
         evaluated, in order.
       steps_by_task: "chief:0" / "worker:0" -> training steps that process ran.
-      variable_devices: Devices of the trainable variables in the chief's graph.
+      variable_devices: Devices of the global variables in the chief's graph.
       cluster: The cluster spec ({"chief": [address], ...}).
       ports: "chief:0" / "worker:0" / "ps:0" -> loopback port.
       tasks: Every task started, with its pid, log and exit code (the ps ends
@@ -213,57 +212,37 @@ def run_cluster(
         raise ValueError(f"Expected `metrics` in {_common.METRIC_MODES}, received {metrics!r}")
     if steps < 1:
         raise ValueError(f"`steps` must be >= 1, received {steps}")
-    spec, extra_path = _example_spec(example)
-    example_obj = _load_example(spec) if isinstance(example, str) else example
+    spec, extra_path = _cluster_task.example_spec(example)
+    example_obj = _cluster_task.load_example(spec) if isinstance(example, str) else example
     model_dir = os.path.abspath(
         model_dir or tempfile.mkdtemp(prefix=f"distributed-{example_obj.name}-")
     )
     run_dir = os.path.join(model_dir, RUN_SUBDIR)
     os.makedirs(run_dir, exist_ok=True)
-    if _has_checkpoint(model_dir):
+    if os.path.exists(os.path.join(model_dir, "checkpoint")):
         raise ValueError(f"{model_dir} already holds a checkpoint; give a new model_dir")
     for name in os.listdir(run_dir):  # stale markers and results of an interrupted run
         os.remove(os.path.join(run_dir, name))
 
-    ports = _free_ports(sum(n for _, n in CLUSTER_SHAPE))
-    cluster: Dict[str, List[str]] = {}
-    port_of: Dict[str, int] = {}
-    for task_type, count in CLUSTER_SHAPE:
-        cluster[task_type] = []
-        for index in range(count):
-            port = ports.pop(0)
-            cluster[task_type].append(f"127.0.0.1:{port}")
-            port_of[f"{task_type}:{index}"] = port
+    members = [(t, i) for t, n in CLUSTER_SHAPE for i in range(n)]
+    ports = {f"{t}:{i}": port for (t, i), port in zip(members, _free_ports(len(members)))}
+    cluster = {t: [f"127.0.0.1:{ports[f'{t}:{i}']}" for i in range(n)] for t, n in CLUSTER_SHAPE}
     # Start the ps first: the others connect to it.
-    order = [("ps", i) for i in range(len(cluster["ps"]))]
-    order += [("chief", 0)] + [("worker", i) for i in range(len(cluster["worker"]))]
-    order += [("evaluator", 0)]
-
-    base_env = {k: v for k, v in os.environ.items() if k != "TF_CONFIG"}
-    base_env["TF_CPP_MIN_LOG_LEVEL"] = "2"
-    base_env["PYTHONUNBUFFERED"] = "1"
-    if extra_path:
-        base_env["PYTHONPATH"] = os.pathsep.join(
-            p for p in (extra_path, base_env.get("PYTHONPATH")) if p
-        )
+    order = sorted(members, key=lambda member: member[0] != "ps") + [("evaluator", 0)]
 
     tasks: List[TaskRun] = []
     procs: Dict[str, subprocess.Popen] = {}
+    traces: Dict[str, dict] = {}  # task key -> its trace, once it exited with 0
     start = time.monotonic()
     try:
         for task_type, index in order:
             address = cluster[task_type][index] if task_type in cluster else None
-            env = dict(base_env)
-            env["TF_CONFIG"] = json.dumps(
-                {"cluster": cluster, "task": {"type": task_type, "index": index}}
-            )
-            log_path = os.path.join(run_dir, f"{task_type}-{index}.log")
-            command = [
-                sys.executable, "-m", "legacy_examples.distributed",
-                "--task", task_type, "--index", str(index),
-                "--example", spec, "--steps", str(steps), "--model-dir", model_dir,
-                "--metrics", metrics, "--seed", str(seed), "--parent-pid", str(os.getpid()),
-            ]  # fmt: skip
+            log_path = _cluster_task.task_path(run_dir, task_type, index, "log")
+            command = _cluster_task.command(
+                task_type, index, spec=spec, steps=steps, model_dir=model_dir, metrics=metrics,
+                seed=seed, parent_pid=os.getpid(),
+            )  # fmt: skip
+            env = _cluster_task.environment(cluster, task_type, index, extra_path)
             with open(log_path, "wb") as log_file:
                 proc = subprocess.Popen(
                     command, env=env, stdin=subprocess.DEVNULL, stdout=log_file,
@@ -277,25 +256,21 @@ def run_cluster(
 
         pending = [t for t in tasks if t.type != "ps"]
         while pending:
-            for task in list(pending):
+            # The ps must outlive training: any exit of it is a failure.
+            for task in pending + [t for t in tasks if t.type == "ps"]:
                 code = procs[task.key].poll()
                 if code is None:
                     continue
-                task.returncode = code
-                if code != 0:
+                if code != 0 or task.type == "ps":
+                    during = " while training" if task.type == "ps" else ""
                     raise ClusterError(
-                        f"{task.key} exited with code {code}" + _tails(tasks, procs, task), tasks
-                    )
-                pending.remove(task)
-                log(_finished_line(task, run_dir))
-            for task in tasks:
-                if task.type == "ps" and procs[task.key].poll() is not None:
-                    task.returncode = procs[task.key].returncode
-                    raise ClusterError(
-                        f"{task.key} exited with code {task.returncode} while training"
+                        f"{task.key} exited with code {code}{during}"
                         + _tails(tasks, procs, task),
                         tasks,
                     )
+                pending.remove(task)
+                traces[task.key] = _cluster_task.read_trace(run_dir, task.type, task.index)
+                log(_finished_line(task, traces[task.key]))
             if time.monotonic() - start > timeout_s:
                 raise ClusterTimeout(
                     f"the cluster did not finish within {timeout_s:g} s; still running: "
@@ -306,11 +281,13 @@ def run_cluster(
             time.sleep(0.1)
         log("stopping ps 0: train_and_evaluate joins its server forever")
     finally:
-        _stop(tasks, procs)
+        _stop(tasks, procs)  # also sets every task's returncode
     wall_s = time.monotonic() - start
 
+    import tensorflow as tf  # pylint: disable=import-outside-toplevel
+
     final, evaluated_steps = _evaluator_final(run_dir, steps, tasks)
-    checkpoint = _latest_checkpoint(model_dir)
+    checkpoint = tf.train.latest_checkpoint(model_dir)
     if os.path.basename(final["checkpoint_path"]) != os.path.basename(checkpoint or ""):
         raise ClusterError(
             f"the evaluator's last checkpoint {final['checkpoint_path']} is not the final "
@@ -318,31 +295,31 @@ def run_cluster(
             tasks,
         )
     evaluator_metrics = final["metrics"]
+    global_step = int(evaluator_metrics["global_step"])
     log(f"evaluator result: {_format(evaluator_metrics)}")
-    summaries = _read_eval_summaries(
-        os.path.join(model_dir, "eval"), int(evaluator_metrics["global_step"])
-    )
+    summaries = _cluster_task.read_eval_summaries(model_dir, global_step)
 
     with _without_tf_config():
         data = example_obj.make_data(seed)
-        single = _jsonable(_common.evaluate(example_obj, data, model_dir, metrics, seed))
+        single = _cluster_task.jsonable(
+            _common.evaluate(example_obj, data, model_dir, metrics, seed)
+        )
     log(f"single-process evaluation: {_format(single)}")
 
-    trace = {t.key: _read_json(os.path.join(run_dir, f"{t.type}-{t.index}.json")) for t in tasks}
     return ClusterResult(
         example=example_obj.name,
         metrics=metrics,
         steps=steps,
-        global_step=int(evaluator_metrics["global_step"]),
+        global_step=global_step,
         checkpoint=checkpoint,
         evaluator_metrics=evaluator_metrics,
         single_process_metrics=single,
         evaluator_summaries=summaries,
         evaluated_steps=evaluated_steps,
-        steps_by_task={k: v["steps_run"] for k, v in trace.items() if v and "steps_run" in v},
-        variable_devices=tuple((trace.get("chief:0") or {}).get("variable_devices", ())),
+        steps_by_task={k: v["steps_run"] for k, v in traces.items() if "steps_run" in v},
+        variable_devices=tuple(traces.get("chief:0", {}).get("variable_devices", ())),
         cluster=cluster,
-        ports=port_of,
+        ports=ports,
         tasks=tuple(tasks),
         model_dir=model_dir,
         wall_s=wall_s,
@@ -369,8 +346,7 @@ def _stop(tasks: Sequence[TaskRun], procs: Mapping[str, subprocess.Popen]) -> No
         if procs[task.key].poll() is None:
             _signal_group(task.pid, signal.SIGTERM)
     deadline = time.monotonic() + _TERMINATE_GRACE_S
-    for task in tasks:
-        proc = procs[task.key]
+    for proc in procs.values():
         try:
             proc.wait(timeout=max(0.0, deadline - time.monotonic()))
         except subprocess.TimeoutExpired:
@@ -380,8 +356,7 @@ def _stop(tasks: Sequence[TaskRun], procs: Mapping[str, subprocess.Popen]) -> No
         # (A group id stays reserved while any member lives, so this cannot hit
         # an unrelated process.)
         _signal_group(task.pid, signal.SIGKILL)
-        procs[task.key].wait()
-        task.returncode = procs[task.key].returncode
+        task.returncode = procs[task.key].wait()
 
 
 def _signal_group(pgid: int, sig: int) -> None:
@@ -411,8 +386,7 @@ def _tails(
     return "".join(parts)
 
 
-def _finished_line(task: TaskRun, run_dir: str) -> str:
-    trace = _read_json(os.path.join(run_dir, f"{task.type}-{task.index}.json")) or {}
+def _finished_line(task: TaskRun, trace: dict) -> str:
     if task.type == "chief":
         return (
             f"chief finished at step {trace.get('final_checkpoint_step')} (it ran "
@@ -428,10 +402,9 @@ def _finished_line(task: TaskRun, run_dir: str) -> str:
 
 
 def _evaluator_final(run_dir: str, steps: int, tasks) -> Tuple[dict, Tuple[int, ...]]:
-    path = os.path.join(run_dir, "evaluator-0.jsonl")
+    """(the metrics recorder's final entry, the global step of each entry) of evaluator 0."""
     try:
-        with open(path, encoding="utf-8") as f:
-            entries = [json.loads(line) for line in f if line.strip()]
+        entries = _cluster_task.read_evaluations(run_dir)
     except OSError as e:
         raise ClusterError(f"the evaluator wrote no results ({e})", tasks) from e
     evaluated = tuple(int(e["metrics"]["global_step"]) for e in entries)
@@ -443,305 +416,19 @@ def _evaluator_final(run_dir: str, steps: int, tasks) -> Tuple[dict, Tuple[int, 
     return finals[-1], evaluated
 
 
-def _read_eval_summaries(eval_dir: str, step: int) -> Dict[str, float]:
-    """The scalars the evaluator's Estimator.evaluate wrote to its event files at `step`."""
-    import tensorflow as tf  # pylint: disable=import-outside-toplevel
-
-    values: Dict[str, float] = {}
-    if not os.path.isdir(eval_dir):
-        return values
-    for name in sorted(os.listdir(eval_dir)):
-        if not name.startswith("events.out.tfevents"):
-            continue
-        for event in tf.compat.v1.train.summary_iterator(os.path.join(eval_dir, name)):
-            if event.step != step or not event.HasField("summary"):
-                continue
-            for value in event.summary.value:
-                if value.HasField("simple_value"):
-                    values[value.tag] = float(value.simple_value)
-    return values
-
-
-# ---------------------------------------------------------------------- one task
-
-
-def task_main(argv: Optional[Sequence[str]] = None) -> int:
-    """One task of the cluster: its TF_CONFIG comes from the environment.
-
-    `python -m legacy_examples.distributed --task chief --index 0 --example
-    binary --steps 30 --model-dir D [--metrics legacy] [--seed 0]`
-    """
-    parser = argparse.ArgumentParser(prog="python -m legacy_examples.distributed --task")
-    parser.add_argument("--task", required=True, choices=("chief", "worker", "ps", "evaluator"))
-    parser.add_argument("--index", type=int, default=0)
-    parser.add_argument("--example", required=True)
-    parser.add_argument("--steps", type=int, required=True)
-    parser.add_argument("--model-dir", required=True)
-    parser.add_argument("--metrics", choices=_common.METRIC_MODES, default="legacy")
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--parent-pid", type=int, help="exit when this process is gone")
-    parser.add_argument("--rendezvous-timeout", type=float, default=120.0)
-    args = parser.parse_args(argv)
-    if args.parent_pid:
-        _exit_with_parent(args.parent_pid)
-
-    tf_config = json.loads(os.environ.get("TF_CONFIG") or "{}")
-    task = tf_config.get("task", {})
-    if (task.get("type"), task.get("index")) != (args.task, args.index):
-        parser.error(f"TF_CONFIG's task {task} is not --task {args.task} --index {args.index}")
-    key = f"{args.task}:{args.index}"
-    run_dir = os.path.join(args.model_dir, RUN_SUBDIR)
-    print(f"{key}: pid {os.getpid()}, TF_CONFIG {json.dumps(tf_config)}", flush=True)
-
-    import warnings  # pylint: disable=import-outside-toplevel
-
-    warnings.filterwarnings("ignore", message=r".* is deprecated and will be removed")
-    warnings.filterwarnings("ignore", category=DeprecationWarning)
-    import tensorflow as tf  # pylint: disable=import-outside-toplevel
-
-    tf.compat.v1.logging.set_verbosity(tf.compat.v1.logging.INFO)
-    tf.get_logger().addFilter(_DropDeprecations())  # keeps the log tails readable
-
-    example = _load_example(args.example)
-    data = example.make_data(args.seed)
-    config = tf.estimator.RunConfig(  # reads TF_CONFIG
-        tf_random_seed=args.seed,
-        # Checkpoints only when the chief's session starts (step 0) and when
-        # training ends: no intermediate checkpoint of step >= max_steps can
-        # end the evaluator's loop before the final one.
-        save_checkpoints_steps=None,
-        save_checkpoints_secs=10**9,
-        log_step_count_steps=max(1, args.steps // 10),
-        # The worker waits for the chief through the rendezvous below instead
-        # of train_and_evaluate's fixed 5 s per worker index.
-        experimental_max_worker_delay_secs=0,
-    )
-    estimator = _common.estimator(example, args.metrics, args.model_dir, args.seed, config)
-    trace: dict = {"task": args.task, "index": args.index, "pid": os.getpid()}
-    hooks = []
-    if args.task in ("chief", "worker"):
-        num_workers = len(tf_config["cluster"].get("worker", []))
-        hooks.append(_trace_hook(key, run_dir, num_workers, args.rendezvous_timeout, trace))
-    recorder = _metrics_recorder(os.path.join(run_dir, f"{args.task}-{args.index}.jsonl"), trace)
-    train_spec = tf.estimator.TrainSpec(
-        _common.input_fn(data.train_features, data.train_labels, train=True, seed=args.seed),
-        max_steps=args.steps,
-        hooks=hooks,
-    )
-    eval_spec = tf.estimator.EvalSpec(
-        _common.input_fn(data.eval_features, data.eval_labels, train=False, seed=args.seed),
-        steps=None,  # the whole eval set
-        exporters=[recorder],
-        start_delay_secs=1,
-        throttle_secs=1,
-    )
-    started = time.time()
-    returned = tf.estimator.train_and_evaluate(estimator, train_spec, eval_spec)
-    trace["seconds"] = round(time.time() - started, 3)
-    trace["train_and_evaluate_returned"] = repr(returned)
-    if args.task == "chief":
-        checkpoint = estimator.latest_checkpoint()
-        trace["final_checkpoint_step"] = int(checkpoint.rsplit("-", 1)[1]) if checkpoint else None
-    _write_json(os.path.join(run_dir, f"{args.task}-{args.index}.json"), trace)
-    print(f"{key}: done: {json.dumps(trace)}", flush=True)
-    return 0
-
-
-class _DropDeprecations(logging.Filter):
-    """Drops TensorFlow's "X is deprecated and will be removed" records (every Estimator API)."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        return "is deprecated and will be removed" not in record.getMessage()
-
-
-def _trace_hook(key: str, run_dir: str, num_workers: int, timeout_s: float, trace: dict):
-    """A training hook: start rendezvous, and a per-step trace of this task.
-
-    Rendezvous: a worker's session creation polls the chief's variable
-    initialization only every 30 s (SessionManager's recovery_wait_secs), and
-    a short run is over before then. So the chief, once its session exists
-    (variables initialized), writes `chief-0.ready` and waits for each
-    worker's `worker-I.ready`; a worker waits for `chief-0.ready` before
-    creating its session and writes its own file once it has one. Both then
-    train together. Each wait gives up after `timeout_s` and trains anyway.
-    """
-    import tensorflow as tf  # pylint: disable=import-outside-toplevel
-
-    def wait_for(paths):
-        deadline = time.monotonic() + timeout_s
-        while not all(os.path.exists(p) for p in paths):
-            if time.monotonic() > deadline:
-                print(f"{key}: rendezvous: gave up waiting for {paths}", flush=True)
-                return
-            time.sleep(0.05)
-
-    def touch(path):
-        with open(path, "w", encoding="utf-8"):
-            pass
-
-    class TraceHook(tf.compat.v1.train.SessionRunHook):
-        def begin(self):
-            self._global_step = tf.compat.v1.train.get_global_step()
-            devices = sorted({v.device for v in tf.compat.v1.global_variables()})
-            trace["variable_devices"] = devices
-            trace["steps_run"] = 0
-            print(f"{key}: variables on {devices}", flush=True)
-            if key != "chief:0":
-                wait_for([os.path.join(run_dir, "chief-0.ready")])
-
-        def after_create_session(self, session, coord):
-            if key == "chief:0":
-                touch(os.path.join(run_dir, "chief-0.ready"))
-                wait_for([os.path.join(run_dir, f"worker-{i}.ready") for i in range(num_workers)])
-            else:
-                touch(os.path.join(run_dir, f"{key.replace(':', '-')}.ready"))
-            print(f"{key}: session ready, training", flush=True)
-            self._ready = time.monotonic()
-
-        def before_run(self, run_context):
-            return tf.compat.v1.train.SessionRunArgs(self._global_step)
-
-        def after_run(self, run_context, run_values):
-            trace["steps_run"] += 1
-            # Read in the same run as the train op: this or the previous step's value.
-            print(
-                f"{key}: local step {trace['steps_run']}, global_step {run_values.results}, "
-                f"{time.monotonic() - self._ready:.3f} s after the rendezvous",
-                flush=True,
-            )
-
-        def end(self, session):
-            trace["final_global_step_seen"] = int(session.run(self._global_step))
-
-    return TraceHook()
-
-
-def _metrics_recorder(path: str, trace: dict):
-    """An Exporter that exports no model: it appends each evaluation's result to `path`."""
-    import tensorflow as tf  # pylint: disable=import-outside-toplevel
-
-    class MetricsRecorder(tf.estimator.Exporter):
-        @property
-        def name(self):
-            return "metrics_recorder"
-
-        def export(self, estimator, export_path, checkpoint_path, eval_result, is_the_final_export):
-            entry = {
-                "checkpoint_path": checkpoint_path,
-                "is_the_final_export": bool(is_the_final_export),
-                "metrics": _jsonable(eval_result),
-            }
-            with open(path, "a", encoding="utf-8") as f:
-                f.write(json.dumps(entry) + "\n")
-                f.flush()
-                os.fsync(f.fileno())
-            trace.setdefault("evaluated_steps", []).append(entry["metrics"]["global_step"])
-            print(f"evaluator: evaluated {checkpoint_path}: {json.dumps(entry)}", flush=True)
-            return None
-
-    return MetricsRecorder()
-
-
-def _exit_with_parent(parent_pid: int) -> None:
-    """Ends this task when the driver is gone (even SIGKILLed): no orphaned ps serving forever."""
-    try:  # Linux: SIGTERM on the parent's death.
-        import ctypes  # pylint: disable=import-outside-toplevel
-
-        ctypes.CDLL(None, use_errno=True).prctl(1, int(signal.SIGTERM))  # PR_SET_PDEATHSIG
-    except (OSError, AttributeError):
-        pass
-
-    def watch():
-        while True:
-            if os.getppid() != parent_pid:
-                os._exit(3)  # pylint: disable=protected-access
-            time.sleep(1.0)
-
-    if os.getppid() != parent_pid:
-        os._exit(3)  # pylint: disable=protected-access
-    threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
-
-
-# ----------------------------------------------------------------------- helpers
-
-
-def _example_spec(example: Union[_common.Example, str]) -> Tuple[str, Optional[str]]:
-    """(the spec a task process imports the example by, a sys.path entry it needs or None)."""
-    if isinstance(example, str):
-        return example, None
-    module = sys.modules.get(f"legacy_examples.{example.name}")
-    if module is not None and getattr(module, "EXAMPLE", None) is example:
-        return example.name, None
-    module = sys.modules.get(getattr(example.model_fn, "__module__", None) or "")
-    if module is not None and module.__name__ != "__main__" and getattr(module, "__file__", None):
-        for attribute, value in vars(module).items():
-            if value is example:
-                root = os.path.dirname(os.path.abspath(module.__file__))
-                depth = module.__name__.count(".")
-                if os.path.basename(module.__file__).startswith("__init__."):
-                    depth += 1
-                for _ in range(depth):
-                    root = os.path.dirname(root)
-                return f"{module.__name__}:{attribute}", root
-    raise ValueError(
-        f"The task processes cannot import example {example.name!r}: make it the EXAMPLE of "
-        "legacy_examples.<name> or a module-level attribute of its model_fn's module, or pass "
-        "'module:ATTRIBUTE'"
-    )
-
-
-def _load_example(spec: str) -> _common.Example:
-    module_name, _, attribute = spec.partition(":")
-    if "." not in module_name and not attribute:
-        module_name = f"legacy_examples.{module_name}"
-    return getattr(importlib.import_module(module_name), attribute or "EXAMPLE")
-
-
-def _has_checkpoint(model_dir: str) -> bool:
-    return os.path.exists(os.path.join(model_dir, "checkpoint"))
-
-
-def _latest_checkpoint(model_dir: str) -> Optional[str]:
-    import tensorflow as tf  # pylint: disable=import-outside-toplevel
-
-    return tf.train.latest_checkpoint(model_dir)
-
-
-class _without_tf_config:  # pylint: disable=invalid-name
+@contextlib.contextmanager
+def _without_tf_config():
     """Hides an inherited TF_CONFIG from RunConfig() while evaluating in this process."""
-
-    def __enter__(self):
-        self._saved = os.environ.pop("TF_CONFIG", None)
-
-    def __exit__(self, *exc):
-        if self._saved is not None:
-            os.environ["TF_CONFIG"] = self._saved
-
-
-def _jsonable(values: Mapping) -> Dict[str, float]:
-    out: Dict[str, float] = {}
-    for name, value in values.items():
-        item = value.item() if hasattr(value, "item") else value
-        out[str(name)] = int(item) if name == "global_step" else float(item)
-    return out
+    saved = os.environ.pop("TF_CONFIG", None)
+    try:
+        yield
+    finally:
+        if saved is not None:
+            os.environ["TF_CONFIG"] = saved
 
 
 def _format(values: Mapping[str, float]) -> str:
     return ", ".join(f"{k}={values[k]:.9g}" for k in sorted(values))
-
-
-def _read_json(path: str) -> Optional[dict]:
-    try:
-        with open(path, encoding="utf-8") as f:
-            return json.load(f)
-    except (OSError, ValueError):
-        return None
-
-
-def _write_json(path: str, value) -> None:
-    with open(path + ".tmp", "w", encoding="utf-8") as f:
-        json.dump(value, f)
-    os.replace(path + ".tmp", path)
 
 
 # ---------------------------------------------------------------------- the CLI
@@ -766,7 +453,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     args = parser.parse_args(argv)
     _common.quiet()
     try:
-        example = _load_example(args.example)
+        example = _cluster_task.load_example(args.example)
     except (ImportError, AttributeError) as e:
         parser.error(f"no example {args.example!r}: {e}")
     steps = args.steps if args.steps is not None else example.default_steps
@@ -806,7 +493,7 @@ def format_table(result: ClusterResult, rtol: float = RTOL) -> str:
 
 def _entry(argv: Sequence[str]) -> int:
     if any(a == "--task" or a.startswith("--task=") for a in argv):
-        return task_main(argv)
+        return _cluster_task.task_main(argv)
     return main(argv)
 
 
