@@ -50,7 +50,43 @@ def _parser() -> argparse.ArgumentParser:
         "checkpoint, evaluate that checkpoint again in this process, and show both equal "
         "(default steps: 200)",
     )
+    _add_migrate(commands)
     return parser
+
+
+def _add_migrate(commands) -> None:
+    migrate = commands.add_parser(
+        "migrate",
+        help="find every Estimator metric in Python files, say what each becomes, rewrite "
+        "the exactly equivalent ones",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description=(
+            "Reads Python files (never imports or runs them) and reports every metric use of\n"
+            "model_fns, add_metrics and TPUEstimator metric functions: tf.metrics.*,\n"
+            "tf.compat.v1.metrics.*, tf.contrib.metrics.* (through any import alias), Keras\n"
+            "metric objects placed in eval_metric_ops, hand-built F1/F-beta, MAPE and average\n"
+            "confidence. For each: file:line, status (wrong under stock Estimator, no TF2\n"
+            "equivalent, float32 counters, migratable, ok), the replacement (a Keras metric\n"
+            "through adapter.from_keras, or a builder) and what differs (docs/migration.md).\n"
+            "\n"
+            "Exit status: 0 nothing needs attention; 1 a file could not be parsed, or a use is\n"
+            "not ok and was not rewritten by this run; 2 usage error."
+        ),
+    )
+    migrate.add_argument("paths", nargs="+", metavar="PATH",
+                         help="Python files, or directories searched for *.py")
+    migrate.add_argument("--report", choices=("md", "json"), default="md",
+                         help="a Markdown table (default) or a JSON document")
+    migrate.add_argument("--write", action="store_true",
+                         help="rewrite the exactly equivalent uses in place (formatting and "
+                         "comments elsewhere kept; adds the imports needed; idempotent)")
+    migrate.add_argument("--diff", action="store_true",
+                         help="show the rewrite as a unified diff (without --write: nothing "
+                         "is written)")
+    migrate.add_argument("--fix-wrong", action="store_true",
+                         help="with --write/--diff, also rewrite the uses that are wrong under "
+                         "stock Estimator to adapter.from_keras: a corrected number, not the "
+                         "same one")
 
 
 def _demo_examples() -> tuple[str, ...]:
@@ -87,6 +123,14 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                                          seed=args.seed)
         return _demo.run(steps=args.steps, model_dir=args.model_dir, examples=examples,
                          seed=args.seed)
+    if args.command == "migrate":
+        missing = [path for path in args.paths if not os.path.exists(path)]
+        if missing:
+            _parser().error(f"no such file or directory: {', '.join(missing)}")
+        from estimator_metrics import _migrate  # pylint: disable=import-outside-toplevel
+
+        return _migrate.run(args.paths, report_format=args.report, write=args.write,
+                            diff=args.diff, fix_wrong=args.fix_wrong)
     return 2  # pragma: no cover - argparse rejects unknown commands
 
 

@@ -1,0 +1,1 @@
+"""Legacy Estimator code for tests/test_migrate.py: read by `estimator-metrics migrate`."""
