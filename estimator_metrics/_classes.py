@@ -53,7 +53,10 @@ def single_label_ids(
     label_ids, pred_ids, shape_checks = _inputs.align(label_ids, pred_ids)
     checks += shape_checks
     label_ids, label_checks = _class_ids(label_ids, num_classes, "labels")
-    pred_ids, pred_checks = _class_ids(pred_ids, num_classes, "predictions")
+    if predictions.dtype.is_floating:  # argmax or threshold: int64 in [0, C) by construction.
+        pred_checks = []
+    else:
+        pred_ids, pred_checks = _class_ids(pred_ids, num_classes, "predictions")
     return label_ids, pred_ids, checks + label_checks + pred_checks
 
 
@@ -141,8 +144,9 @@ def _class_ids(ids: tf.Tensor, num_classes: int, arg: str) -> tuple[tf.Tensor, l
                 )
             )
     with tf.control_dependencies(checks):
-        checks += _inputs.assert_in_range(
-            tf.cast(ids, tf.float64), 0, num_classes, arg, closed_high=False
-        )
+        # int32/int64 ids compare as they are; other dtypes (bool, uint8, floats) in float64,
+        # where 0 and num_classes are exact.
+        comparable = ids if ids.dtype in (tf.int32, tf.int64) else tf.cast(ids, tf.float64)
+        checks += _inputs.assert_in_range(comparable, 0, num_classes, arg, closed_high=False)
     with tf.control_dependencies(checks):
         return tf.cast(ids, tf.int64), checks

@@ -68,9 +68,12 @@ def confidence_increments(predictions: Any, weights: Any) -> list[tf.Tensor]:
             f"probabilities, received predictions.shape={predictions.shape}; "
             "for a sigmoid output p pass tf.concat([1 - p, p], axis=-1)"
         )
-    predictions = tf.cast(predictions, _state.STATE_DTYPE)
+    if not predictions.dtype.is_floating:
+        predictions = tf.cast(predictions, _state.STATE_DTYPE)
+    # Checked and reduced in their own dtype: float64 holds every float16/32 value exactly,
+    # so only the [B] maxima need converting, not the [B, C] probabilities.
     with tf.control_dependencies(_inputs.assert_probabilities(predictions, "predictions")):
-        confidence = tf.reduce_max(predictions, axis=-1)
+        confidence = tf.cast(tf.reduce_max(predictions, axis=-1), _state.STATE_DTYPE)
     w, weight_checks = _inputs.broadcast_weights(weights, confidence)
     with tf.control_dependencies(weight_checks):
         return [tf.reduce_sum(w * confidence), tf.reduce_sum(w)]

@@ -1,0 +1,65 @@
+"""`python -m benchmarks.run --quick` runs every part and writes its tables.
+
+A smoke test of the benchmark machinery only: it checks that the run succeeds and that
+results.md / results.json have the expected rows, never a time (the machine may be shared).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+TASK_TITLES = ("binary F-beta", "10-class macro F-beta", "MAPE", "average confidence")
+VARIANT_LABELS = ("(a) loss only", "(b) tf.compat.v1.metrics by hand", "(c) builders (ours)",
+                  "(d) Keras via adapter.from_keras", "(e) stock Keras object in EstimatorSpec",
+                  "(f) Python-side: fetch + scikit-learn")
+
+
+def test_quick_benchmark_runs_and_writes_its_tables(tmp_path):
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(
+        filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])))
+    done = subprocess.run(
+        [sys.executable, "-m", "benchmarks.run", "--quick", "--out", str(tmp_path)],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=900,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+
+    markdown = (tmp_path / "results.md").read_text(encoding="utf-8")
+    assert "| binary F-beta |" in done.stdout  # The table is printed, too.
+    for heading in ("## Machine", "## Targets", "## 1. Per-step evaluation cost",
+                    "## 2. Graph size and build time", "## 3. Memory"):
+        assert heading in markdown, heading
+    assert "TensorFlow 2." in markdown and "quick smoke run" in markdown
+    rows = [line for line in markdown.splitlines() if line.startswith("| ")]
+    for task in TASK_TITLES:
+        for variant in VARIANT_LABELS:
+            assert any(row.startswith(f"| {task}") and f"| {variant} |" in row
+                       for row in rows), (task, variant)
+    for classes in ("10", "1,000"):
+        assert any(row.startswith(f"| {classes} |") for row in rows), classes
+    for variant in ("(a) loss only", "(c) builders (ours)",
+                    "(f) Python-side: fetch + scikit-learn"):
+        assert any(row.startswith(f"| {variant} | 20,000 |") for row in rows), variant
+
+    results = json.loads((tmp_path / "results.json").read_text(encoding="utf-8"))
+    assert results["settings"]["quick"] is True
+    summary = results["per_step"]["summary"]
+    assert set(summary) == {"binary", "macro10", "mape", "confidence"}
+    for task, variants in summary.items():
+        diagnostic = ["g"] if task in ("binary", "confidence") else []
+        assert sorted(variants) == list("abcdef") + diagnostic, task
+    # (b), (c), (d) agree with scikit-learn; (e) (stock Keras objects) may not.
+    for task, variants in summary.items():
+        for variant in "bcd":
+            assert variants[variant]["value_ok"] is True, (task, variant, variants[variant])
+    memory = results["memory"]
+    assert [r["variant"] for r in memory] == ["a", "c", "f"]
+    assert all("error" not in r for r in memory), memory
+    c, f = memory[1], memory[2]
+    assert abs(c["value"] - f["value"]) <= 1e-9  # Same examples, float64 counts.
+    graph = {(r["approach"], r["classes"]): r for r in results["graph_size"]}
+    assert graph[("ours", 10)]["update_path_ops"] == graph[("ours", 1000)]["update_path_ops"]
