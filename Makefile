@@ -8,7 +8,7 @@ LOCK   := docker/requirements.lock
 STAMP  := $(VENV)/.installed
 PYTEST_ARGS ?=
 
-.PHONY: venv test demo lock clean
+.PHONY: venv test demo lock clean image-check matrix bench
 
 venv: $(STAMP)
 
@@ -38,3 +38,22 @@ lock:
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache
+
+# The suite once per TensorFlow line (2.12-2.15), one venv each under .matrix/;
+# prints the table and writes .matrix/results.md. E.g. MATRIX_ARGS="--lines 2.12".
+MATRIX_ARGS ?=
+matrix:
+	$(PYTHON) tools/matrix.py --python $(PYTHON) $(MATRIX_ARGS)
+
+# Build docker/Dockerfile for real and run the suite and the demo in the image. Needs
+# root and minutes; installs what it needs; not part of `make test`. See docker/README.md.
+image-check:
+	bash docker/verify.sh
+
+# Benchmarks of the metric layer (per-step cost in Estimator.evaluate, graph size as classes
+# grow, peak memory): prints the tables and writes benchmarks/results.md (15-20 min on 2
+# cores; not part of `make test`). E.g. BENCH_ARGS="--quick" (smoke run), or
+# BENCH_ARGS="--plot-python /path/to/python-with-matplotlib" for the optional PNG.
+BENCH_ARGS ?=
+bench: $(STAMP)
+	$(BIN)/python -m benchmarks.run $(BENCH_ARGS)

@@ -268,6 +268,11 @@ def _relative_abs_error(y_true, y_pred):
     return tf.reduce_mean(tf.abs(y_true - y_pred) / (1.0 + tf.abs(y_true)), axis=-1)
 
 
+def _if_exported(name):
+    """`tf.keras.metrics.<name>` where this line exports it, else `name` (dropped below)."""
+    return getattr(M, name, name)
+
+
 CASES: dict[type, Case] = {
     # --- Accuracy family ---------------------------------------------------
     # Accuracy: exact equality of integer ids, elementwise ([n, 4], weights
@@ -307,7 +312,9 @@ CASES: dict[type, Case] = {
     # branch of result() is a Python `if` on a tensor, which raises
     # OperatorNotAllowedInGraphError in any graph (a Keras limitation; even
     # in a tf.function, as AutoGraph does not convert Keras' own code).
-    M.R2Score: Case("multi_output", {"class_aggregation": "variance_weighted_average"}),
+    _if_exported("R2Score"): Case(
+        "multi_output", {"class_aggregation": "variance_weighted_average"}
+    ),
     # A plain function wrapped as a weighted mean.
     M.MeanMetricWrapper: Case("regression", {"fn": _relative_abs_error, "name": "rel_abs"}),
     # --- Confusion-matrix counts: vector results over several thresholds ---
@@ -333,8 +340,8 @@ CASES: dict[type, Case] = {
     # --- F-scores: 2-D inputs [n, C] with a static C; weights [n] ----------
     # threshold=None means "the argmax is positive" (one-hot labels);
     # threshold=0.5 thresholds every column (multilabel), per-class result.
-    M.FBetaScore: Case("one_hot", {"beta": 2.0, "average": "weighted"}),
-    M.F1Score: Case("multilabel", {"threshold": 0.5}),
+    _if_exported("FBetaScore"): Case("one_hot", {"beta": 2.0, "average": "weighted"}),
+    _if_exported("F1Score"): Case("multilabel", {"threshold": 0.5}),
     # --- IoU: integer ids ([n, 4] "pixels", per-pixel weights) ------------
     M.MeanIoU: Case("segmentation", {"num_classes": NUM_CLASSES}),
     M.IoU: Case(
@@ -350,6 +357,11 @@ CASES: dict[type, Case] = {
     M.Sum: Case("values"),
     M.MeanTensor: Case("fixed_values"),
 }
+#: Rows of classes this line does not export (R2Score, FBetaScore, F1Score
+#: before Keras 2.13): not CASES, so not required by the coverage test; their
+#: graph tests skip.
+ABSENT = sorted(name for name in CASES if isinstance(name, str))
+CASES = {cls: case for cls, case in CASES.items() if not isinstance(cls, str)}
 
 def _param(cls):
     return pytest.param(cls, id=cls.__name__)
@@ -423,11 +435,13 @@ def test_enumeration_finds_the_known_classes():
     # A guard on the enumeration itself (e.g. against an empty dir()).
     exported = exported_metric_classes()
     names = {name for names in exported.values() for name in names}
-    assert {"AUC", "F1Score", "FBetaScore", "R2Score", "MeanIoU", "Metric"} <= names
+    assert {"AUC", "F1Score", "FBetaScore", "R2Score", "MeanIoU", "Metric"} - set(ABSENT) <= names
     assert len(exported) >= 40
 
 
-@pytest.mark.parametrize("cls", [_param(cls) for cls in CASES])
+@pytest.mark.parametrize("cls", [_param(cls) for cls in CASES] + [
+    pytest.param(name, id=name, marks=pytest.mark.skip(f"tf.keras.metrics has no {name}"))
+    for name in ABSENT])
 def test_two_updates_in_a_graph_match_eager(cls):
     case = CASES[cls]
     rng = np.random.default_rng([SEED, sorted(KINDS).index(case.kind)])

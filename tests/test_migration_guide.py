@@ -43,6 +43,18 @@ SAME_OPS = 1e-7
 F32_VS_F64 = 1e-6
 AUC_EPSILON = 1e-6
 
+#: F1Score and FBetaScore (Keras >= 2.13): where this line lacks them, the
+#: tests and the guide rows ("fbeta_*") that use them skip.
+NEEDS_F_SCORES = pytest.mark.skipif(
+    not (hasattr(K, "F1Score") and hasattr(K, "FBetaScore")),
+    reason="tf.keras.metrics has no F1Score/FBetaScore",
+)
+
+
+def _row_params(names):
+    return [pytest.param(n, marks=NEEDS_F_SCORES) if n.startswith("fbeta_") else n
+            for n in names]
+
 
 def _one_hot(labels):
     return np.eye(NUM_CLASSES, dtype=np.float32)[labels]
@@ -278,7 +290,7 @@ def _stream(request, row: Row):
     return row.batches(batches) if row.batches else batches
 
 
-@pytest.mark.parametrize("name", list(ROWS))
+@pytest.mark.parametrize("name", _row_params(ROWS))
 def test_same_number(request, name):
     """The guide's "same number?" column: legacy pair == Keras replacement."""
     row = ROWS[name]
@@ -301,7 +313,7 @@ NO_DATA_ROWS = ["accuracy_binary", "precision", "auc_roc", "auc_pr", "mean",
                 "fbeta_multiclass_weighted", "fbeta_multilabel_macro"]
 
 
-@pytest.mark.parametrize("name", NO_DATA_ROWS)
+@pytest.mark.parametrize("name", _row_params(NO_DATA_ROWS))
 def test_no_data_is_zero_on_both_sides(request, name):
     """Only an empty batch and a zero-weight batch: 0.0 on both sides, no NaN."""
     row = ROWS[name]
@@ -636,6 +648,7 @@ def _sklearn_fbeta(y_true, y_pred, weights, average, beta=1.0):
                        zero_division=0)
 
 
+@NEEDS_F_SCORES
 @pytest.mark.parametrize("average", ["macro", None])  # micro, weighted: alike.
 def test_fbeta_multiclass_keras_threshold_must_be_none(multiclass_batches, average):
     """threshold=0.5 on softmax scores predicts the classes with p > 0.5 (often
@@ -651,6 +664,7 @@ def test_fbeta_multiclass_keras_threshold_must_be_none(multiclass_batches, avera
     assert report.max_abs_diff > 0.03, report  # 0.034 to 0.11 on this stream.
 
 
+@NEEDS_F_SCORES
 @pytest.mark.parametrize("average", ["macro", None])  # micro, weighted: alike.
 def test_fbeta_multilabel_keras_threshold_none_is_top_1(multilabel_batches, average):
     """F1Score's default threshold=None predicts only each row's top class."""
@@ -665,6 +679,7 @@ def test_fbeta_multilabel_keras_threshold_none_is_top_1(multilabel_batches, aver
     assert report.max_abs_diff > 0.2, report  # 0.25 to 0.33 on this stream.
 
 
+@NEEDS_F_SCORES
 def test_fbeta_keras_threshold_none_marks_every_tied_maximum():
     """Keras threshold=None predicts every class tied at the row maximum;
     builders.fbeta (and tf.argmax) predicts the first one only."""
@@ -679,6 +694,7 @@ def test_fbeta_keras_threshold_none_marks_every_tied_maximum():
     assert report.keras == pytest.approx(0.75)  # 5 predicted, 3 hits: 2*3 / (5 + 3).
 
 
+@NEEDS_F_SCORES
 def test_fbeta_binary_keras_needs_2d_inputs_and_a_threshold(binary_batches):
     """FBetaScore refuses [B] inputs; on [B, 1] with threshold=None the one
     column is always the row maximum, so every example is predicted positive."""
@@ -696,6 +712,7 @@ def test_fbeta_binary_keras_needs_2d_inputs_and_a_threshold(binary_batches):
     assert report.max_abs_diff > 0.1, report  # 0.545 vs 0.658 on this stream.
 
 
+@NEEDS_F_SCORES
 def test_fbeta_keras_weights_must_be_b(binary_batches, multiclass_batches):
     """F1Score/FBetaScore multiply by expand_dims(sample_weight, 1): weights
     [B, 1] become [B, 1, 1] and broadcast against [B, C] to [B, B, C]. For
@@ -722,6 +739,7 @@ def test_fbeta_keras_weights_must_be_b(binary_batches, multiclass_batches):
             keras_inputs=lambda y, p, w: (_one_hot(y), p, _col(w)))
 
 
+@NEEDS_F_SCORES
 def test_fbeta_keras_needs_float_labels_in_graph():
     """FBetaScore/F1Score convert y_true with dtype=float32: a NumPy int array
     converts, an int tensor (every input_fn label) raises. Cast first."""
