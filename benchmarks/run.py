@@ -343,8 +343,10 @@ def render(results: dict, report) -> str:
             "Details. *value*: the variant's result against (f)'s scikit-learn value on the "
             "same examples (`ok` within a relative 1e-4); *metric ops*: ops the metric adds "
             "to the graph; *setup s*: the evaluate's own time before its first step (graph, "
-            "session with Grappler, restore, initialisation); (f)'s scikit-learn call at the "
-            "end of evaluate is not in ms/step but shown beside it.",
+            "session with Grappler, restore, initialisation; both measured while the other "
+            "variants of the round set up in their threads, so they are inflated: section 2 "
+            "times builds alone); (f)'s scikit-learn call at the end of evaluate is not in "
+            "ms/step but shown beside it.",
             "",
             detail,
             "",
@@ -369,7 +371,9 @@ def render(results: dict, report) -> str:
             "10-class macro F-beta, tiny model (8 features → 10 logits), batch "
             f"{settings['memory_batch']:,}, input generated inside `tf.data` (no example held "
             "in memory); one fresh process per row. Growth: peak (VmHWM) minus the resident "
-            "size just before `evaluate`; (a) shows what graph and session take alone.",
+            "size just before `evaluate`; (a) shows what graph and session take alone. "
+            "Examples/s (from the second step on, without (f)'s final scikit-learn call) come "
+            "from single, non-interleaved runs: indicative only on a shared machine.",
             "",
             report.memory_table(results["memory"]),
             "",
@@ -444,7 +448,13 @@ def main(argv=None) -> int:
     parser.add_argument("--rounds", type=int, help="part 1 rounds (default 5; quick 1)")
     parser.add_argument("--steps", type=int, help="part 1 steps per evaluate")
     parser.add_argument("--plot-python", help="a Python with matplotlib, to draw the PNG")
+    parser.add_argument("--from-json", metavar="RESULTS_JSON",
+                        help="measure nothing: rewrite results.md (and the PNG) in --out from "
+                             "an earlier run's results.json")
     args = parser.parse_args(argv)
+    if args.from_json:
+        results = json.loads(Path(args.from_json).read_text(encoding="utf-8"))
+        return finish(results, Path(args.out), args.plot_python)
     started = time.perf_counter()
     settings = dataclasses.replace(
         QUICK if args.quick else FULL,
@@ -475,19 +485,23 @@ def main(argv=None) -> int:
             results["memory"] = run_memory(settings, workdir, args.quick)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
+    results["meta"]["load_end"] = load_average()
+    results["runtime_seconds"] = time.perf_counter() - started
+    return finish(results, Path(args.out), args.plot_python)
+
+
+def finish(results: dict, out: Path, plot_python: Optional[str]) -> int:
+    """Target verdicts, results.md/.json, the optional PNG; prints the tables."""
     from benchmarks import report
 
     if "per_step" in results:
         results["targets"] = report.targets(results["per_step"]["tasks"],
                                             results["per_step"]["ratios"],
                                             results.get("graph_size", []))
-    results["meta"]["load_end"] = load_average()
-    results["runtime_seconds"] = time.perf_counter() - started
-    out = Path(args.out)
     path = write_results(results, out)
     why_not = None
     if "per_step" in results and "graph_size" in results:
-        why_not = plot(out / "results.json", out / "overhead_vs_classes.png", args.plot_python)
+        why_not = plot(out / "results.json", out / "overhead_vs_classes.png", plot_python)
     print(path.read_text(encoding="utf-8"))
     print(f"Wrote {path} and {out / 'results.json'}"
           + (f"; plot skipped: {why_not}" if why_not else
