@@ -68,16 +68,20 @@ def from_keras(
       RuntimeError: called under eager execution.
 
     Example:
+      A metric updated twice counts both calls (stock `EstimatorSpec` would
+      count only the first; with `F1Score`/`FBetaScore` it would give 0.0):
+
       >>> import tensorflow as tf
       >>> from estimator_metrics import adapter
       >>> with tf.Graph().as_default():
-      ...     f1 = tf.keras.metrics.F1Score(threshold=0.5)
-      ...     value, update = adapter.from_keras(f1, [[0., 1.]], [[0.2, 0.9]])
+      ...     mae = tf.keras.metrics.MeanAbsoluteError()
+      ...     _ = adapter.from_keras(mae, [[0.], [0.]], [[1.], [3.]])
+      ...     value, update = adapter.from_keras(mae, [[0.]], [[8.]])
       ...     with tf.compat.v1.Session() as sess:
       ...         sess.run(tf.compat.v1.local_variables_initializer())
       ...         _ = sess.run(update)
-      ...         print(sess.run(value).round(4))
-      [0. 1.]
+      ...         print(sess.run(value))
+      4.0
     """
     if tf.executing_eagerly():
         raise RuntimeError(

@@ -45,6 +45,21 @@ def run_stream(build, batches):
             return before, sess.run(value)
 
 
+def stock_estimator_takes_fbeta() -> bool:
+    """Whether stock `EstimatorSpec` takes a `tf.keras.metrics.FBetaScore` object.
+
+    It needs the class (Keras >= 2.13) and an update op recorded by its graph-mode
+    `update_state` (`metric.updates`, what EstimatorSpec runs): Keras 2.13's records
+    none, and EstimatorSpec refuses the metric ("Please call update_state(...)").
+    """
+    if not hasattr(tf.keras.metrics, "FBetaScore"):
+        return False
+    with tf.Graph().as_default():
+        metric = tf.keras.metrics.FBetaScore(average="micro", threshold=0.5)
+        metric.update_state([[1.0, 0.0]], [[0.9, 0.2]])
+        return bool(metric.updates)
+
+
 def concat(batches, index):
     """Concatenates column `index` of a list of batches."""
     return np.concatenate([batch[index] for batch in batches])
