@@ -134,19 +134,12 @@ def _zero_one(tensor: tf.Tensor, arg: str) -> tuple[tf.Tensor, list]:
 
 
 def _class_ids(ids: tf.Tensor, num_classes: int, arg: str) -> tuple[tf.Tensor, list]:
-    """int64 ids after checking they are integral and in [0, num_classes)."""
-    checks = _inputs.assert_finite(ids, arg)
-    if ids.dtype.is_floating:
-        with tf.control_dependencies(checks):  # Each check reports its own failure.
-            checks.append(
-                tf.debugging.assert_equal(
-                    ids, tf.round(ids), message=f"`{arg}` class ids must be whole numbers"
-                )
-            )
-    with tf.control_dependencies(checks):
-        # int32/int64 ids compare as they are; other dtypes (bool, uint8, floats) in float64,
-        # where 0 and num_classes are exact.
-        comparable = ids if ids.dtype in (tf.int32, tf.int64) else tf.cast(ids, tf.float64)
-        checks += _inputs.assert_in_range(comparable, 0, num_classes, arg, closed_high=False)
+    """int64 ids after checking they are in [0, num_classes) (and whole, if float)."""
+    # int32/int64 ids compare as they are; other dtypes (bool, uint8, floats) in float64,
+    # where 0 and num_classes are exact. Float ids also must be whole (so not NaN).
+    comparable = ids if ids.dtype in (tf.int32, tf.int64) else tf.cast(ids, tf.float64)
+    checks = _inputs.assert_in_range(
+        comparable, 0, num_classes, arg, closed_high=False, whole=ids.dtype.is_floating
+    )
     with tf.control_dependencies(checks):
         return tf.cast(ids, tf.int64), checks

@@ -12,7 +12,10 @@ from estimator_metrics import _classes, _inputs, _state
 
 FBETA = "fbeta"
 AVERAGES = ("binary", "micro", "macro", "weighted", None)
-_COUNTS = ("true_positives", "false_positives", "false_negatives")
+#: The state: one float64 variable of shape [3, K], rows true positives, false
+#: positives, false negatives; K = C classes, or [3] for the positive class alone
+#: when average="binary".
+COUNTS = "counts"
 
 
 def fbeta(
@@ -32,7 +35,8 @@ def fbeta(
 
     Equals `sklearn.metrics.fbeta_score(y, y_pred, beta=beta, average=average,
     labels=range(C), sample_weight=w, zero_division=0)` over all batches seen.
-    State: float64 per-class true positives, false positives, false negatives.
+    State: one float64 variable `counts` [3, C] of per-class true positives,
+    false positives and false negatives ([3], class 1 only, for average="binary").
 
     Modes, by arguments:
       * binary (`average="binary"`, positive class 1): float probabilities
@@ -85,7 +89,7 @@ def fbeta(
                 labels, predictions, num_classes and int(num_classes), threshold
             )
             with tf.control_dependencies(checks):
-                increments = _multilabel_counts(true, predicted, weights)
+                increment = _multilabel_counts(true, predicted, weights)
         else:
             scores_allowed = num_classes is not None  # Else: binary probabilities.
             num_classes = int(num_classes or 2)
@@ -93,29 +97,31 @@ def fbeta(
                 labels, predictions, num_classes, threshold, scores_allowed=scores_allowed
             )
             with tf.control_dependencies(checks):
-                increments = _single_label_counts(label_ids, pred_ids, weights, num_classes)
+                if average == "binary":
+                    increment = _positive_class_counts(label_ids, pred_ids, weights)
+                else:
+                    increment = _single_label_counts(label_ids, pred_ids, weights, num_classes)
         return _state.streaming_pair(
-            [(count, [num_classes]) for count in _COUNTS],
-            increments,
+            [(COUNTS, [3] if average == "binary" else [3, num_classes])],
+            [increment],
             functools.partial(fbeta_from_counts, beta=beta, average=average),
             metrics_collections,
             updates_collections,
         )
 
 
-def fbeta_from_counts(tp, fp, fn, *, beta: float, average: Optional[str]) -> tf.Tensor:
-    """F-beta from per-class counts [C], reduced as sklearn's `average`."""
-    tp, fp, fn = (tf.convert_to_tensor(count) for count in (tp, fp, fn))
+def fbeta_from_counts(counts, *, beta: float, average: Optional[str]) -> tf.Tensor:
+    """F-beta from `counts` [3, C] (tp, fp, fn per class), reduced as sklearn's `average`.
+
+    With average="binary", `counts` is [3]: the positive class's tp, fp, fn.
+    """
+    tp, fp, fn = tf.unstack(tf.convert_to_tensor(counts))
     beta2 = beta * beta
     if average == "micro":
-        tp, fp, fn = (tf.reduce_sum(count, keepdims=True) for count in (tp, fp, fn))
+        tp, fp, fn = (tf.reduce_sum(count) for count in (tp, fp, fn))
     scores = tf.math.divide_no_nan((1 + beta2) * tp, (1 + beta2) * tp + beta2 * fn + fp)
-    if average is None:
+    if average in (None, "micro", "binary"):
         return tf.identity(scores, name="value")
-    if average == "micro":
-        return tf.identity(scores[0], name="value")
-    if average == "binary":
-        return tf.identity(scores[1], name="value")
     if average == "macro":
         return tf.reduce_mean(scores, name="value")
     support = tp + fn  # "weighted"
@@ -124,28 +130,41 @@ def fbeta_from_counts(tp, fp, fn, *, beta: float, average: Optional[str]) -> tf.
     )
 
 
-def _single_label_counts(label_ids, pred_ids, weights, num_classes: int) -> list:
-    """Weighted per-class tp, fp, fn increments from class ids."""
+def _positive_class_counts(label_ids, pred_ids, weights) -> tf.Tensor:
+    """Weighted [tp, fp, fn] of class 1 from 0/1 class ids: three sums in one reduction."""
+    true, predicted = (tf.reshape(tf.cast(ids, _state.STATE_DTYPE), [-1])
+                       for ids in (label_ids, pred_ids))
+    both = true * predicted
+    indicators = tf.stack([both, predicted - both, true - both])  # [3, N], exact 0/1
+    if weights is not None:
+        w, weight_checks = _inputs.broadcast_weights(weights, label_ids)
+        with tf.control_dependencies(weight_checks):
+            indicators *= tf.reshape(w, [-1])
+    return tf.reduce_sum(indicators, axis=1)
+
+
+def _single_label_counts(label_ids, pred_ids, weights, num_classes: int) -> tf.Tensor:
+    """Weighted per-class [tp, fp, fn] increments [3, C] from class ids."""
     w, weight_checks = _inputs.broadcast_weights(weights, label_ids)
     with tf.control_dependencies(weight_checks):
         label_ids, pred_ids, w = (tf.reshape(t, [-1]) for t in (label_ids, pred_ids, w))
     hit = tf.cast(tf.equal(label_ids, pred_ids), _state.STATE_DTYPE)
-    return [
+    return tf.stack([
         tf.math.unsorted_segment_sum(w * hit, label_ids, num_classes),
         tf.math.unsorted_segment_sum(w * (1 - hit), pred_ids, num_classes),
         tf.math.unsorted_segment_sum(w * (1 - hit), label_ids, num_classes),
-    ]
+    ])
 
 
-def _multilabel_counts(true, predicted, weights) -> list:
-    """Weighted per-class tp, fp, fn increments from 0/1 indicators [N, C]."""
+def _multilabel_counts(true, predicted, weights) -> tf.Tensor:
+    """Weighted per-class [tp, fp, fn] increments [3, C] from 0/1 indicators [N, C]."""
     w, weight_checks = _inputs.broadcast_weights(weights, true)
     with tf.control_dependencies(weight_checks):
-        return [
+        return tf.stack([
             tf.reduce_sum(w * true * predicted, axis=0),
             tf.reduce_sum(w * (1 - true) * predicted, axis=0),
             tf.reduce_sum(w * true * (1 - predicted), axis=0),
-        ]
+        ])
 
 
 def _check_mode(num_classes: Optional[int], average: Optional[str], multilabel: bool) -> None:

@@ -102,10 +102,10 @@ def broadcast_weights(weights: Any, values: tf.Tensor) -> tuple[tf.Tensor, list]
                 f"of shape {expected}, received weights.shape={shown}"
             )
     weights = tf.cast(weights, STATE_DTYPE)
-    checks = assert_finite(weights, "weights")
-    with tf.control_dependencies(checks):  # NaN reports as NaN, not as < 0.
-        smallest = tf.reduce_min(weights)
-        checks.append(_assert(smallest >= 0, ["`weights` must be >= 0", "received min", smallest]))
+    # One pass, one Assert: NaN fails `>= 0` and +Inf fails `< inf`.
+    valid = tf.reduce_all(tf.logical_and(weights >= 0, weights < math.inf))
+    checks = [_assert(valid, ["`weights` must be finite and >= 0", "received min",
+                              tf.reduce_min(weights), "max", tf.reduce_max(weights)])]
     with tf.control_dependencies(checks):
         broadcast = tf.broadcast_to(weights, tf.shape(values))
     return broadcast, checks
@@ -124,16 +124,24 @@ def assert_finite(tensor: tf.Tensor, arg: str) -> list:
     return [_assert(finite, [f"`{arg}` must be finite (no NaN/Inf)"])]
 
 
-def assert_in_range(tensor: tf.Tensor, low, high, arg: str, *, closed_high: bool) -> list:
-    """Run-time check that low <= tensor <= high (or < high); reports min and max."""
+def assert_in_range(
+    tensor: tf.Tensor, low, high, arg: str, *, closed_high: bool, whole: bool = False
+) -> list:
+    """Run-time check that low <= tensor <= high (or < high); reports min and max.
+
+    With `whole`, every value must also be a whole number (which NaN is not).
+    """
     bound = "]" if closed_high else ")"
-    message = f"`{arg}` must lie in [{low}, {high}{bound}"
+    kind = "whole numbers in" if whole else "lie in"
+    message = f"`{arg}` must {'be ' if whole else ''}{kind} [{low}, {high}{bound}"
     upper = tf.math.less_equal if closed_high else tf.math.less
     smallest, largest = tf.reduce_min(tensor), tf.reduce_max(tensor)  # +-inf/extremes if empty
-    in_range = tf.logical_and(
+    valid = tf.logical_and(
         smallest >= tf.cast(low, tensor.dtype), upper(largest, tf.cast(high, tensor.dtype))
     )
-    return [_assert(in_range, [message, "received min", smallest, "max", largest])]
+    if whole:
+        valid = tf.logical_and(valid, tf.reduce_all(tf.equal(tensor, tf.round(tensor))))
+    return [_assert(valid, [message, "received min", smallest, "max", largest])]
 
 
 def _assert(condition: tf.Tensor, data: list):
@@ -149,10 +157,15 @@ def _assert(condition: tf.Tensor, data: list):
 
 
 def assert_probabilities(tensor: tf.Tensor, arg: str) -> list:
-    """Run-time checks: finite first, then within [0, 1] (a NaN fails as NaN)."""
-    finite = assert_finite(tensor, arg)
-    with tf.control_dependencies(finite):
-        return finite + assert_in_range(tensor, 0, 1, arg, closed_high=True)
+    """Run-time check that every value is finite and within [0, 1]; reports min and max.
+
+    One elementwise pass and one `Assert`: NaN fails both comparisons, +-Inf one of them
+    (min and max only inform the message; they need not see a NaN).
+    """
+    valid = tf.reduce_all(tf.logical_and(tensor >= 0, tensor <= 1))
+    smallest, largest = tf.reduce_min(tensor), tf.reduce_max(tensor)
+    message = f"`{arg}` must be finite and lie in [0, 1]"
+    return [_assert(valid, [message, "received min", smallest, "max", largest])]
 
 
 def check_name(name: Optional[str], default: str) -> str:

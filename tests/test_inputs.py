@@ -125,9 +125,9 @@ def test_static_shape_errors_name_the_shapes(build, message):
          "`predictions` must be finite"),
         (lambda y, p: builders.mape(y, p), ([np.inf, 2.0], [1.0, 1.0]), "`labels` must be finite"),
         (lambda y, p, w: builders.mape(y, p, weights=w), ([1.0], [1.0], [-0.5]),
-         "`weights` must be >= 0"),
+         r"`weights` must be finite and >= 0"),
         (lambda y, p, w: builders.mape(y, p, weights=w), ([1.0], [1.0], [np.nan]),
-         "`weights` must be finite"),
+         r"`weights` must be finite and >= 0"),
         (lambda y, p: builders.fbeta(y, p, num_classes=3, average="macro"),
          (np.array([0, 3]), np.array([0, 1])), r"`labels` must lie in \[0, 3\)"),
         (lambda y, p: builders.fbeta(y, p, num_classes=3, average="macro"),
@@ -135,11 +135,17 @@ def test_static_shape_errors_name_the_shapes(build, message):
         (lambda y, p: builders.fbeta(y, p), (np.array([0, 2]), np.array([0.1, 0.9], np.float32)),
          r"`labels` must lie in \[0, 2\)"),
         (lambda y, p: builders.fbeta(y, p), (np.array([0.5, 1.0]), np.array([0.1, 0.9])),
-         "`labels` class ids must be whole numbers"),
+         r"`labels` must be whole numbers in \[0, 2\)"),
         (lambda y, p: builders.fbeta(y, p), (np.array([0, 1]), np.array([0.1, 1.5])),
-         r"`predictions` must lie in \[0, 1\]"),
+         r"`predictions` must be finite and lie in \[0, 1\]"),
         (lambda y, p: builders.fbeta(y, p), (np.array([0, 1]), np.array([0.1, np.nan])),
-         "`predictions` must be finite"),
+         r"`predictions` must be finite and lie in \[0, 1\]"),
+        (lambda y, p: builders.fbeta(y, p), (np.array([0, 1]), np.array([0.1, np.inf])),
+         r"`predictions` must be finite and lie in \[0, 1\]"),
+        (lambda y, p: builders.fbeta(y, p), (np.array([0.0, np.nan]), np.array([0.1, 0.9])),
+         r"`labels` must be whole numbers in \[0, 2\)"),
+        (lambda y, p: builders.fbeta(y, p, num_classes=3, average="macro"),
+         (np.array([0.0, np.inf]), np.array([0, 1])), r"`labels` must be whole numbers in \[0, 3\)"),
         (lambda y, p: builders.fbeta(y, p, num_classes=3, average=None),
          (np.array([0, 1]), np.array([[0.1, np.inf, 0.0], [1.0, 0.0, 0.0]])),
          "`predictions` must be finite"),
@@ -151,13 +157,20 @@ def test_static_shape_errors_name_the_shapes(build, message):
         (lambda y, p: builders.fbeta(y, p, average="micro", multilabel=True),
          (np.array([[0, 1]]), np.array([[0, 3]])), "`predictions` must hold only 0 and 1"),
         (lambda y, p, w: builders.fbeta(y, p, weights=w),
-         (np.array([0, 1]), np.array([0, 1]), np.array([1.0, -1.0])), "`weights` must be >= 0"),
+         (np.array([0, 1]), np.array([0, 1]), np.array([1.0, -1.0])),
+         r"`weights` must be finite and >= 0"),
+        (lambda y, p, w: builders.fbeta(y, p, weights=w),
+         (np.array([0, 1]), np.array([0.2, 0.7]), np.array([1.0, np.inf])),
+         r"`weights` must be finite and >= 0"),
+        (lambda y, p, w: builders.fbeta(y, p, num_classes=3, average="weighted", weights=w),
+         (np.array([0, 1]), np.array([0, 2]), np.array([np.nan, 1.0])),
+         r"`weights` must be finite and >= 0"),
         (lambda p: builders.average_confidence(p), (np.array([[0.5, np.nan]]),),
-         "`predictions` must be finite"),
+         r"`predictions` must be finite and lie in \[0, 1\]"),
         (lambda p: builders.average_confidence(p), (np.array([[0.5, 1.5]]),),
-         r"`predictions` must lie in \[0, 1\]"),
+         r"`predictions` must be finite and lie in \[0, 1\]"),
         (lambda p, w: builders.average_confidence(p, weights=w),
-         (np.array([[0.5, 0.5]]), np.array([-1.0])), "`weights` must be >= 0"),
+         (np.array([[0.5, 0.5]]), np.array([-1.0])), r"`weights` must be finite and >= 0"),
     ],
 )
 def test_data_errors_raise_invalid_argument_at_run_time(build, feeds, message):
@@ -167,7 +180,7 @@ def test_data_errors_raise_invalid_argument_at_run_time(build, feeds, message):
 
 def test_logits_passed_as_binary_probabilities_are_refused_not_thresholded():
     # A common bug: logits instead of probabilities; > 0.5 would be silently wrong.
-    with pytest.raises(InvalidArgument, match=r"`predictions` must lie in \[0, 1\]"):
+    with pytest.raises(InvalidArgument, match=r"`predictions` must be finite and lie in \[0, 1\]"):
         _run_update(lambda y, p: builders.fbeta(y, p), np.array([1, 0]), np.array([2.3, -1.2]))
 
 

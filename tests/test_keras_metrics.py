@@ -82,9 +82,11 @@ def test_reset_state_and_empty_batches_give_zero_not_nan():
     "probabilities, weights, error, message",
     [
         ([[0.3], [0.9]], None, ValueError, r"C >= 2 class probabilities, received predictions.shape=\(2, 1\)"),
-        ([[0.5, np.nan]], None, tf.errors.InvalidArgumentError, "`predictions` must be finite"),
-        ([[0.5, 1.5]], None, tf.errors.InvalidArgumentError, r"`predictions` must lie in \[0, 1\]"),
-        ([[0.5, 0.5]], [-1.0], tf.errors.InvalidArgumentError, "`weights` must be >= 0"),
+        ([[0.5, np.nan]], None, tf.errors.InvalidArgumentError,
+         r"`predictions` must be finite and lie in \[0, 1\]"),
+        ([[0.5, 1.5]], None, tf.errors.InvalidArgumentError,
+         r"`predictions` must be finite and lie in \[0, 1\]"),
+        ([[0.5, 0.5]], [-1.0], tf.errors.InvalidArgumentError, r"`weights` must be finite and >= 0"),
     ],
 )
 def test_bad_input_is_refused_eagerly(probabilities, weights, error, message):

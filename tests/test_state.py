@@ -93,8 +93,8 @@ def test_state_is_local_metric_float64_and_never_global():
         names = sorted(v.op.name for v in local)
     assert names == sorted([
         "mape/total", "mape/count",
-        "fbeta/true_positives", "fbeta/false_positives", "fbeta/false_negatives",
-        "fbeta_1/true_positives", "fbeta_1/false_positives", "fbeta_1/false_negatives",
+        "fbeta/counts",
+        "fbeta_1/counts",
         "confidence/total", "confidence/count",
     ])
 
