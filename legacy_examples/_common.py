@@ -37,6 +37,8 @@ class Example:
       tolerances: metric name -> largest |legacy - keras| accepted (absolute),
         with the reason in the example's module.
       default_steps: Training steps of a full run.
+      keras_classes: `tf.keras.metrics` classes the Keras twin needs beyond
+        those of every supported Keras line (e.g. FBetaScore, new in 2.13).
     """
 
     name: str
@@ -45,6 +47,13 @@ class Example:
     model_fn: Callable
     tolerances: Mapping[str, float]
     default_steps: int = 400
+    keras_classes: tuple = ()
+
+    def missing_keras_classes(self) -> list:
+        """The `keras_classes` this Keras lacks: its Keras twin cannot run here."""
+        import tensorflow as tf  # pylint: disable=import-outside-toplevel
+
+        return [name for name in self.keras_classes if not hasattr(tf.keras.metrics, name)]
 
 
 def input_fn(features, labels, *, train: bool, seed: int, batch_size: int = BATCH_SIZE):

@@ -97,6 +97,7 @@ EXAMPLE = _common.Example(
     # Accuracy: float32 counters on both sides, same counts: exact.
     tolerances={"fbeta": 1e-6, "accuracy": 1e-7},
     default_steps=300,
+    keras_classes=("FBetaScore",),
 )
 
 

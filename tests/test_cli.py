@@ -1,5 +1,6 @@
 """`estimator-metrics demo`: a real run, its tables, its exit status, its options."""
 
+import re
 import subprocess
 import sys
 
@@ -27,6 +28,24 @@ def test_demo_compares_legacy_and_keras_and_checks_builders_against_numpy(tmp_pa
     assert f"tensorboard --logdir {tmp_path}" in out
     for mode in ("eval_legacy", "eval_keras"):
         assert any((tmp_path / "classifier" / mode).glob("events.out.tfevents.*")), mode
+
+
+def test_a_keras_twin_this_keras_cannot_run_is_skipped_by_name(tmp_path, monkeypatch, capsys):
+    # Keras 2.12 has no FBetaScore: the binary example's Keras twin cannot run there.
+    import tensorflow as tf
+
+    if hasattr(tf.keras.metrics, "FBetaScore"):
+        monkeypatch.delattr(tf.keras.metrics, "FBetaScore")
+    monkeypatch.setattr(_demo, "numpy_check", lambda *args: [])
+    status = _demo.run(steps=2, model_dir=str(tmp_path), examples=["binary"])
+    out = capsys.readouterr().out
+    assert status == 0, out
+    assert ("[binary] SKIPPED the Keras twin: it needs tf.keras.metrics.FBetaScore, which "
+            f"the Keras of TensorFlow {tf.__version__} lacks") in out
+    assert _rows(out, "binary") == []
+    assert re.search(r"\[binary\] legacy: fbeta=0\.\d{8}, accuracy=0\.\d{8}", out), out
+    assert any((tmp_path / "binary" / "eval_legacy").glob("events.out.tfevents.*"))
+    assert not (tmp_path / "binary" / "eval_keras").exists()
 
 
 def test_a_disagreement_is_shown_and_fails(monkeypatch, capsys):

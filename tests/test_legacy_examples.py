@@ -27,7 +27,7 @@ MODULES = {name: importlib.import_module(f"legacy_examples.{name}")
            for name in legacy_examples.EXAMPLES}
 #: The binary example's Keras mode uses tf.keras.metrics.FBetaScore: where this
 #: line lacks the class, the tests that evaluate binary in Keras mode skip.
-NEEDS_FBETA = pytest.mark.skipif(not hasattr(tf.keras.metrics, "FBetaScore"),
+NEEDS_FBETA = pytest.mark.skipif(bool(MODULES["binary"].EXAMPLE.missing_keras_classes()),
                                  reason="tf.keras.metrics has no FBetaScore")
 EXAMPLE_PARAMS = [pytest.param(n, marks=NEEDS_FBETA) if n == "binary" else n
                   for n in legacy_examples.EXAMPLES]
