@@ -436,7 +436,7 @@ def plot(results_json: Path, png: Path, plot_python: Optional[str]) -> Optional[
     except ImportError:
         if not plot_python:
             return ("matplotlib is not installed (optional benchmark dependency): "
-                    "`pip install matplotlib`, or pass --plot-python PYTHON_WITH_MATPLOTLIB")
+                    "`pip install -e .[bench]`, or pass --plot-python PYTHON_WITH_MATPLOTLIB")
         done = subprocess.run([plot_python, str(HERE / "plot.py"), str(results_json), str(png)],
                               capture_output=True, text=True, timeout=300)
         if done.returncode:
