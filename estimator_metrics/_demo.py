@@ -67,12 +67,13 @@ def compare_example(name: str, steps: Optional[int], model_dir: str, seed: int,
         log(f"[{name}] SKIPPED the Keras twin: it needs tf.keras.metrics.{', '.join(missing)}, "
             f"which the Keras of TensorFlow {tf.__version__} lacks; evaluating with legacy "
             "metrics only")
-        legacy = _common.evaluate(example, data, model_dir, "legacy", seed)
+    else:
+        log(f"[{name}] evaluating the checkpoint with legacy metrics, then with Keras metrics")
+    legacy = _common.evaluate(example, data, model_dir, "legacy", seed)
+    if missing:
         log(f"[{name}] legacy: " + ", ".join(
             f"{metric}={float(legacy[metric]):.8f}" for metric in example.tolerances))
         return []
-    log(f"[{name}] evaluating the checkpoint with legacy metrics, then with Keras metrics")
-    legacy = _common.evaluate(example, data, model_dir, "legacy", seed)
     keras = _common.evaluate(example, data, model_dir, "keras", seed)
     return [
         Comparison(name, metric, float(legacy[metric]), float(keras[metric]), tolerance)

@@ -104,8 +104,7 @@ def broadcast_weights(weights: Any, values: tf.Tensor) -> tuple[tf.Tensor, list]
     weights = tf.cast(weights, STATE_DTYPE)
     # One pass, one Assert: NaN fails `>= 0` and +Inf fails `< inf`.
     valid = tf.reduce_all(tf.logical_and(weights >= 0, weights < math.inf))
-    checks = [_assert(valid, ["`weights` must be finite and >= 0", "received min",
-                              tf.reduce_min(weights), "max", tf.reduce_max(weights)])]
+    checks = _assert_reporting_extremes(valid, "`weights` must be finite and >= 0", weights)
     with tf.control_dependencies(checks):
         broadcast = tf.broadcast_to(weights, tf.shape(values))
     return broadcast, checks
@@ -141,6 +140,13 @@ def assert_in_range(
     )
     if whole:
         valid = tf.logical_and(valid, tf.reduce_all(tf.equal(tensor, tf.round(tensor))))
+    return _assert_reporting_extremes(valid, message, tensor, smallest, largest)
+
+
+def _assert_reporting_extremes(valid, message: str, tensor, smallest=None, largest=None) -> list:
+    """[One `Assert` of `valid`] whose error gives `message` and `tensor`'s min and max."""
+    smallest = tf.reduce_min(tensor) if smallest is None else smallest
+    largest = tf.reduce_max(tensor) if largest is None else largest
     return [_assert(valid, [message, "received min", smallest, "max", largest])]
 
 
@@ -163,9 +169,7 @@ def assert_probabilities(tensor: tf.Tensor, arg: str) -> list:
     (min and max only inform the message; they need not see a NaN).
     """
     valid = tf.reduce_all(tf.logical_and(tensor >= 0, tensor <= 1))
-    smallest, largest = tf.reduce_min(tensor), tf.reduce_max(tensor)
-    message = f"`{arg}` must be finite and lie in [0, 1]"
-    return [_assert(valid, [message, "received min", smallest, "max", largest])]
+    return _assert_reporting_extremes(valid, f"`{arg}` must be finite and lie in [0, 1]", tensor)
 
 
 def check_name(name: Optional[str], default: str) -> str:
