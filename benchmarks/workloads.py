@@ -45,15 +45,6 @@ THRESHOLD = 0.5
 VALUE_RTOL = 1e-4
 
 VARIANTS = ("a", "b", "c", "d", "e", "f")
-VARIANT_TITLES = {
-    "a": "loss only",
-    "b": "tf.compat.v1.metrics by hand",
-    "c": "builders (ours)",
-    "d": "Keras via adapter.from_keras",
-    "e": "stock Keras object in EstimatorSpec",
-    "f": "Python-side: fetch + scikit-learn",
-    "g": "(c) with input checks off (diagnostic)",
-}
 #: Diagnostic variants, run only for the tasks of DIAGNOSED_KINDS: (g) is (c) built with
 #: its run-time input checks replaced by nothing, to show what the checks cost per step.
 DIAGNOSTIC_VARIANTS = ("g",)

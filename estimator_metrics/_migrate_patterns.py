@@ -232,17 +232,19 @@ class Patterns:
         return None
 
     def _factors(self, node: ast.AST, scope: Scope) -> list:
-        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mult):
-            return self._factors(node.left, scope) + self._factors(node.right, scope)
-        if self.tf_op(node, scope) in _MULTIPLY and len(node.args) == 2:
-            return self._factors(node.args[0], scope) + self._factors(node.args[1], scope)
-        return [node]
+        return self._operands(node, scope, ast.Mult, _MULTIPLY)
 
     def _terms(self, node: ast.AST, scope: Scope) -> list:
-        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
-            return self._terms(node.left, scope) + self._terms(node.right, scope)
-        if self.tf_op(node, scope) in _ADD and len(node.args) == 2:
-            return self._terms(node.args[0], scope) + self._terms(node.args[1], scope)
+        return self._operands(node, scope, ast.Add, _ADD)
+
+    def _operands(self, node: ast.AST, scope: Scope, operator: type, tf_ops) -> list:
+        """The operands of a chain of `operator` (Python or its two-argument TF op names)."""
+        if isinstance(node, ast.BinOp) and isinstance(node.op, operator):
+            return (self._operands(node.left, scope, operator, tf_ops)
+                    + self._operands(node.right, scope, operator, tf_ops))
+        if self.tf_op(node, scope) in tf_ops and len(node.args) == 2:
+            return (self._operands(node.args[0], scope, operator, tf_ops)
+                    + self._operands(node.args[1], scope, operator, tf_ops))
         return [node]
 
     def mape(self, values: ast.AST, scope: Scope) -> Optional[dict]:

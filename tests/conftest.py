@@ -131,3 +131,11 @@ def multilabel_batches(rng):
         )
         for size in SIZES
     ]
+
+
+def usage_error(capsys, main, argv) -> str:
+    """Runs `main(argv)`, asserts it exits with status 2 (a usage error); returns stderr."""
+    with pytest.raises(SystemExit) as exit_info:
+        main(argv)
+    assert exit_info.value.code == 2
+    return capsys.readouterr().err

@@ -6,6 +6,7 @@ import sys
 
 import pytest
 
+from conftest import usage_error
 from estimator_metrics import _demo, cli
 
 
@@ -76,10 +77,7 @@ def test_console_script_help_explains_the_demo():
     ],
 )
 def test_bad_options_are_refused(capsys, argv, message):
-    with pytest.raises(SystemExit) as exit_info:
-        cli.main(argv)
-    assert exit_info.value.code == 2
-    assert message in capsys.readouterr().err
+    assert message in usage_error(capsys, cli.main, argv)
 
 
 def test_demo_distributed_runs_a_local_cluster_and_agrees(tmp_path, capsys):
