@@ -1,4 +1,4 @@
-"""`make matrix`: the test suite once per TensorFlow line, one nox session and venv each, then one table.
+"""`make matrix`: the suite once per TensorFlow line, one nox session and venv each, then a table.
 
     make matrix [MATRIX_ARGS="-s tf-2.12 tf-2.15 -- -k adapter"]
     .venv/bin/nox [-s tf-2.13] [-R | --reuse-venv=never | --install-only] [-- PYTEST_ARGS...]
@@ -65,13 +65,18 @@ class Line:
 TEST_TOOLS = ("pytest", "scikit-learn", "setuptools", "wheel")
 
 #: The matrix. Adding a line is adding an entry (its session, venv, log and
-#: table row follow). numpy<2: on top of TensorFlow's own range, which older
-#: lines narrow further.
+#: table row follow), e.g. one that runs only the tests that apply there:
+#:     "2.21": Line(pins=("tensorflow-cpu==2.21.*", *TEST_TOOLS), tests=("-m", "keras3")),
+#: numpy<2: on top of TensorFlow's own range, which older lines narrow further.
 LINES: Dict[str, Line] = {
-    "2.12": Line(("tensorflow-cpu==2.12.*", "tensorflow-estimator==2.12.*", "numpy<2", *TEST_TOOLS)),
-    "2.13": Line(("tensorflow-cpu==2.13.*", "tensorflow-estimator==2.13.*", "numpy<2", *TEST_TOOLS)),
-    "2.14": Line(("tensorflow-cpu==2.14.*", "tensorflow-estimator==2.14.*", "numpy<2", *TEST_TOOLS)),
-    "2.15": Line(("tensorflow-cpu==2.15.*", "tensorflow-estimator==2.15.*", "numpy<2", *TEST_TOOLS)),
+    "2.12": Line(pins=("tensorflow-cpu==2.12.*", "tensorflow-estimator==2.12.*", "numpy<2",
+                      *TEST_TOOLS)),
+    "2.13": Line(pins=("tensorflow-cpu==2.13.*", "tensorflow-estimator==2.13.*", "numpy<2",
+                      *TEST_TOOLS)),
+    "2.14": Line(pins=("tensorflow-cpu==2.14.*", "tensorflow-estimator==2.14.*", "numpy<2",
+                      *TEST_TOOLS)),
+    "2.15": Line(pins=("tensorflow-cpu==2.15.*", "tensorflow-estimator==2.15.*", "numpy<2",
+                      *TEST_TOOLS)),
 }
 
 #: Distributions whose installed versions go in the table.
@@ -184,7 +189,8 @@ def _pip_check(session: nox.Session, log) -> List[str]:
     log.flush()
     problems = [p.strip() for p in output.splitlines()
                 if p.strip() and not p.startswith("No broken requirements")]
-    own = [p for p in problems if p.lower().startswith(("estimator-metrics ", "estimator_metrics "))]
+    own = [p for p in problems
+           if p.lower().startswith(("estimator-metrics ", "estimator_metrics "))]
     if len(own) != len(problems):
         raise SetupFailed("pip check found broken requirements: "
                           + "; ".join(p for p in problems if p not in own)[:500])
@@ -202,7 +208,8 @@ def run_line(session: nox.Session, line: str) -> None:
             _setup(session, line, result, log)
         except (CommandFailed, SetupFailed) as e:
             result.verdict = "setup failed"
-            result.failures = [str(e) if isinstance(e, SetupFailed) else f"query failed: {e.reason}"]
+            result.failures = [str(e) if isinstance(e, SetupFailed)
+                               else f"query failed: {e.reason}"]
         result.setup_s = time.monotonic() - started
         if result.verdict == "setup failed":
             session.error(f"{line}: setup failed: {result.failures[0]} (log: {_rel(result.log)})")
@@ -267,14 +274,15 @@ def parse_summary(text: str) -> Optional[Dict[str, int]]:
 
 
 def _record(result: LineResult, text: str, code: int) -> None:
-    """Fills in `result`'s counts, failures, skips and verdict from pytest's output and exit code."""
+    """`result`'s counts, failures, skips and verdict from pytest's output and exit code."""
     counts = parse_summary(text) or {}
     result.passed = counts.get("passed", 0) + counts.get("xpassed", 0)
     result.errors = counts.get("errors", 0)
     result.failed = counts.get("failed", 0) + result.errors
     result.skipped = counts.get("skipped", 0) + counts.get("xfailed", 0)
-    result.failures = [ln.strip() for ln in text.splitlines() if ln.startswith(("FAILED ", "ERROR "))]
-    result.skips = [ln.strip() for ln in text.splitlines() if ln.startswith("SKIPPED ")]
+    lines = [ln.strip() for ln in text.splitlines()]
+    result.failures = [ln for ln in lines if ln.startswith(("FAILED ", "ERROR "))]
+    result.skips = [ln for ln in lines if ln.startswith("SKIPPED ")]
     if code == 0 and counts and result.failed == 0 and result.passed > 0:
         # A line the suite passes on but setup.cfg's ranges exclude: the
         # ranges and the table disagree.
