@@ -88,7 +88,10 @@ def broadcast_weights(
             data += [f"{name}=", _shapes.shape_vector(value)]
     checks = [_shapes.assert_that(valid, data)]
     with tf.control_dependencies(checks):
-        padded = _shapes.reshape(as_float, _shapes.pad_to_rank(weight_shape, shape))
+        same_rank = (isinstance(weight_shape, list) and isinstance(shape, list)
+                     and len(weight_shape) == len(shape) == weights.shape.rank)
+        padded = as_float if same_rank else tf.reshape(
+            as_float, _shapes.as_vector(_shapes.pad_to_rank(weight_shape, shape)))
         return _shapes.flat(tf.broadcast_to(padded, _shapes.as_vector(shape)), inner), checks
 
 
