@@ -22,7 +22,9 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from conftest import run_stream, stock_estimator_takes_fbeta, usage_error
+from estimator_metrics._core.session import run_stream
+from support.data import usage_error
+from support.keras import stock_estimator_takes_fbeta
 from estimator_metrics import _migrate, cli
 from estimator_metrics import _migrate_names as names
 from estimator_metrics._migrate_edit import Source

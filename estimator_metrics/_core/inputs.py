@@ -13,8 +13,8 @@ from typing import Any, Optional, Sequence
 
 import tensorflow as tf
 
-from estimator_metrics import _shapes
-from estimator_metrics._state import STATE_DTYPE
+from estimator_metrics._core import shapes as _shapes
+from estimator_metrics._core.state import STATE_DTYPE
 
 
 def to_tensor(value: Any, arg: str) -> tf.Tensor:

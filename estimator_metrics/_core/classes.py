@@ -11,9 +11,9 @@ from typing import Optional
 
 import tensorflow as tf
 
-from estimator_metrics import _checks, _shapes
-from estimator_metrics._shapes import all_of, any_of, at_least, equal, negate
-from estimator_metrics._state import STATE_DTYPE
+from estimator_metrics._core import checks as _checks, shapes as _shapes
+from estimator_metrics._core.shapes import all_of, any_of, at_least, equal, negate
+from estimator_metrics._core.state import STATE_DTYPE
 
 
 def single_label_ids(

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import tensorflow as tf
 
-from estimator_metrics import _shapes
+from estimator_metrics._core import shapes as _shapes
 
 
 
