@@ -1,5 +1,10 @@
-"""TF2 Keras metrics with the semantics of our builders, for migrated code."""
+"""Keras twins of the builders, for migrated code: Keras 2 (TF 2.12-2.15) and Keras 3 (TF 2.16+).
 
-from estimator_metrics._core.keras_twins import AverageConfidence
+`FBeta` twins `builders.fbeta`, `MAPE` `builders.mape`, `AverageConfidence`
+`builders.average_confidence`: the same options and defaults, the same value on the same
+batches, the same input checks and messages, float64 state. TensorFlow backend only.
+"""
 
-__all__ = ["AverageConfidence"]
+from estimator_metrics._core.keras_twins import MAPE, AverageConfidence, FBeta
+
+__all__ = ["MAPE", "AverageConfidence", "FBeta"]

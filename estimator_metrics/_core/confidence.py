@@ -59,14 +59,19 @@ def average_confidence(
         return _state.streaming_pair(
             [("total", []), ("count", [])],
             confidence_increments(predictions, weights),
-            _mean,
+            confidence_from_state,
             metrics_collections,
             updates_collections,
         )
 
 
+@tf.autograph.experimental.do_not_convert  # Graph-building code: nothing to convert.
 def confidence_increments(predictions: Any, weights: Any) -> list[tf.Tensor]:
-    """One batch's float64 [sum(w * max_c p), sum(w)], after validating it."""
+    """One batch's float64 [sum(w * max_c p), sum(w)], after validating it.
+
+    What `average_confidence` adds to its state per update, and
+    `keras_metrics.AverageConfidence` per `update_state`.
+    """
     predictions = _inputs.to_tensor(predictions, "predictions")
     shape = _shapes.dims(predictions)
     checks = _shapes.require(
@@ -95,5 +100,6 @@ def confidence_increments(predictions: Any, weights: Any) -> list[tf.Tensor]:
         return [tf.reduce_sum(w * confidence), tf.reduce_sum(w)]
 
 
-def _mean(total, count) -> tf.Tensor:
+def confidence_from_state(total, count) -> tf.Tensor:
+    """The value of the state `total`, `count`; 0.0 while `count` is 0."""
     return tf.math.divide_no_nan(total, count, name="value")

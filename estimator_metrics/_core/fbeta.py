@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import functools
+import dataclasses
 import numbers
 from collections.abc import Iterable, Sequence
 from typing import Any
@@ -90,40 +90,113 @@ def fbeta(
       0.6667
     """
     _state.require_graph("fbeta")
-    beta = _inputs.positive_float(beta, "beta")
-    threshold = _inputs.open_unit_float(threshold, "threshold")
-    _check_mode(num_classes, average, multilabel)
-    num_classes = num_classes and int(num_classes)
+    options = fbeta_options(
+        beta=beta,
+        num_classes=num_classes,
+        average=average,
+        classes=classes,
+        threshold=threshold,
+        multilabel=multilabel,
+    )
     with tf.compat.v1.name_scope(_inputs.check_name(name, FBETA)):
-        labels = _inputs.to_tensor(labels, "labels")
-        predictions = _inputs.to_tensor(predictions, "predictions")
-        if multilabel:
-            true, predicted, num_classes, shape, checks = _classes.multilabel_indicators(
-                labels, predictions, num_classes, threshold
-            )
-            w, weight_checks = _inputs.broadcast_weights(
-                weights, shape, "`labels`", inner=[num_classes]
-            )
-            with tf.control_dependencies(checks + weight_checks):
-                increment = _indicator_counts(true, predicted, w)
-        else:
-            label_ids, pred_ids, shape, checks = _classes.single_label_ids(
-                labels, predictions, num_classes, threshold
-            )
-            w, weight_checks = _inputs.broadcast_weights(weights, shape, "`labels`")
-            with tf.control_dependencies(checks + weight_checks):
-                if average == "binary":
-                    increment = _positive_class_counts(label_ids, pred_ids, w)
-                else:
-                    increment = _single_label_counts(label_ids, pred_ids, w, num_classes)
-        classes = _check_classes(classes, num_classes, average)
+        increment = fbeta_increment(labels, predictions, weights, options)
+        options = options.for_increment(increment)
         return _state.streaming_pair(
-            [(COUNTS, [3] if average == "binary" else [3, num_classes])],
+            [(COUNTS, increment.shape.as_list())],
             [increment],
-            functools.partial(fbeta_from_counts, beta=beta, average=average, classes=classes),
+            options.from_counts,
             metrics_collections,
             updates_collections,
         )
+
+
+@dataclasses.dataclass(frozen=True)
+class FBetaOptions:
+    """The checked options of one F-beta, made by `fbeta_options`.
+
+    `num_classes` is None for binary F-beta without `num_classes` (the state is [3]
+    whatever C), and for multilabel without `num_classes` until the data's static width
+    settles C (`for_increment`); until then `classes` is checked for everything but its
+    range and distinctness.
+    """
+
+    beta: float
+    num_classes: int | None
+    average: str | None
+    classes: tuple[int, ...] | None
+    threshold: float
+    multilabel: bool
+    #: `classes` as given, for error messages.
+    given_classes: Any = dataclasses.field(default=None, repr=False, compare=False)
+
+    @property
+    def state_shape(self) -> list[int] | None:
+        """The shape of `counts`: [3] (binary), [3, C], or None while C is unknown."""
+        if self.average == "binary":
+            return [3]
+        return None if self.num_classes is None else [3, self.num_classes]
+
+    def for_increment(self, increment: tf.Tensor) -> FBetaOptions:
+        """These options with C read from `increment` [3, C] where they lacked it, and
+        `classes` checked against it (ValueError)."""
+        if self.state_shape is not None:
+            return self
+        num_classes = increment.shape[-1]
+        classes = _check_class_range(self.classes, num_classes, self.given_classes)
+        return dataclasses.replace(self, num_classes=num_classes, classes=classes)
+
+    def from_counts(self, counts) -> tf.Tensor:
+        """The F-beta of the state `counts`, by these options."""
+        return fbeta_from_counts(counts, beta=self.beta, average=self.average, classes=self.classes)
+
+
+def fbeta_options(
+    *,
+    beta: Any,
+    num_classes: Any,
+    average: Any,
+    classes: Any,
+    threshold: Any,
+    multilabel: Any,
+) -> FBetaOptions:
+    """`FBetaOptions` after checking every option (ValueError/TypeError naming it)."""
+    beta = _inputs.positive_float(beta, "beta")
+    threshold = _inputs.open_unit_float(threshold, "threshold")
+    _check_mode(num_classes, average, multilabel)
+    num_classes = None if num_classes is None else int(num_classes)
+    ids = _class_ids(classes, average)
+    if num_classes is not None or not multilabel:
+        ids = _check_class_range(ids, num_classes, classes)
+    return FBetaOptions(beta, num_classes, average, ids, threshold, multilabel, classes)
+
+
+@tf.autograph.experimental.do_not_convert  # Graph-building code: nothing to convert.
+def fbeta_increment(labels: Any, predictions: Any, weights: Any, options: FBetaOptions):
+    """One batch's float64 counts increment, after its checks.
+
+    [3] (tp, fp, fn of class 1) for average="binary", else [3, C] per class; the shape is
+    static. What `fbeta` adds to its state per update, and `keras_metrics.FBeta` per
+    `update_state`.
+    """
+    labels = _inputs.to_tensor(labels, "labels")
+    predictions = _inputs.to_tensor(predictions, "predictions")
+    if options.multilabel:
+        true, predicted, num_classes, shape, checks = _classes.multilabel_indicators(
+            labels, predictions, options.num_classes, options.threshold
+        )
+        w, weight_checks = _inputs.broadcast_weights(
+            weights, shape, "`labels`", inner=[num_classes]
+        )
+        with tf.control_dependencies(checks + weight_checks):
+            return _indicator_counts(true, predicted, w)
+    label_ids, pred_ids, shape, checks = _classes.single_label_ids(
+        labels, predictions, options.num_classes, options.threshold
+    )
+    w, weight_checks = _inputs.broadcast_weights(weights, shape, "`labels`")
+    with tf.control_dependencies(checks + weight_checks):
+        if options.average == "binary":
+            return _positive_class_counts(label_ids, pred_ids, w)
+        return _single_label_counts(label_ids, pred_ids, w, options.num_classes)
 
 
 def fbeta_from_counts(
@@ -184,10 +257,8 @@ def _indicator_counts(true, predicted, weights) -> tf.Tensor:
     return tf.reduce_sum(indicators, axis=1)
 
 
-def _check_classes(
-    classes: Sequence[int] | None, num_classes: int | None, average: str | None
-) -> tuple[int, ...] | None:
-    """`classes` as a tuple of distinct ids in [0, num_classes), or ValueError/TypeError."""
+def _class_ids(classes: Any, average: str | None) -> tuple[int, ...] | None:
+    """`classes` as a tuple of ints, not yet checked against C; ValueError/TypeError."""
     if classes is None:
         return None
     if average == "binary":
@@ -203,12 +274,21 @@ def _check_classes(
             f"Expected `classes` to be a non-empty sequence of int class ids, "
             f"received classes={classes!r}"
         )
-    if len(set(ids)) != len(ids) or not all(0 <= c < num_classes for c in ids):
+    return tuple(int(c) for c in ids)
+
+
+def _check_class_range(
+    ids: tuple[int, ...] | None, num_classes: int | None, given: Any
+) -> tuple[int, ...] | None:
+    """`ids` (`_class_ids` of `given`) if distinct and in [0, num_classes), else ValueError."""
+    if ids is not None and (
+        len(set(ids)) != len(ids) or not all(0 <= c < num_classes for c in ids)
+    ):
         raise ValueError(
             f"Expected `classes` to be distinct ids in [0, num_classes="
-            f"{num_classes}), received classes={classes!r}"
+            f"{num_classes}), received classes={given!r}"
         )
-    return tuple(int(c) for c in ids)
+    return ids
 
 
 def _check_mode(num_classes: int | None, average: str | None, multilabel: bool) -> None:

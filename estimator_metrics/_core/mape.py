@@ -56,32 +56,47 @@ def mape(
       17.5
     """
     _state.require_graph("mape")
-    epsilon = _inputs.positive_float(epsilon, "epsilon")
+    epsilon = mape_epsilon(epsilon)
     with tf.compat.v1.name_scope(_inputs.check_name(name, MAPE)):
-        labels = _inputs.to_tensor(labels, "labels")
-        predictions = _inputs.to_tensor(predictions, "predictions")
-        labels, predictions, shape, checks = _inputs.align(labels, predictions)
-        labels = tf.cast(labels, _state.STATE_DTYPE)
-        predictions = tf.cast(predictions, _state.STATE_DTYPE)
-        checks += _checks.assert_finite(labels, "labels")
-        checks += _checks.assert_finite(predictions, "predictions")
-        w, weight_checks = _inputs.broadcast_weights(weights, shape, "`labels`")
-        with tf.control_dependencies(checks + weight_checks):
-            errors = tf.abs(labels - predictions) / tf.maximum(tf.abs(labels), epsilon)
-            if w is None:
-                increments = [tf.reduce_sum(errors), tf.cast(tf.size(errors), _state.STATE_DTYPE)]
-            else:
-                increments = [tf.reduce_sum(w * errors), tf.reduce_sum(w)]
         return _state.streaming_pair(
             [("total", []), ("count", [])],
-            increments,
-            _percent,
+            mape_increments(labels, predictions, weights, epsilon=epsilon),
+            mape_from_state,
             metrics_collections,
             updates_collections,
         )
 
 
-def _percent(total, count) -> tf.Tensor:
+def mape_epsilon(epsilon: Any) -> float:
+    """`epsilon` checked (a finite float > 0), or ValueError/TypeError naming it."""
+    return _inputs.positive_float(epsilon, "epsilon")
+
+
+@tf.autograph.experimental.do_not_convert  # Graph-building code: nothing to convert.
+def mape_increments(
+    labels: Any, predictions: Any, weights: Any, *, epsilon: float
+) -> list[tf.Tensor]:
+    """One batch's float64 [sum(w * |y - p| / max(|y|, epsilon)), sum(w)], after its checks.
+
+    What `mape` adds to its state per update, and `keras_metrics.MAPE` per `update_state`.
+    """
+    labels = _inputs.to_tensor(labels, "labels")
+    predictions = _inputs.to_tensor(predictions, "predictions")
+    labels, predictions, shape, checks = _inputs.align(labels, predictions)
+    labels = tf.cast(labels, _state.STATE_DTYPE)
+    predictions = tf.cast(predictions, _state.STATE_DTYPE)
+    checks += _checks.assert_finite(labels, "labels")
+    checks += _checks.assert_finite(predictions, "predictions")
+    w, weight_checks = _inputs.broadcast_weights(weights, shape, "`labels`")
+    with tf.control_dependencies(checks + weight_checks):
+        errors = tf.abs(labels - predictions) / tf.maximum(tf.abs(labels), epsilon)
+        if w is None:
+            return [tf.reduce_sum(errors), tf.cast(tf.size(errors), _state.STATE_DTYPE)]
+        return [tf.reduce_sum(w * errors), tf.reduce_sum(w)]
+
+
+def mape_from_state(total, count) -> tf.Tensor:
+    """The value, in percent, of the state `total`, `count`; 0.0 while `count` is 0."""
     return tf.math.multiply(
         tf.constant(100.0, total.dtype), tf.math.divide_no_nan(total, count), name="value"
     )
