@@ -1,19 +1,33 @@
 # Two commands set everything up on a fresh machine:
 #   make demo   create .venv from docker/requirements.lock (if missing or stale), run the main job
-#   make test   create .venv the same way, run lint, format and architecture checks, then
-#               the whole test suite
+#   make test   create .venv the same way, and .venv-keras3 from docker/requirements-keras3.lock;
+#               run lint, format and architecture checks, the whole test suite in .venv
+#               (TensorFlow 2.15, Estimator), then the Keras 3 tests in .venv-keras3
 PYTHON ?= python3.11
 VENV   := .venv
 BIN    := $(VENV)/bin
 LOCK   := docker/requirements.lock
 STAMP  := $(VENV)/.installed
+# Where Estimator is gone: TensorFlow 2.21, Keras 3, numpy 2, no tensorflow-estimator.
+K3_VENV  := .venv-keras3
+K3_BIN   := $(K3_VENV)/bin
+K3_LOCK  := docker/requirements-keras3.lock
+K3_STAMP := $(K3_VENV)/.installed
 PYTEST_ARGS ?=
+# The Keras 3 run: every test marked keras3 (the twins, import safety, the clear errors, the
+# Keras half of `make destination`). `make test K3_PYTEST_ARGS=-x` etc.
+K3_PYTEST_ARGS ?=
+# Where `make destination` keeps the checkpoint and data its two halves share.
+DESTINATION_DIR ?= .destination
 
-.PHONY: venv test check demo lock clean image-check matrix bench
+.PHONY: venv venv-keras3 test test-keras3 check demo destination lock clean image-check \
+	matrix bench
 
 venv: $(STAMP)
+venv-keras3: $(K3_STAMP)
 
-# The venv is rebuilt whenever the lock or the package metadata changes.
+# Each venv is rebuilt whenever its lock or the package metadata changes: hash-checked
+# installs of the lock, this package on top without dependencies, then pip check.
 $(STAMP): $(LOCK) setup.cfg setup.py pyproject.toml
 	rm -rf $(VENV)
 	$(PYTHON) -m venv $(VENV)
@@ -22,8 +36,21 @@ $(STAMP): $(LOCK) setup.cfg setup.py pyproject.toml
 	$(BIN)/python -m pip check
 	touch $@
 
-test: $(STAMP) check
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+$(K3_STAMP): $(K3_LOCK) setup.cfg setup.py pyproject.toml
+	rm -rf $(K3_VENV)
+	$(PYTHON) -m venv $(K3_VENV)
+	$(K3_BIN)/python -m pip install --quiet --no-input --require-hashes --no-deps -r $(K3_LOCK)
+	$(K3_BIN)/python -m pip install --quiet --no-input --no-deps --no-build-isolation -e .
+	$(K3_BIN)/python -m pip check
+	touch $@
+
+# DESTINATION_PYTHON: the Keras half of tests/legacy_examples/test_destination.py runs there.
+test: $(STAMP) $(K3_STAMP) check
+	DESTINATION_PYTHON=$(K3_BIN)/python $(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(MAKE) --no-print-directory test-keras3
+
+test-keras3: $(K3_STAMP)
+	$(K3_BIN)/python -m pytest -m keras3 $(K3_PYTEST_ARGS)
 
 # Lint, format and the import contracts (pyproject.toml): seconds, so they run first.
 check: $(STAMP)
@@ -34,17 +61,31 @@ check: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/estimator-metrics demo
 
-# Recompile the lock from docker/requirements.in (needs network; uses a throw-away uv).
+# Leaving Estimator: the classifier example trained and evaluated as an Estimator with the
+# builders in .venv (TensorFlow 2.15), then its checkpoint loaded into the equivalent Keras
+# model and evaluated with model.evaluate and the twins in .venv-keras3 (TensorFlow 2.21,
+# Keras 3); prints both sides and exits 1 if a metric differs beyond its tolerance.
+destination: $(STAMP) $(K3_STAMP)
+	$(BIN)/python -m estimator_metrics.legacy_examples.destination estimator \
+	    --dir $(DESTINATION_DIR)
+	$(K3_BIN)/python -m estimator_metrics.legacy_examples.destination keras \
+	    --dir $(DESTINATION_DIR)
+
+# Recompile both locks (needs network; uses a throw-away uv). The Keras 3 lock's platform is
+# newer: TensorFlow 2.21's wheels are tagged manylinux_2_27.
 lock:
 	rm -rf .lock-tools && $(PYTHON) -m venv .lock-tools
 	.lock-tools/bin/python -m pip install --quiet uv
 	.lock-tools/bin/uv pip compile docker/requirements.in --generate-hashes \
 	    --python-version 3.11 --python-platform x86_64-manylinux_2_17 \
 	    --no-header -o $(LOCK)
+	.lock-tools/bin/uv pip compile docker/requirements-keras3.in --generate-hashes \
+	    --python-version 3.11 --python-platform x86_64-manylinux_2_28 \
+	    --no-header -o $(K3_LOCK)
 	rm -rf .lock-tools
 
 clean:
-	rm -rf $(VENV) build *.egg-info .pytest_cache
+	rm -rf $(VENV) $(K3_VENV) $(DESTINATION_DIR) build *.egg-info .pytest_cache
 
 # The suite once per TensorFlow line (2.12-2.15): one nox session and venv each under .matrix/
 # (noxfile.py; nox is the locked one in .venv), then the table, also in .matrix/results.md.
