@@ -8,6 +8,7 @@ import os
 import sys
 from collections.abc import Sequence
 
+from estimator_metrics._core.environment import EstimatorUnavailableError
 from estimator_metrics._quiet import quiet_tensorflow
 
 
@@ -119,9 +120,13 @@ def _add_example(commands) -> None:
         description="Runs one classic Estimator example of legacy_examples/ on generated data "
         "and prints its metrics; `estimator-metrics example NAME --help` lists its options "
         "(--metrics legacy|keras, --steps, --model-dir, --seed). `distributed` runs an "
-        "example on a local tf.estimator cluster.",
+        "example on a local tf.estimator cluster; `destination` evaluates the classifier's "
+        "checkpoint in a Keras model with the twins (its estimator half on TensorFlow "
+        "2.12-2.15, its keras half on 2.16+).",
     )
-    example.add_argument("name", choices=(*_examples().EXAMPLES, "distributed"), help="the example")
+    example.add_argument(
+        "name", choices=(*_examples().EXAMPLES, "distributed", "destination"), help="the example"
+    )
     example.add_argument("options", nargs=argparse.REMAINDER, help="the example's own options")
 
 
@@ -134,11 +139,16 @@ def _examples():
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    if args.command == "demo":
-        return _demo(args)
-    if args.command == "example":
-        module = importlib.import_module(f"{_examples().__name__}.{args.name}")
-        return module.main(args.options)
+    try:
+        if args.command == "demo":
+            return _demo(args)
+        if args.command == "example":
+            quiet_tensorflow()  # Before the example imports TensorFlow.
+            module = importlib.import_module(f"{_examples().__name__}.{args.name}")
+            return module.main(args.options)
+    except EstimatorUnavailableError as error:  # TensorFlow 2.16+: no tf.estimator.
+        print(f"estimator-metrics {args.command}: error: {error}", file=sys.stderr)
+        return 2
     if args.command == "migrate":
         missing = [path for path in args.paths if not os.path.exists(path)]
         if missing:

@@ -10,6 +10,8 @@ from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
 
+from estimator_metrics._core.environment import EstimatorUnavailableError, require_estimator
+
 METRIC_MODES = ("legacy", "keras")
 BATCH_SIZE = 64
 
@@ -73,6 +75,7 @@ def estimator(example: Example, metrics: str, model_dir: str, seed: int, config=
     """The example's Estimator with `metrics` ("legacy" or "keras") eval metrics."""
     import tensorflow as tf
 
+    require_estimator(f"legacy_examples.{example.name}")
     if metrics not in METRIC_MODES:
         raise ValueError(f"Expected `metrics` in {METRIC_MODES}, received metrics={metrics!r}")
     config = config or tf.estimator.RunConfig(tf_random_seed=seed, log_step_count_steps=None)
@@ -103,6 +106,8 @@ def train(
 def progress_hook(label: str, steps: int, log: Callable[[str], None] = print):
     """A SessionRunHook that logs training progress at every quarter of `steps`."""
     import tensorflow as tf
+
+    require_estimator("legacy_examples progress_hook")
 
     class ProgressHook(tf.estimator.SessionRunHook):
         def begin(self):
@@ -172,6 +177,10 @@ def main(example: Example, argv: Sequence[str] | None = None) -> int:
     if args.steps < 1:
         parser.error(f"--steps must be >= 1, received {args.steps}")
     quiet()
+    try:
+        require_estimator(parser.prog)
+    except EstimatorUnavailableError as error:
+        parser.exit(2, f"{parser.prog}: error: {error}\n")
     results = run(example, args.metrics, args.steps, args.model_dir, args.seed)
     for name in sorted(results):
         print(f"{name}: {results[name]}")

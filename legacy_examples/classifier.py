@@ -42,10 +42,10 @@ def model_fn(features, labels, mode, params):
     logits = tf.compat.v1.layers.dense(hidden, NUM_CLASSES)
     probabilities = tf.nn.softmax(logits)
     predicted = tf.argmax(logits, axis=1)
+    # In every mode: tf.estimator.add_metrics hands them to a metric function in EVAL.
+    predictions = {"class": predicted, "probabilities": probabilities}
     if mode == tf.estimator.ModeKeys.PREDICT:
-        return tf.estimator.EstimatorSpec(
-            mode, predictions={"class": predicted, "probabilities": probabilities}
-        )
+        return tf.estimator.EstimatorSpec(mode, predictions=predictions)
     loss = tf.compat.v1.losses.sparse_softmax_cross_entropy(labels, logits)
     train_op = tf.compat.v1.train.AdamOptimizer(1e-3).minimize(
         loss, global_step=tf.compat.v1.train.get_or_create_global_step()
@@ -62,7 +62,9 @@ def model_fn(features, labels, mode, params):
             ),
             "average_confidence": adapter.from_keras(AverageConfidence(), None, probabilities),
         }
-    return tf.estimator.EstimatorSpec(mode, loss=loss, train_op=train_op, eval_metric_ops=metrics)
+    return tf.estimator.EstimatorSpec(
+        mode, predictions=predictions, loss=loss, train_op=train_op, eval_metric_ops=metrics
+    )
 
 
 EXAMPLE = _common.Example(

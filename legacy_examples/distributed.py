@@ -208,6 +208,7 @@ def run_cluster(
     process and its process group is terminated, then killed, and reaped.
     TF_CONFIG is set only in the tasks' environments, never in this process.
     """
+    _common.require_estimator("legacy_examples.distributed.run_cluster")
     if metrics not in _common.METRIC_MODES:
         raise ValueError(f"Expected `metrics` in {_common.METRIC_MODES}, received {metrics!r}")
     if steps < 1:

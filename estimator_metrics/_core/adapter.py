@@ -136,7 +136,7 @@ def from_keras(
     inputs = update_inputs(metric, labels, predictions)
     _graph_update_state(metric)(*inputs, sample_weight=sample_weight)
     _check_graph(metric, graph)
-    _make_local(metric.variables, graph)
+    _make_local([_tf_variable(v) for v in metric.variables], graph)
     with tf.compat.v1.name_scope(_scope_name(metric.name) + "_update"):
         calls = _GraphState.of(graph).calls_of(metric)
         with tf.control_dependencies(calls[-1:]):  # Calls run in program order.
@@ -212,9 +212,17 @@ def _scope_name(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]", "_", name).lstrip("_-") or "metric"
 
 
+def _tf_variable(variable):
+    """The tf.Variable that holds a metric variable's state: Keras 3 wraps it in a
+    `keras.Variable` (the TensorFlow one is its `.value`); Keras 2's is a tf.Variable."""
+    if isinstance(variable, tf.Variable):
+        return variable
+    return getattr(variable, "value", variable)
+
+
 def _variable_graph(variable) -> tf.Graph | None:
     try:
-        return variable.graph
+        return _tf_variable(variable).graph
     except (AttributeError, RuntimeError):  # Eager variables have no graph.
         return None
 

@@ -9,6 +9,7 @@ import tempfile
 from collections.abc import Callable, Sequence
 
 from estimator_metrics import legacy_examples
+from estimator_metrics._core.environment import require_estimator
 from estimator_metrics.demo import numpy_check as _numpy_check
 
 NUMPY_RTOL = 1e-6  # Both sides see the same float32 model outputs.
@@ -111,6 +112,7 @@ def run(
     log: Callable[[str], None] = print,
 ) -> int:
     """Runs the demo; returns the exit status (1 when any pair differs)."""
+    require_estimator("estimator-metrics demo")  # Before any directory is made.
     model_dir = model_dir or tempfile.mkdtemp(prefix="estimator-metrics-demo-")
     log(f"Model directory: {model_dir}")
     migration = []
@@ -142,6 +144,7 @@ def run_distributed(
     *, steps: int | None, model_dir: str | None, seed: int = 0, log: Callable[[str], None] = print
 ) -> int:
     """The binary example on a local TF_CONFIG cluster; evaluator vs one process."""
+    require_estimator("estimator-metrics demo --distributed")
     from estimator_metrics.legacy_examples import binary, distributed
 
     model_dir = model_dir or tempfile.mkdtemp(prefix="estimator-metrics-distributed-")
