@@ -81,6 +81,16 @@ LINES: dict[str, Line] = {
     "2.15": Line(
         pins=("tensorflow-cpu==2.15.*", "tensorflow-estimator==2.15.*", "numpy<2", *TEST_TOOLS)
     ),
+    # Where Estimator is gone (Keras 3, no tensorflow-estimator): the tests marked keras3
+    # (twins, graph code, imports, install flavours, the clear errors), on the first Keras 3
+    # line (numpy below 2, TensorFlow's own pin) and the newest (numpy 2), the ends of setup.cfg's
+    # keras3 extras. hypothesis: every test module is collected, test_properties imports it.
+    "2.16": Line(
+        pins=("tensorflow-cpu==2.16.*", "hypothesis", *TEST_TOOLS), tests=("-m", "keras3")
+    ),
+    "2.21": Line(
+        pins=("tensorflow-cpu==2.21.*", "hypothesis", *TEST_TOOLS), tests=("-m", "keras3")
+    ),
 }
 
 #: Distributions whose installed versions go in the table.
