@@ -144,6 +144,8 @@ def run(example: Example, metrics: str, steps: int, model_dir: str | None, seed:
     """Trains (if `model_dir` has no checkpoint of `steps`) and evaluates."""
     import tensorflow as tf
 
+    require_estimator(f"legacy_examples.{example.name}")  # Before a directory is made.
+
     model_dir = model_dir or tempfile.mkdtemp(prefix=f"legacy-{example.name}-")
     data = example.make_data(seed)
     checkpoint = tf.train.latest_checkpoint(model_dir)

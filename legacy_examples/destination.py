@@ -261,9 +261,9 @@ def format_report(report: Mapping) -> str:
     lines = [
         f"Estimator = {left}",
         f"Keras     = {right}",
-        f"{report['checkpoint']}, {report['examples']} evaluation examples; forward pass: "
-        f"largest |probability difference| {report['max_probability_difference']:.2e}, "
-        f"predicted class differs for {report['predicted_class_differs']} examples",
+        f"{report['checkpoint']}, {report['examples']} evaluation examples. Forward pass: "
+        f"largest |probability difference| {report['max_probability_difference']:.2e},",
+        f"predicted class differs for {report['predicted_class_differs']} examples.",
         "",
         f"{header[0]:<20}{header[1]:>12}{header[2]:>12}{header[3]:>14}{header[4]:>11}  {header[5]}",
     ]
@@ -306,7 +306,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             report = estimator_half(args.dir, args.steps, args.seed)
         except _common.EstimatorUnavailableError as error:
             parser.exit(2, f"{parser.prog} estimator: error: {error}\n")
-        print(json.dumps(report["metrics"], indent=2))
+        values = ", ".join(f"{k} {v:.8f}" for k, v in report["metrics"].items())
+        print(f"[estimator] {report['checkpoint']}: {values}")
+        print(f"[estimator] wrote {os.path.join(args.dir, ESTIMATOR_JSON)} and {EVAL_NPZ}")
         return 0
     if not os.path.exists(os.path.join(args.dir, ESTIMATOR_JSON)):
         parser.error(f"{args.dir} has no {ESTIMATOR_JSON}: run the estimator half first")

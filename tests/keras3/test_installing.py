@@ -169,7 +169,6 @@ def test_this_environment_satisfies_its_own_flavour_and_not_the_other():
 @pytest.mark.parametrize(
     "argv, what",
     [
-        (["demo"], "estimator-metrics demo"),
         (["demo", "--distributed"], "estimator-metrics demo --distributed"),
         (["example", "classifier"], "estimator-metrics example classifier"),
         (["example", "distributed"], "legacy_examples.distributed.run_cluster"),
@@ -179,25 +178,58 @@ def test_this_environment_satisfies_its_own_flavour_and_not_the_other():
         ),
     ],
 )
-def test_commands_that_need_estimator_exit_2_naming_the_line_and_the_version(argv, what):
-    result = _run("-m", "estimator_metrics.cli", *argv)
+def test_commands_that_need_estimator_exit_2_naming_the_line_and_the_version(
+    argv, what, capsys, monkeypatch, tmp_path
+):
+    from estimator_metrics import cli
+
+    monkeypatch.chdir(tmp_path)
+    try:
+        code = cli.main(argv)
+    except SystemExit as exit_:  # The examples' own parsers exit through argparse.
+        code = exit_.code
+    stderr = capsys.readouterr().err
+    assert code == 2, stderr
+    assert f"error: {what} needs tf.estimator: {LINE}" in stderr
+    assert f"found TensorFlow {tf.__version__} (Keras " in stderr
+    assert list(tmp_path.iterdir()) == []  # Nothing written.
+
+
+@needs_no_estimator
+def test_the_installed_command_exits_2_with_the_message_and_no_traceback(tmp_path):
+    result = subprocess.run(
+        [str(Path(sys.executable).with_name("estimator-metrics")), "demo"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"},
+        cwd=tmp_path,
+    )
     assert result.returncode == 2, (result.stdout, result.stderr[-2000:])
-    assert f"error: {what} needs tf.estimator: {LINE}" in result.stderr
-    assert f"found TensorFlow {tf.__version__} (Keras " in result.stderr
-    assert "Traceback" not in result.stderr
-    assert not (ROOT / "unused").exists()
+    assert result.stderr.startswith(
+        f"estimator-metrics demo: error: estimator-metrics demo needs tf.estimator: {LINE}"
+    ), result.stderr[-2000:]
+    assert "Traceback" not in result.stderr and result.stdout == ""
+    assert list(tmp_path.iterdir()) == []
 
 
 @needs_no_estimator
 def test_library_calls_that_need_estimator_raise_before_doing_anything(tmp_path):
     from estimator_metrics import demo
-    from estimator_metrics.legacy_examples import _common, classifier, destination, distributed
+    from estimator_metrics.legacy_examples import (
+        _common,
+        classifier,
+        destination,
+        distributed,
+        regressor,
+    )
 
     calls = {
         "legacy_examples.classifier": lambda: _common.estimator(
             classifier.EXAMPLE, "legacy", str(tmp_path / "c"), 0
         ),
         "legacy_examples progress_hook": lambda: _common.progress_hook("x", 10),
+        "legacy_examples.regressor": lambda: _common.run(regressor.EXAMPLE, "keras", 1, None),
         "estimator-metrics demo": lambda: demo.run(
             steps=1, model_dir=str(tmp_path / "d"), examples=["classifier"]
         ),

@@ -148,3 +148,25 @@ def test_a_checkpoint_that_does_not_fit_the_model_is_refused_naming_the_variable
         destination.load_checkpoint_weights(
             destination.keras_model(), _checkpoint(tmp_path, arrays)
         )
+
+
+@pytest.mark.keras3
+def test_model_evaluate_weighs_only_weighted_metrics():
+    """docs/migration.md, the last step: `weights=` of the model_fn become `sample_weight`,
+    which reaches only the metrics given as `weighted_metrics`."""
+    from estimator_metrics.keras_metrics import AverageConfidence
+
+    probabilities = np.array([[0.9, 0.1], [0.3, 0.7]], np.float32)
+    results = {}
+    for argument in ("metrics", "weighted_metrics"):
+        model = tf.keras.Sequential([tf.keras.Input(shape=(2,)), tf.keras.layers.Activation(None)])
+        model.compile(loss="mse", **{argument: [AverageConfidence()]})
+        results[argument] = model.evaluate(
+            probabilities,
+            probabilities,
+            sample_weight=np.array([1.0, 3.0]),
+            verbose=0,
+            return_dict=True,
+        )["average_confidence"]
+    np.testing.assert_allclose(results["metrics"], 0.8, rtol=1e-7)  # (0.9 + 0.7) / 2
+    np.testing.assert_allclose(results["weighted_metrics"], 0.75, rtol=1e-7)  # (0.9 + 2.1) / 4
