@@ -46,7 +46,7 @@ $(K3_STAMP): $(K3_LOCK) setup.cfg setup.py pyproject.toml
 
 # DESTINATION_PYTHON: the Keras half of tests/legacy_examples/test_destination.py runs there.
 test: $(STAMP) $(K3_STAMP) check
-	DESTINATION_PYTHON=$(K3_BIN)/python $(BIN)/python -m pytest $(PYTEST_ARGS)
+	DESTINATION_PYTHON=$(abspath $(K3_BIN))/python $(BIN)/python -m pytest $(PYTEST_ARGS)
 	$(MAKE) --no-print-directory test-keras3
 
 test-keras3: $(K3_STAMP)

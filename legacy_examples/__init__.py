@@ -7,6 +7,10 @@ exposes the same interface, used by `estimator-metrics example <name>` and by
 * `EXAMPLE`: an `_common.Example` (name, data, model_fn, metric tolerances).
 * `main(argv=None)`: the command line (`--metrics legacy|keras`, `--steps`,
   `--model-dir`, `--seed`).
+
+Beside them, `distributed` runs an example on a local tf.estimator cluster, and
+`destination` leaves Estimator: the classifier's checkpoint evaluated in a Keras model with
+the twins (`make destination`).
 """
 
 EXAMPLES = ("classifier", "regressor", "binary", "custom_loss")
