@@ -49,6 +49,12 @@ def _require_tensorflow_backend(twin: str) -> None:
         )
 
 
+#: For `update_state`, which branches in Python only (on what the arguments and static
+#: shapes settle): AutoGraph would only slow tracing, and wrap the builder's own errors in
+#: "in user code:" tracebacks where Keras 2 converts it (eagerly too).
+_no_autograph = tf.autograph.experimental.do_not_convert
+
+
 class _Twin(tf.keras.metrics.Metric):
     """Float64 state, `result()` cast to `dtype`, `reset_state` to zeros."""
 
@@ -83,6 +89,7 @@ class _TotalCount(_Twin):
     def _increments(self, y_true, y_pred, sample_weight) -> list[tf.Tensor]:
         raise NotImplementedError
 
+    @_no_autograph
     def update_state(self, y_true: Any, y_pred: Any, sample_weight: Any | None = None):
         total, count = self._increments(y_true, y_pred, sample_weight)
         self.total.assign_add(total)
@@ -95,7 +102,8 @@ class AverageConfidence(_TotalCount):
 
     The Keras twin of `builders.average_confidence`: same value, same input
     checks and messages, float64 state (exact for integer weights up to 2**53).
-    `y_true` is accepted for the Keras signature and ignored.
+    `update_state(y_true, y_pred, sample_weight=None)` takes probabilities `y_pred`
+    [B, C] (C >= 2); `y_true` is accepted for the Keras signature and ignored.
 
     Args:
       name: Metric name.
@@ -111,10 +119,6 @@ class AverageConfidence(_TotalCount):
 
     def __init__(self, name: str = MetricKeys.AVERAGE_CONFIDENCE, dtype: Any = "float64"):
         super().__init__(name=name, dtype=dtype)
-
-    def update_state(self, y_true: Any, y_pred: Any, sample_weight: Any | None = None):
-        """Adds one batch of probabilities `y_pred` [B, C] (C >= 2)."""
-        super().update_state(y_true, y_pred, sample_weight)
 
     def _increments(self, y_true, y_pred, sample_weight) -> list[tf.Tensor]:
         del y_true  # The confidence of a prediction does not depend on the label.
@@ -133,7 +137,8 @@ class MAPE(_TotalCount):
 
     result = 100 * sum(w * |y - p| / max(|y|, epsilon)) / sum(w) over every batch, with
     `builders.mape`'s input checks and messages (which call `y_true` `labels`, `y_pred`
-    `predictions` and `sample_weight` `weights`) and float64 state. Unlike Keras'
+    `predictions` and `sample_weight` `weights`) and float64 state. `y_pred` has the
+    shape of `y_true` up to a trailing axis of 1: unlike Keras'
     `MeanAbsolutePercentageError`, `y_true` [B] and `y_pred` [B, 1] are aligned per example.
 
     Args:
@@ -154,11 +159,6 @@ class MAPE(_TotalCount):
     ):
         super().__init__(name=name, dtype=dtype)
         self.epsilon = mape_epsilon(epsilon)
-
-    def update_state(self, y_true: Any, y_pred: Any, sample_weight: Any | None = None):
-        """Adds one batch: targets `y_true`, predictions `y_pred` of its shape (up to a
-        trailing 1), optional non-negative weights."""
-        super().update_state(y_true, y_pred, sample_weight)
 
     def _increments(self, y_true, y_pred, sample_weight) -> list[tf.Tensor]:
         return mape_increments(y_true, y_pred, sample_weight, epsilon=self.epsilon)
@@ -233,6 +233,7 @@ class FBeta(_Twin):
         self._settled = self._options if self._options.state_shape else None
         self.counts = self._add_state(COUNTS, self._settled.state_shape) if self._settled else None
 
+    @_no_autograph
     def update_state(self, y_true: Any, y_pred: Any, sample_weight: Any | None = None):
         """Adds one batch's true positives, false positives and false negatives."""
         increment = fbeta_increment(y_true, y_pred, sample_weight, self._settled or self._options)
