@@ -15,6 +15,11 @@ from typing import Any
 
 import tensorflow as tf
 
+try:  # Private, in TensorFlow since 1.x (checked by the tests on every line).
+    from tensorflow.python.ops.control_flow_util import GraphOrParentsInXlaContext
+except ImportError:  # pragma: no cover
+    GraphOrParentsInXlaContext = None
+
 from estimator_metrics._core.confidence import confidence_from_state, confidence_increments
 from estimator_metrics._core.fbeta import COUNTS, fbeta_increment, fbeta_options
 from estimator_metrics._core.keys import MetricKeys
@@ -49,14 +54,23 @@ def _require_tensorflow_backend(twin: str) -> None:
         )
 
 
-#: For `update_state`, which branches in Python only (on what the arguments and static
-#: shapes settle): AutoGraph would only slow tracing, and wrap the builder's own errors in
-#: "in user code:" tracebacks where Keras 2 converts it (eagerly too).
-_no_autograph = tf.autograph.experimental.do_not_convert
+def _refuse_xla(twin: str) -> None:
+    """RuntimeError while traced for XLA, which drops the run-time input checks (`Assert`):
+    bad input would give a wrong number without a word (e.g. class ids out of range count
+    nowhere)."""
+    graph = tf.compat.v1.get_default_graph()
+    if GraphOrParentsInXlaContext is not None and GraphOrParentsInXlaContext(graph):
+        raise RuntimeError(
+            f"estimator_metrics.keras_metrics.{twin} cannot run compiled with XLA: XLA drops "
+            "the Assert ops that check its inputs at run time. Compile the model with "
+            "jit_compile=False (Keras 3's default jit_compile='auto' picks XLA where a GPU "
+            "is visible), or call the metric outside tf.function(jit_compile=True)."
+        )
 
 
 class _Twin(tf.keras.metrics.Metric):
-    """Float64 state, `result()` cast to `dtype`, `reset_state` to zeros."""
+    """Float64 state, `result()` cast to `dtype`, `reset_state` to zeros; `update_state`
+    checks where it runs and calls `_update`."""
 
     def __init__(self, name: str, dtype: Any):
         _require_tensorflow_backend(type(self).__name__)
@@ -69,6 +83,19 @@ class _Twin(tf.keras.metrics.Metric):
         # itself, Keras 3's does not).
         with tf.init_scope():
             return self.add_weight(name=name, shape=shape, initializer="zeros", dtype=STATE_DTYPE)
+
+    # Not converted by AutoGraph: it branches in Python only (on what the arguments and
+    # static shapes settle); conversion would slow tracing and, where Keras 2 converts it
+    # (eagerly too), wrap the builder's own errors in "in user code:" tracebacks.
+    @tf.autograph.experimental.do_not_convert
+    def update_state(self, y_true: Any, y_pred: Any, sample_weight: Any | None = None):
+        """Adds one batch: `y_true`, `y_pred` and `sample_weight` are the builder's `labels`,
+        `predictions` and `weights`, checked as there."""
+        _refuse_xla(type(self).__name__)
+        self._update(y_true, y_pred, sample_weight)
+
+    def _update(self, y_true, y_pred, sample_weight) -> None:
+        raise NotImplementedError
 
     def reset_state(self) -> None:
         for variable in self.variables:
@@ -89,8 +116,7 @@ class _TotalCount(_Twin):
     def _increments(self, y_true, y_pred, sample_weight) -> list[tf.Tensor]:
         raise NotImplementedError
 
-    @_no_autograph
-    def update_state(self, y_true: Any, y_pred: Any, sample_weight: Any | None = None):
+    def _update(self, y_true, y_pred, sample_weight) -> None:
         total, count = self._increments(y_true, y_pred, sample_weight)
         self.total.assign_add(total)
         self.count.assign_add(count)
@@ -233,9 +259,7 @@ class FBeta(_Twin):
         self._settled = self._options if self._options.state_shape else None
         self.counts = self._add_state(COUNTS, self._settled.state_shape) if self._settled else None
 
-    @_no_autograph
-    def update_state(self, y_true: Any, y_pred: Any, sample_weight: Any | None = None):
-        """Adds one batch's true positives, false positives and false negatives."""
+    def _update(self, y_true, y_pred, sample_weight) -> None:
         increment = fbeta_increment(y_true, y_pred, sample_weight, self._settled or self._options)
         if self.counts is None:  # Multilabel without num_classes: C from this batch.
             self._settled = self._options.for_increment(increment)

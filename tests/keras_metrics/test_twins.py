@@ -342,3 +342,20 @@ def test_other_keras_backends_are_refused_by_name(monkeypatch):
     for twin in (FBeta, MAPE, AverageConfidence):
         with pytest.raises(RuntimeError, match=rf"{twin.__name__} runs on the TensorFlow backend"):
             twin()
+
+
+def test_xla_is_refused_since_it_drops_the_input_checks():
+    """Under XLA the Asserts vanish: out-of-range class ids would count nowhere, silently."""
+    labels, predictions = np.array([0, 7]), P3
+    metric = FBeta(num_classes=3, average="macro")
+    with pytest.raises(RuntimeError, match=r"FBeta cannot run compiled with XLA.*jit_compile"):
+        tf.function(lambda y, p: [metric.update_state(y, p)], jit_compile=True)(labels, predictions)
+    model = tf.keras.Sequential([tf.keras.layers.Lambda(lambda x: x)])
+    model.compile(loss=lambda y, p: 0.0 * tf.reduce_sum(p), metrics=[MAPE()], jit_compile=True)
+    with pytest.raises(RuntimeError, match=r"MAPE cannot run compiled with XLA"):
+        model.evaluate(np.ones([4, 1], np.float32), np.ones(4, np.float32), verbose=0)
+    model.compile(loss=lambda y, p: 0.0 * tf.reduce_sum(p), metrics=[MAPE()], jit_compile=False)
+    assert model.evaluate(np.ones([4, 1], np.float32), 2 * np.ones(4, np.float32), verbose=0) == [
+        0.0,
+        50.0,
+    ]
