@@ -208,9 +208,9 @@ class FBeta(_Twin):
 
     With `multilabel=True` and no `num_classes`, C is the static width of the first
     batch's `y_true` or `y_pred` and `counts` is built then (in `model.evaluate`, when
-    Keras traces the first step; under a `tf.distribute` strategy, give `num_classes`).
-    A width unknown statically needs `num_classes` (ValueError saying so). Until then
-    `result()` is 0.0, or an empty vector (`len(classes)` zeros) for average=None.
+    Keras traces the first step). A width unknown statically needs `num_classes`
+    (ValueError saying so). Until then `result()` is 0.0, or for average=None
+    `len(classes)` zeros (an empty vector without `classes`).
 
     Args:
       beta: Weight of recall against precision, > 0.

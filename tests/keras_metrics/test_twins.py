@@ -87,6 +87,21 @@ def test_restored_twin_gives_the_same_number(multilabel_batches):
     assert float(restored.result()) == float(metric.result())
 
 
+def test_a_saved_model_restores_its_twins_by_their_registered_names(tmp_path, rng):
+    inputs = tf.keras.Input((3,))
+    model = tf.keras.Model(inputs, tf.keras.layers.Dense(3, activation="softmax")(inputs))
+    twins = [FBeta(num_classes=3, average="macro", classes=[0, 2]), AverageConfidence()]
+    model.compile(loss="sparse_categorical_crossentropy", weighted_metrics=twins)
+    x, y = rng.normal(size=(40, 3)).astype(np.float32), rng.integers(0, 3, 40)
+    w = rng.uniform(0, 2, 40).astype(np.float32)
+    kwargs = dict(sample_weight=w, batch_size=16, verbose=0, return_dict=True)
+    before = model.evaluate(x, y, **kwargs)
+    model.save(tmp_path / "model.keras")
+    restored = tf.keras.models.load_model(tmp_path / "model.keras")
+    assert restored.evaluate(x, y, **kwargs) == before
+    assert before["fbeta"] > 0 and before["average_confidence"] > 0
+
+
 def test_lazily_built_twin_keeps_num_classes_none_in_its_config():
     metric = FBeta(multilabel=True, average="micro")
     metric.update_state([[1, 0, 1]], [[0.9, 0.8, 0.1]])

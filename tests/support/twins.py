@@ -121,6 +121,12 @@ def _multiclass(rng, one_hot=False):
     return labels, probabilities(rng, n, NUM_CLASSES), weights(rng, n)
 
 
+def _sequences(rng, length=4):
+    n = NUM_EXAMPLES
+    scores = probabilities(rng, n * length, NUM_CLASSES).reshape(n, length, NUM_CLASSES)
+    return rng.integers(0, NUM_CLASSES, (n, length)), scores, weights(rng, n)
+
+
 def _multilabel(rng):
     shape = (NUM_EXAMPLES, NUM_CLASSES)
     return (
@@ -151,9 +157,9 @@ def _fbeta_oracle(y_true, y_pred, w, **kwargs):
     return fbeta_score(y_true, y_pred, sample_weight=_f64(w), zero_division=0, **kwargs)
 
 
-def _fbeta_case(name, data, predict, **options):
-    """builders.fbeta and keras_metrics.FBeta with `options`; `predict` maps predictions to
-    the ids or indicators scikit-learn scores."""
+def _fbeta_case(name, data, sklearn_inputs, **options):
+    """builders.fbeta and keras_metrics.FBeta with `options`; `sklearn_inputs(y, p, w)` ->
+    the (y_true, y_pred, sample_weight) scikit-learn scores."""
     sklearn_options = {
         "beta": options.get("beta", 1.0),
         "average": options.get("average", "binary"),
@@ -162,18 +168,25 @@ def _fbeta_case(name, data, predict, **options):
         sklearn_options["labels"] = options.get("classes") or list(
             range(options.get("num_classes") or NUM_CLASSES)
         )
-
-    def truth(labels):  # One-hot rows to ids; multilabel indicators stay.
-        one_hot = labels.ndim == 2 and not options.get("multilabel")
-        return labels.argmax(axis=1) if one_hot else labels
-
     return TwinCase(
         name,
         data,
         lambda y, p, w: builders.fbeta(y, p, w, **options),
         lambda: FBeta(**options),
-        lambda y, p, w: _fbeta_oracle(truth(y), predict(p), w, **sklearn_options),
+        lambda y, p, w: _fbeta_oracle(*sklearn_inputs(y, p, w), **sklearn_options),
     )
+
+
+def _above(threshold):
+    return lambda y, p, w: (y, (p > threshold).astype(np.int64), w)
+
+
+def _argmax(y, p, w):
+    """Ids of the last axis of scores (and of one-hot labels), flattened, with the weights
+    of each example repeated over its positions (sequences)."""
+    ids = y.argmax(axis=-1) if y.ndim == p.ndim else y
+    positions = ids.size // len(w)
+    return ids.reshape(-1), p.argmax(axis=-1).reshape(-1), np.repeat(w, positions)
 
 
 def _mape_oracle(epsilon):
@@ -185,28 +198,24 @@ def _mape_oracle(epsilon):
 
 
 def _cases() -> tuple[TwinCase, ...]:
-    above_half = lambda p: (p > 0.5).astype(np.int64)
-    argmax = lambda p: p.argmax(axis=1)
     return (
-        _fbeta_case(
-            "fbeta_binary", _binary, lambda p: (p > 0.3).astype(np.int64), beta=0.5, threshold=0.3
-        ),
-        _fbeta_case("fbeta_binary_two_scores", _two_scores, argmax, num_classes=2),
+        _fbeta_case("fbeta_binary", _binary, _above(0.3), beta=0.5, threshold=0.3),
+        _fbeta_case("fbeta_binary_two_scores", _two_scores, _argmax, num_classes=2),
         _fbeta_case(
             "fbeta_macro_one_hot",
             lambda rng: _multiclass(rng, one_hot=True),
-            argmax,
+            _argmax,
             beta=2.0,
             num_classes=NUM_CLASSES,
             average="macro",
         ),
         _fbeta_case(
-            "fbeta_weighted", _multiclass, argmax, num_classes=NUM_CLASSES, average="weighted"
+            "fbeta_weighted", _multiclass, _argmax, num_classes=NUM_CLASSES, average="weighted"
         ),
         _fbeta_case(
             "fbeta_micro_classes",
             _multiclass,
-            argmax,
+            _argmax,
             num_classes=NUM_CLASSES,
             average="micro",
             classes=[1, 2],
@@ -214,15 +223,19 @@ def _cases() -> tuple[TwinCase, ...]:
         _fbeta_case(
             "fbeta_per_class_classes",
             _multiclass,
-            argmax,
+            _argmax,
             num_classes=NUM_CLASSES,
             average=None,
             classes=[3, 0, 4],
         ),
+        # Tags [B, T] against scores [B, T, C], weights [B] per sequence.
+        _fbeta_case(
+            "fbeta_sequences_macro", _sequences, _argmax, num_classes=NUM_CLASSES, average="macro"
+        ),
         _fbeta_case(
             "fbeta_multilabel_macro",
             _multilabel,
-            lambda p: (p > 0.3).astype(np.int64),
+            _above(0.3),
             num_classes=NUM_CLASSES,
             average="macro",
             threshold=0.3,
@@ -232,7 +245,7 @@ def _cases() -> tuple[TwinCase, ...]:
         _fbeta_case(
             "fbeta_multilabel_per_class_lazy",
             _multilabel,
-            above_half,
+            _above(0.5),
             beta=1.5,
             average=None,
             multilabel=True,
