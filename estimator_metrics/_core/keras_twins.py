@@ -35,8 +35,8 @@ PACKAGE = "estimator_metrics"
 def _register(cls: type) -> type:
     """Registers `cls` for Keras serialization as "estimator_metrics>Name".
 
-    `keras.saving.register_keras_serializable` where this Keras has it (Keras 3, and
-    Keras 2 from 2.13), else `keras.utils.register_keras_serializable` (Keras 2.12).
+    `keras.saving.register_keras_serializable` (Keras 3, and Keras 2 from 2.12 on), else
+    `keras.utils.register_keras_serializable` (older Keras 2).
     """
     saving = getattr(tf.keras, "saving", None)
     register = getattr(saving, "register_keras_serializable", None)
