@@ -15,6 +15,11 @@ from typing import Any
 
 import tensorflow as tf
 
+try:  # Private, in TensorFlow since 1.x (checked by the tests on every line).
+    from tensorflow.python.ops.control_flow_util import GraphOrParentsInXlaContext
+except ImportError:  # pragma: no cover
+    GraphOrParentsInXlaContext = None
+
 from estimator_metrics._core.confidence import confidence_from_state, confidence_increments
 from estimator_metrics._core.fbeta import COUNTS, fbeta_increment, fbeta_options
 from estimator_metrics._core.keys import MetricKeys
@@ -30,8 +35,8 @@ PACKAGE = "estimator_metrics"
 def _register(cls: type) -> type:
     """Registers `cls` for Keras serialization as "estimator_metrics>Name".
 
-    `keras.saving.register_keras_serializable` where this Keras has it (Keras 3, and
-    Keras 2 from 2.13), else `keras.utils.register_keras_serializable` (Keras 2.12).
+    `keras.saving.register_keras_serializable` (Keras 3, and Keras 2 from 2.12 on), else
+    `keras.utils.register_keras_serializable` (older Keras 2).
     """
     saving = getattr(tf.keras, "saving", None)
     register = getattr(saving, "register_keras_serializable", None)
@@ -49,8 +54,23 @@ def _require_tensorflow_backend(twin: str) -> None:
         )
 
 
+def _refuse_xla(twin: str) -> None:
+    """RuntimeError while traced for XLA, which drops the run-time input checks (`Assert`):
+    bad input would give a wrong number without a word (e.g. class ids out of range count
+    nowhere)."""
+    graph = tf.compat.v1.get_default_graph()
+    if GraphOrParentsInXlaContext is not None and GraphOrParentsInXlaContext(graph):
+        raise RuntimeError(
+            f"estimator_metrics.keras_metrics.{twin} cannot run compiled with XLA: XLA drops "
+            "the Assert ops that check its inputs at run time. Compile the model with "
+            "jit_compile=False (Keras 3's default jit_compile='auto' picks XLA where a GPU "
+            "is visible), or call the metric outside tf.function(jit_compile=True)."
+        )
+
+
 class _Twin(tf.keras.metrics.Metric):
-    """Float64 state, `result()` cast to `dtype`, `reset_state` to zeros."""
+    """Float64 state, `result()` cast to `dtype`, `reset_state` to zeros; `update_state`
+    checks where it runs and calls `_update`."""
 
     def __init__(self, name: str, dtype: Any):
         _require_tensorflow_backend(type(self).__name__)
@@ -63,6 +83,19 @@ class _Twin(tf.keras.metrics.Metric):
         # itself, Keras 3's does not).
         with tf.init_scope():
             return self.add_weight(name=name, shape=shape, initializer="zeros", dtype=STATE_DTYPE)
+
+    # Not converted by AutoGraph: it branches in Python only (on what the arguments and
+    # static shapes settle); conversion would slow tracing and, where Keras 2 converts it
+    # (eagerly too), wrap the builder's own errors in "in user code:" tracebacks.
+    @tf.autograph.experimental.do_not_convert
+    def update_state(self, y_true: Any, y_pred: Any, sample_weight: Any | None = None):
+        """Adds one batch: `y_true`, `y_pred` and `sample_weight` are the builder's `labels`,
+        `predictions` and `weights`, checked as there."""
+        _refuse_xla(type(self).__name__)
+        self._update(y_true, y_pred, sample_weight)
+
+    def _update(self, y_true, y_pred, sample_weight) -> None:
+        raise NotImplementedError
 
     def reset_state(self) -> None:
         for variable in self.variables:
@@ -83,7 +116,7 @@ class _TotalCount(_Twin):
     def _increments(self, y_true, y_pred, sample_weight) -> list[tf.Tensor]:
         raise NotImplementedError
 
-    def update_state(self, y_true: Any, y_pred: Any, sample_weight: Any | None = None):
+    def _update(self, y_true, y_pred, sample_weight) -> None:
         total, count = self._increments(y_true, y_pred, sample_weight)
         self.total.assign_add(total)
         self.count.assign_add(count)
@@ -95,7 +128,8 @@ class AverageConfidence(_TotalCount):
 
     The Keras twin of `builders.average_confidence`: same value, same input
     checks and messages, float64 state (exact for integer weights up to 2**53).
-    `y_true` is accepted for the Keras signature and ignored.
+    `update_state(y_true, y_pred, sample_weight=None)` takes probabilities `y_pred`
+    [B, C] (C >= 2); `y_true` is accepted for the Keras signature and ignored.
 
     Args:
       name: Metric name.
@@ -111,10 +145,6 @@ class AverageConfidence(_TotalCount):
 
     def __init__(self, name: str = MetricKeys.AVERAGE_CONFIDENCE, dtype: Any = "float64"):
         super().__init__(name=name, dtype=dtype)
-
-    def update_state(self, y_true: Any, y_pred: Any, sample_weight: Any | None = None):
-        """Adds one batch of probabilities `y_pred` [B, C] (C >= 2)."""
-        super().update_state(y_true, y_pred, sample_weight)
 
     def _increments(self, y_true, y_pred, sample_weight) -> list[tf.Tensor]:
         del y_true  # The confidence of a prediction does not depend on the label.
@@ -133,7 +163,8 @@ class MAPE(_TotalCount):
 
     result = 100 * sum(w * |y - p| / max(|y|, epsilon)) / sum(w) over every batch, with
     `builders.mape`'s input checks and messages (which call `y_true` `labels`, `y_pred`
-    `predictions` and `sample_weight` `weights`) and float64 state. Unlike Keras'
+    `predictions` and `sample_weight` `weights`) and float64 state. `y_pred` has the
+    shape of `y_true` up to a trailing axis of 1: unlike Keras'
     `MeanAbsolutePercentageError`, `y_true` [B] and `y_pred` [B, 1] are aligned per example.
 
     Args:
@@ -154,11 +185,6 @@ class MAPE(_TotalCount):
     ):
         super().__init__(name=name, dtype=dtype)
         self.epsilon = mape_epsilon(epsilon)
-
-    def update_state(self, y_true: Any, y_pred: Any, sample_weight: Any | None = None):
-        """Adds one batch: targets `y_true`, predictions `y_pred` of its shape (up to a
-        trailing 1), optional non-negative weights."""
-        super().update_state(y_true, y_pred, sample_weight)
 
     def _increments(self, y_true, y_pred, sample_weight) -> list[tf.Tensor]:
         return mape_increments(y_true, y_pred, sample_weight, epsilon=self.epsilon)
@@ -182,9 +208,9 @@ class FBeta(_Twin):
 
     With `multilabel=True` and no `num_classes`, C is the static width of the first
     batch's `y_true` or `y_pred` and `counts` is built then (in `model.evaluate`, when
-    Keras traces the first step; under a `tf.distribute` strategy, give `num_classes`).
-    A width unknown statically needs `num_classes` (ValueError saying so). Until then
-    `result()` is 0.0, or an empty vector (`len(classes)` zeros) for average=None.
+    Keras traces the first step). A width unknown statically needs `num_classes`
+    (ValueError saying so). Until then `result()` is 0.0, or for average=None
+    `len(classes)` zeros (an empty vector without `classes`).
 
     Args:
       beta: Weight of recall against precision, > 0.
@@ -233,8 +259,7 @@ class FBeta(_Twin):
         self._settled = self._options if self._options.state_shape else None
         self.counts = self._add_state(COUNTS, self._settled.state_shape) if self._settled else None
 
-    def update_state(self, y_true: Any, y_pred: Any, sample_weight: Any | None = None):
-        """Adds one batch's true positives, false positives and false negatives."""
+    def _update(self, y_true, y_pred, sample_weight) -> None:
         increment = fbeta_increment(y_true, y_pred, sample_weight, self._settled or self._options)
         if self.counts is None:  # Multilabel without num_classes: C from this batch.
             self._settled = self._options.for_increment(increment)

@@ -1,4 +1,8 @@
-"""keras_metrics.AverageConfidence: builder parity, config, tracing, exactness."""
+"""keras_metrics.AverageConfidence: builder parity, config, tracing, exactness.
+
+Every test but the adapter's also runs on Keras 3 (`pytest -m keras3`); the twins' shared
+tests are in `test_twins.py`.
+"""
 
 import numpy as np
 import pytest
@@ -9,6 +13,7 @@ from estimator_metrics.keras_metrics import AverageConfidence
 from support.data import concat
 
 
+@pytest.mark.keras3
 @pytest.mark.parametrize("weighted", [True, False])
 def test_equals_the_builder_and_numpy_on_the_same_batches(multiclass_batches, weighted):
     batches = [(y, p, w if weighted else None) for y, p, w in multiclass_batches]
@@ -23,6 +28,7 @@ def test_equals_the_builder_and_numpy_on_the_same_batches(multiclass_batches, we
     )
 
 
+@pytest.mark.keras3
 def test_config_round_trip_and_keras_serialization():
     metric = AverageConfidence(name="top_confidence", dtype="float32")
     config = metric.get_config()
@@ -34,6 +40,7 @@ def test_config_round_trip_and_keras_serialization():
     assert restored.result().dtype == tf.float32 and restored.result().numpy() == 0.75
 
 
+@pytest.mark.keras3
 def test_batches_of_sizes_1_to_64_trace_once_with_a_signature_and_at_most_twice_relaxed(rng):
     metric = AverageConfidence()
     traces = {"signature": 0, "relaxed": 0}
@@ -57,17 +64,19 @@ def test_batches_of_sizes_1_to_64_trace_once_with_a_signature_and_at_most_twice_
     np.testing.assert_allclose(metric.result(), expected, rtol=1e-6)
 
 
+@pytest.mark.keras3
 def test_state_is_float64_and_exact_past_2_pow_24():
     metric = AverageConfidence()
     metric.update_state(None, [[0.9, 0.1]], sample_weight=[2.0**24])
     for _ in range(200):
         metric.update_state(None, [[0.5, 0.5]], sample_weight=[1.0])
-    assert {v.dtype for v in metric.variables} == {tf.float64}
+    assert {tf.as_dtype(v.dtype) for v in metric.variables} == {tf.float64}
     assert metric.count.numpy() == 2.0**24 + 200
     expected = (2.0**24 * np.float64(np.float32(0.9)) + 100) / (2.0**24 + 200)
     np.testing.assert_allclose(metric.result(), expected, rtol=1e-12)
 
 
+@pytest.mark.keras3
 def test_reset_state_and_empty_batches_give_zero_not_nan():
     metric = AverageConfidence()
     assert metric.result().numpy() == 0.0
@@ -78,6 +87,7 @@ def test_reset_state_and_empty_batches_give_zero_not_nan():
     assert metric.result().numpy() == 0.0
 
 
+@pytest.mark.keras3
 @pytest.mark.parametrize(
     "probabilities, weights, error, message",
     [
@@ -114,21 +124,10 @@ def test_bad_input_is_refused_eagerly(probabilities, weights, error, message):
         )
 
 
-def test_in_keras_model_evaluate_and_through_the_adapter(multiclass_batches):
+def test_through_the_adapter(multiclass_batches):
     probabilities = concat(multiclass_batches, 1)
     weights = concat(multiclass_batches, 2)
     expected = np.average(probabilities.astype(np.float64).max(1), weights=weights)
-    model = tf.keras.Sequential([tf.keras.layers.Lambda(lambda x: x)])
-    model.compile(loss="mse", weighted_metrics=[AverageConfidence()])
-    results = model.evaluate(
-        probabilities,
-        probabilities,
-        sample_weight=weights,
-        batch_size=8,
-        verbose=0,
-        return_dict=True,
-    )
-    np.testing.assert_allclose(results["average_confidence"], expected, rtol=1e-6)
     with tf.Graph().as_default():
         metric = AverageConfidence()
         value, update = adapter.from_keras(metric, None, probabilities, weights)
