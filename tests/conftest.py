@@ -20,7 +20,6 @@ tf.get_logger().setLevel("ERROR")
 #: Where TensorFlow has no tf.estimator (2.16+: Keras 3) pytest leaves them out; every other
 #: module is collected there, so `make test-keras3` also fails when one stops importing.
 ESTIMATOR_ONLY_MODULES = (
-    "adapter/test_adapter_keras_classes.py",
     "adapter/test_adapter_robustness.py",
     "benchmarks/test_benchmarks.py",
     "test_migrate.py",

@@ -220,6 +220,14 @@ def _tf_variable(variable):
     return getattr(variable, "value", variable)
 
 
+def _fetchable(value):
+    """`value` as something a Session can fetch: Keras 3's TruePositives & co. return their
+    `keras.Variable` itself as the result, which Session.run refuses."""
+    if isinstance(value, tf.Tensor | tf.Variable | tf.Operation):
+        return value
+    return tf.convert_to_tensor(value)
+
+
 def _variable_graph(variable) -> tf.Graph | None:
     try:
         return _tf_variable(variable).graph
@@ -289,7 +297,7 @@ def _result(metric: tf.keras.metrics.Metric):
     does, computed in cross-replica context so replicas' state is summed.
     """
     try:
-        return metric.result()
+        return tf.nest.map_structure(_fetchable, metric.result())
     except tf.errors.OperatorNotAllowedInGraphError:
         method = type(metric).result
         if not isinstance(method, types.FunctionType) or not _has_source(method):

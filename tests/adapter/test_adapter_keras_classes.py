@@ -15,6 +15,10 @@ update calls with different batches, the value from a graph session and from
 * `test_estimator_evaluate_matches_eager_for_every_class`: one real
   `Estimator.evaluate` in which every class is created in the metric_fn and
   updated twice per step with two different feature columns.
+
+The enumeration and graph tests are marked keras3: on Keras 3 (TF 2.16+, no
+Estimator) they cover the classes Keras 3 exports, in tf.compat.v1 graphs; the
+Estimator tests skip there.
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ import pytest
 import tensorflow as tf
 
 from estimator_metrics import adapter
+from estimator_metrics._core.environment import estimator_problem
 from support import estimator as harness
 from support.data import SEED
 
@@ -40,6 +45,9 @@ SIZES = (7, 12)
 #: The Estimator run: 60 examples in steps of 16 (three full batches and one of 12).
 ESTIMATOR_EXAMPLES = 60
 ESTIMATOR_BATCH = 16
+needs_estimator = pytest.mark.skipif(
+    estimator_problem() is not None, reason="no tf.estimator here (TensorFlow 2.16+)"
+)
 
 
 # ---------------------------------------------------------------------------
@@ -305,7 +313,10 @@ CASES: dict[type, Case] = {
     M.CosineSimilarity: Case("multi_output", {"axis": -1}),
     # MeanRelativeError needs a `normalizer` broadcastable to y_pred: one per
     # output column, so it fits any batch size.
-    M.MeanRelativeError: Case("multi_output", {"normalizer": [1.0, 4.0, 0.5]}),
+    _if_exported("MeanRelativeError"): Case("multi_output", {"normalizer": [1.0, 4.0, 0.5]}),
+    # Keras 3 only: the correlation of each example's outputs, averaged over examples.
+    _if_exported("PearsonCorrelation"): Case("multi_output"),
+    _if_exported("ConcordanceCorrelation"): Case("multi_output"),
     # R2Score builds [num_outputs] state on its first update: 2-D inputs with
     # a static last axis. variance_weighted_average (not the default) to
     # use the per-output state; num_regressors stays 0: the adjusted-R2
@@ -355,11 +366,12 @@ CASES: dict[type, Case] = {
     # --- Single-input reductions: update_state(values, sample_weight) ------
     M.Mean: Case("values"),
     M.Sum: Case("values"),
-    M.MeanTensor: Case("fixed_values"),
+    _if_exported("MeanTensor"): Case("fixed_values"),  # Keras 2 only.
 }
 #: Rows of classes this line does not export (R2Score, FBetaScore, F1Score
-#: before Keras 2.13): not CASES, so not required by the coverage test; their
-#: graph tests skip.
+#: before Keras 2.13; MeanRelativeError and MeanTensor on Keras 3; the
+#: correlations before Keras 3): not CASES, so not required by the coverage
+#: test; their graph tests skip.
 ABSENT = sorted(name for name in CASES if isinstance(name, str))
 CASES = {cls: case for cls, case in CASES.items() if not isinstance(cls, str)}
 
@@ -412,6 +424,8 @@ def _assert_local_state(metric, graph):
         return any(v is variable for v in graph.get_collection(key))
 
     for variable in metric.variables:
+        # Keras 3 wraps each state tf.Variable in a keras.Variable (its `.value`).
+        variable = variable if isinstance(variable, tf.Variable) else variable.value
         assert not contains(keys.GLOBAL_VARIABLES, variable), variable.name
         assert not contains(keys.TRAINABLE_VARIABLES, variable), variable.name
         assert contains(keys.LOCAL_VARIABLES, variable), variable.name
@@ -423,6 +437,7 @@ def _assert_local_state(metric, graph):
 # ---------------------------------------------------------------------------
 
 
+@pytest.mark.keras3
 def test_every_exported_class_is_covered_or_excluded():
     exported = set(exported_metric_classes())
     assert not set(CASES) & set(EXCLUDED)
@@ -432,6 +447,7 @@ def test_every_exported_class_is_covered_or_excluded():
     assert not stale, f"CASES/EXCLUDED name classes tf.keras.metrics no longer exports: {stale}"
 
 
+@pytest.mark.keras3
 def test_enumeration_finds_the_known_classes():
     # A guard on the enumeration itself (e.g. against an empty dir()).
     exported = exported_metric_classes()
@@ -440,6 +456,7 @@ def test_enumeration_finds_the_known_classes():
     assert len(exported) >= 40
 
 
+@pytest.mark.keras3
 @pytest.mark.parametrize(
     "cls",
     [_param(cls) for cls in CASES]
@@ -552,6 +569,7 @@ def _estimator_eager_value(cls, features, sides=SIDES):
     return eager_value(cls, calls)
 
 
+@needs_estimator
 def test_estimator_evaluate_matches_eager_for_every_class(estimator_run):
     features, results = estimator_run
     assert results["global_step"] == 0  # Not trained: metrics only.
@@ -570,6 +588,7 @@ def test_estimator_evaluate_matches_eager_for_every_class(estimator_run):
     assert not failures, "\n".join(failures)
 
 
+@needs_estimator
 def test_estimator_run_covers_every_case_but_mean_tensor():
     assert set(ESTIMATOR_CLASSES) | ESTIMATOR_SKIPPED == set(CASES)
     assert {M.MeanTensor} == ESTIMATOR_SKIPPED

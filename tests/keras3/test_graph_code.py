@@ -143,3 +143,28 @@ def test_fbeta_score_through_from_keras_counts_every_assignment(multiclass_batch
     eager = _eager_stream(make, multiclass_batches, to_inputs)
     np.testing.assert_allclose(graph, eager, rtol=1e-6)
     assert graph > 0
+
+
+def test_per_class_splits_a_builder_vector_in_a_graph(multiclass_batches):
+    labels, probabilities, weights = (concat(multiclass_batches, i) for i in range(3))
+    names = ["a", "b", "c", "d", "e"]
+    with tf.Graph().as_default():
+        pair = builders.fbeta(
+            labels, probabilities, num_classes=NUM_CLASSES, average=None, weights=weights
+        )
+        entries = adapter.per_class("f1", pair, class_names=names)
+        with tf.compat.v1.Session() as session:
+            session.run(tf.compat.v1.local_variables_initializer())
+            session.run(pair[1])
+            values = session.run({key: value for key, (value, _) in entries.items()})
+    expected = fbeta_score(
+        labels,
+        probabilities.argmax(1),
+        beta=1.0,
+        average=None,
+        labels=range(NUM_CLASSES),
+        sample_weight=_f64(weights),
+        zero_division=0,
+    )
+    assert list(entries) == [f"f1/{name}" for name in names]
+    np.testing.assert_allclose([values[f"f1/{n}"] for n in names], expected, rtol=1e-12)
