@@ -49,6 +49,8 @@ import tempfile
 import time
 from collections.abc import Callable, Mapping, Sequence
 
+from estimator_metrics import _tables
+
 from . import _cluster_task, _common
 from ._cluster_task import RUN_SUBDIR  # where the tasks leave their files
 
@@ -483,14 +485,12 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def format_table(result: ClusterResult, rtol: float = RTOL) -> str:
     """metric | evaluator task | single process | |diff| | verdict."""
-    rows = [("metric", "evaluator task", "single process", "|diff|", "verdict")]
-    for name, a, b, diff, ok in result.comparison(rtol):
-        verdict = "ok" if ok else f"DIFFERS (rtol {rtol:g})"
-        rows.append((name, f"{a:.9g}", f"{b:.9g}", f"{diff:.3g}", verdict))
-    widths = [max(len(r[i]) for r in rows) for i in range(5)]
-    lines = [" | ".join(c.ljust(w) for c, w in zip(r, widths, strict=False)).rstrip() for r in rows]
-    lines.insert(1, "-+-".join("-" * w for w in widths))
-    return "\n".join(lines)
+    rows = [
+        (name, f"{a:.9g}", f"{b:.9g}", f"{diff:.3g}", "ok" if ok else f"DIFFERS (rtol {rtol:g})")
+        for name, a, b, diff, ok in result.comparison(rtol)
+    ]
+    headers = ("metric", "evaluator task", "single process", "|diff|", "verdict")
+    return _tables.render(headers, rows, style="ruled")
 
 
 def _entry(argv: Sequence[str]) -> int:
