@@ -49,8 +49,9 @@ def render(
         "|" in a cell is escaped.
 
     Raises:
-      ValueError: an unknown style or alignment letter, no headers, more letters than columns, a row
-        with another number of cells than `headers`, or a cell with a line break.
+      ValueError: an unknown style or alignment letter, no headers, more letters than
+        columns, a row with another number of cells than `headers`, or a cell with a line
+        break.
     """
     if style not in STYLES:
         raise ValueError(f"Expected `style` in {STYLES}, received {style!r}")
@@ -58,16 +59,16 @@ def render(
         raise ValueError(f"`headers` names no column, received {headers!r}")
     table = [_cells(headers, "headers", len(headers), style)]
     table += [_cells(row, f"rows[{i}]", len(headers), style) for i, row in enumerate(rows)]
-    justify = [ALIGNMENTS[letter] for letter in _column_alignment(align, len(headers))]
+    letters = _column_alignment(align, len(headers))
     widths = [max(len(row[i]) for row in table) for i in range(len(headers))]
     lines = [
-        [pad(cell, width) for pad, cell, width in zip(justify, row, widths, strict=True)]
+        [ALIGNMENTS[a](cell, width) for a, cell, width in zip(letters, row, widths, strict=True)]
         for row in table
     ]
     if style == "markdown":
         rule = [
-            ":" + "-" * (width + 1) if pad is str.ljust else "-" * (width + 1) + ":"
-            for pad, width in zip(justify, widths, strict=True)
+            ":" + "-" * (width + 1) if a == "l" else "-" * (width + 1) + ":"
+            for a, width in zip(letters, widths, strict=True)
         ]
         out = ["| " + " | ".join(line) + " |" for line in lines]
         return "\n".join([out[0], "|" + "|".join(rule) + "|", *out[1:]])
