@@ -5,6 +5,8 @@ from __future__ import annotations
 import statistics
 from collections.abc import Sequence
 
+from estimator_metrics import _tables
+
 VARIANT_TITLES = {
     "a": "loss only",
     "b": "tf.compat.v1.metrics by hand",
@@ -34,11 +36,7 @@ FLOOR_TITLES = {
 
 def table(header: Sequence[str], rows: Sequence[Sequence[str]], align: str = "") -> str:
     """A Markdown table; `align` is one char per column, "l" or "r" (default "r")."""
-    align = align.ljust(len(header), "r")
-    rule = ["---:" if a == "r" else ":---" for a in align]
-    lines = ["| " + " | ".join(header) + " |", "| " + " | ".join(rule) + " |"]
-    lines += ["| " + " | ".join(row) + " |" for row in rows]
-    return "\n".join(lines)
+    return _tables.render(header, rows, align.ljust(len(header), "r"), style="markdown")
 
 
 def spread(s: dict | None, digits: int = 3, unit: str = "") -> str:
