@@ -41,8 +41,6 @@ import contextlib
 import dataclasses
 import math
 import os
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -51,7 +49,7 @@ from collections.abc import Callable, Mapping, Sequence
 
 from estimator_metrics import _tables
 
-from . import _cluster_task, _common
+from . import _cluster_task, _common, _processes
 from ._cluster_task import RUN_SUBDIR  # where the tasks leave their files
 
 #: The training cluster; the evaluator task comes on top of it.
@@ -60,8 +58,6 @@ CLUSTER_SHAPE = (("chief", 1), ("worker", 1), ("ps", 1))
 RTOL = 1e-6
 DEFAULT_TIMEOUT_S = 300.0
 #: Seconds a terminated task gets before SIGKILL.
-_TERMINATE_GRACE_S = 5.0
-_LOG_TAIL_LINES = 25
 
 
 class ClusterError(RuntimeError):
@@ -235,7 +231,7 @@ def run_cluster(
         traces = _wait_for_training(tasks, procs, run_dir, start, timeout_s, log)
         log("stopping ps 0: train_and_evaluate joins its server forever")
     finally:
-        _stop(tasks, procs)  # also sets every task's returncode
+        _processes.stop(tasks, procs)  # also sets every task's returncode
     wall_s = time.monotonic() - start
 
     checkpoint, evaluator_metrics, evaluated_steps = _evaluator_result(
@@ -285,7 +281,8 @@ def _loopback_cluster() -> tuple[dict[str, int], dict[str, list[str]]]:
     """(task key -> port, the cluster spec) of CLUSTER_SHAPE on free loopback ports."""
     members = [(t, i) for t, n in CLUSTER_SHAPE for i in range(n)]
     ports = {
-        f"{t}:{i}": port for (t, i), port in zip(members, _free_ports(len(members)), strict=False)
+        f"{t}:{i}": port
+        for (t, i), port in zip(members, _processes.free_ports(len(members)), strict=True)
     }
     cluster = {t: [f"127.0.0.1:{ports[f'{t}:{i}']}" for i in range(n)] for t, n in CLUSTER_SHAPE}
     return ports, cluster
@@ -344,7 +341,8 @@ def _wait_for_training(
             if code != 0 or task.type == "ps":
                 during = " while training" if task.type == "ps" else ""
                 raise ClusterError(
-                    f"{task.key} exited with code {code}{during}" + _tails(tasks, procs, task),
+                    f"{task.key} exited with code {code}{during}"
+                    + _processes.log_tails(tasks, procs, task),
                     tasks,
                 )
             pending.remove(task)
@@ -354,7 +352,7 @@ def _wait_for_training(
             raise ClusterTimeout(
                 f"the cluster did not finish within {timeout_s:g} s; still running: "
                 + ", ".join(t.key for t in pending)
-                + _tails(tasks, procs),
+                + _processes.log_tails(tasks, procs),
                 tasks,
             )
         time.sleep(0.1)
@@ -388,62 +386,6 @@ def _evaluate_in_this_process(
     with _without_tf_config():
         data = example.make_data(seed)
         return _cluster_task.jsonable(_common.evaluate(example, data, model_dir, metrics, seed))
-
-
-def _free_ports(count: int) -> list[int]:
-    """`count` distinct loopback ports, free a moment ago (bound to port 0, then released)."""
-    sockets = []
-    try:
-        for _ in range(count):
-            s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-            s.bind(("127.0.0.1", 0))
-            sockets.append(s)
-        return [s.getsockname()[1] for s in sockets]
-    finally:
-        for s in sockets:
-            s.close()
-
-
-def _stop(tasks: Sequence[TaskRun], procs: Mapping[str, subprocess.Popen]) -> None:
-    """SIGTERM every task's process group, SIGKILL what is left after a grace period, reap all."""
-    for task in tasks:
-        if procs[task.key].poll() is None:
-            _signal_group(task.pid, signal.SIGTERM)
-    deadline = time.monotonic() + _TERMINATE_GRACE_S
-    for proc in procs.values():
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            proc.wait(timeout=max(0.0, deadline - time.monotonic()))
-    for task in tasks:
-        # Also groups whose leader is gone: nothing of a task may outlive it.
-        # (A group id stays reserved while any member lives, so this cannot hit
-        # an unrelated process.)
-        _signal_group(task.pid, signal.SIGKILL)
-        task.returncode = procs[task.key].wait()
-
-
-def _signal_group(pgid: int, sig: int) -> None:
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(pgid, sig)
-
-
-def _tails(
-    tasks: Sequence[TaskRun], procs: Mapping[str, subprocess.Popen], first: TaskRun | None = None
-) -> str:
-    """The end of every task's log, `first`'s (the failed task's) first."""
-    parts = []
-    for task in sorted(tasks, key=lambda t: t is not first):
-        code = procs[task.key].poll()
-        state = "running" if code is None else f"exit code {code}"
-        try:
-            with open(task.log_path, "rb") as f:
-                lines = f.read().decode("utf-8", "replace").splitlines()[-_LOG_TAIL_LINES:]
-        except OSError as e:
-            lines = [f"(cannot read the log: {e})"]
-        parts.append(
-            f"\n--- {task.key}, pid {task.pid}, {state}: last {len(lines)} lines of "
-            f"{task.log_path}\n" + "\n".join(lines)
-        )
-    return "".join(parts)
 
 
 def _finished_line(task: TaskRun, trace: dict) -> str:
