@@ -127,10 +127,10 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         missing = [path for path in args.paths if not os.path.exists(path)]
         if missing:
             _parser().error(f"no such file or directory: {', '.join(missing)}")
-        from estimator_metrics import _migrate  # pylint: disable=import-outside-toplevel
+        from estimator_metrics import migrate  # pylint: disable=import-outside-toplevel
 
-        return _migrate.run(args.paths, report_format=args.report, write=args.write,
-                            diff=args.diff, fix_wrong=args.fix_wrong)
+        return migrate.run(args.paths, report_format=args.report, write=args.write,
+                           diff=args.diff, fix_wrong=args.fix_wrong)
     return 2  # pragma: no cover - argparse rejects unknown commands
 
 

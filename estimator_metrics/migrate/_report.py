@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Optional, Sequence
 
-from estimator_metrics._migrate_finding import OK, STATUSES
+from estimator_metrics.migrate._model import Action, Status
 
 _HEADER = ("where", "in", "metric", "status", "replacement", "same number?", "action",
            "what to know")
@@ -28,7 +28,7 @@ def _where(finding) -> str:
 
 def counts(results: Sequence) -> dict:
     findings = [f for r in results for f in r.findings]
-    return {status: sum(f.status == status for f in findings) for status in STATUSES}
+    return {str(status): sum(f.status is status for f in findings) for status in Status}
 
 
 def render_md(results: Sequence, status: int, *, write: bool, fix_wrong: bool) -> str:
@@ -42,18 +42,18 @@ def render_md(results: Sequence, status: int, *, write: bool, fix_wrong: bool) -
             cells = [f"{finding.path}:{finding.line}", _where(finding),
                      _cell(finding.metric, code=not finding.metric.startswith(("hand-built",
                                                                               "tf.keras"))),
-                     f"**{finding.status}**" if finding.status != OK else OK,
+                     f"**{finding.status}**" if finding.status is not Status.OK else str(Status.OK),
                      _cell(finding.replacement, code=not finding.replacement.startswith(
                          ("none", "one ", "see "))), _cell(finding.same_number),
-                     _cell(finding.action), _cell("; ".join(finding.notes))]
+                     _cell(str(finding.action)), _cell("; ".join(finding.notes))]
             lines.append("| " + " | ".join(cells) + " |")
         lines.append("")
     by_status = counts(results)
     lines.append("Status: " + ", ".join(f"{n} {s}" for s, n in by_status.items() if n) + "."
                  if findings else "No metric uses found.")
-    done = [f for f in findings if f.action in ("rewritten", "fixed")]
-    exact = [f for f in findings if f.action == "--write rewrites"]
-    fixes = [f for f in findings if f.action == "--write --fix-wrong fixes"]
+    done = [f for f in findings if f.action in (Action.REWRITTEN, Action.FIXED)]
+    exact = [f for f in findings if f.action is Action.WOULD_REWRITE]
+    fixes = [f for f in findings if f.action is Action.WOULD_FIX]
     if write:
         lines.append(f"Rewritten: {len(done)} uses in "
                      f"{len({f.path for f in done})} files (formatting and comments kept).")

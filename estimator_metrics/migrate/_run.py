@@ -1,19 +1,8 @@
-"""`estimator-metrics migrate PATH...`: find every Estimator metric, say what it becomes.
-
-Reads Python files without importing or running them (standard library
-`ast`), reports each metric use with its status and replacement
-(`_migrate_rules*`), and with `--write` rewrites the exactly equivalent ones
-in place (`--fix-wrong`: also the wrong ones) through source-span edits
-(`_migrate_edit`), then re-parses the result. Exit status: 0 when nothing
-needs attention, 1 when something does (a file that cannot be parsed, or a
-use whose status is not `ok` and that this run did not rewrite), 2 for usage
-errors (argparse).
-"""
+"""migrate: files in, findings and rewrites planned, files written, report out."""
 
 from __future__ import annotations
 
 import ast
-import dataclasses
 import io
 import os
 import sys
@@ -21,34 +10,15 @@ import tempfile
 import tokenize
 from typing import Optional, Sequence, TextIO
 
-from estimator_metrics import _migrate_edit as edit
-from estimator_metrics import _migrate_report as report
-from estimator_metrics._migrate_find import Module
-from estimator_metrics._migrate_finding import (
-    CORRECTION, EXACT, IMPORTS, OK, Context, Finding)
-from estimator_metrics._migrate_rules import classify_contrib, classify_v1
-from estimator_metrics._migrate_rules_keras import (
-    classify_add_metrics, classify_keras, classify_ok, hand_built_fbeta)
+import libcst as cst
 
-#: Third-party before first-party, as import sorters group them.
-IMPORTS_ORDER = ("tf", "adapter")
+from estimator_metrics.migrate import _edit as edit
+from estimator_metrics.migrate import _report as report
+from estimator_metrics.migrate._context import Context
+from estimator_metrics.migrate._model import Action, FileResult, Fix, Status
+from estimator_metrics.migrate._registry import classify, hand_built
+
 _SKIPPED_DIRECTORIES = {"__pycache__", "node_modules", "site-packages"}
-#: Finding.action values.
-REWRITTEN, FIXED = "rewritten", "fixed"
-WOULD_REWRITE, WOULD_FIX = "--write rewrites", "--write --fix-wrong fixes"
-REPORT_ONLY = "report only"
-
-
-@dataclasses.dataclass
-class FileResult:
-    path: str
-    findings: list = dataclasses.field(default_factory=list)
-    error: Optional[str] = None
-    error_line: Optional[int] = None
-    text: str = ""
-    tree: Optional[ast.Module] = dataclasses.field(default=None, repr=False)
-    new_text: Optional[str] = None  # The rewritten text, when anything is rewritten.
-    encoding: str = "utf-8"
 
 
 def python_files(paths: Sequence[str]) -> list:
@@ -78,63 +48,61 @@ def analyze(path: str, text: str) -> FileResult:
     """Every metric use in `text` (the contents of `path`), or its parse error."""
     result = FileResult(path, text=text)
     try:
-        tree = ast.parse(text, filename=path)
-    except SyntaxError as error:
-        result.error = f"{type(error).__name__}: {error.msg}"
-        result.error_line = error.lineno
+        tree = cst.parse_module(text)
+    except cst.ParserSyntaxError as error:
+        result.error, result.error_line = _syntax_error(text, path, error)
         return result
-    except ValueError as error:  # E.g. null bytes.
-        result.error = f"ValueError: {error}"
-        return result
-    result.tree = tree
-    module = Module(tree)
-    ctx = Context.build(module, edit.Source(text), path)
-    classifiers = {"v1": classify_v1, "contrib": classify_contrib, "keras": classify_keras,
-                   "adapter": classify_ok, "builder": classify_ok,
-                   "add_metrics": classify_add_metrics}
-    findings = [classifiers[use.kind](use, ctx) for use in module.uses()]
-    findings += hand_built_fbeta(ctx)
+    ctx = Context.build(tree, text, path)
+    result.module = ctx.module
+    findings = [classify(use, ctx) for use in ctx.module.uses()]
+    findings += hand_built(ctx)
     result.findings = sorted(findings, key=lambda f: (f.line, f.column))
     return result
 
 
+def _syntax_error(text: str, path: str, error: cst.ParserSyntaxError) -> tuple:
+    """Python's own message for a file LibCST cannot parse (the compiler only parses it)."""
+    try:
+        compile(text, path, "exec", flags=ast.PyCF_ONLY_AST, dont_inherit=True)
+    except SyntaxError as python_error:
+        return f"SyntaxError: {python_error.msg}", python_error.lineno
+    except ValueError as python_error:  # E.g. null bytes.
+        return f"ValueError: {python_error}", None
+    return f"SyntaxError: {error.message}", error.raw_line
+
+
 def plan(result: FileResult, *, write: bool, fix_wrong: bool) -> None:
     """Sets each finding's action and `result.new_text` (the text --write would write)."""
-    chosen, taken, imports = [], [], []
+    chosen, taken, imports = [], {}, []
     for finding in result.findings:
-        wanted = finding.fix == EXACT or (finding.fix == CORRECTION and fix_wrong)
-        if finding.status == OK:
-            finding.action = ""
-        elif not wanted:
-            finding.action = WOULD_FIX if finding.fix == CORRECTION else REPORT_ONLY
+        wanted = finding.fix is Fix.EXACT or (finding.fix is Fix.CORRECTION and fix_wrong)
+        if finding.status is Status.OK:
+            finding.action = Action.NONE
+        elif not wanted or not finding.edits:
+            finding.action = Action.WOULD_FIX if finding.fix is Fix.CORRECTION else (
+                Action.REPORT_ONLY)
+        elif edit.overlapping(result.module, finding.edits, taken):
+            finding.action = Action.REPORT_ONLY
+            finding.notes.append("overlaps another rewrite: run --write again")
         else:
-            edits = [e for e in finding.edits if e not in taken]
-            if edit.overlaps(edits, taken):
-                finding.action = REPORT_ONLY
-                finding.notes.append("overlaps another rewrite: run --write again")
-                continue
-            taken.extend(edits)
+            taken.update(finding.edits)
             imports.extend(i for i in finding.imports if i not in imports)
             chosen.append(finding)
     if not chosen:
         return
-    source = edit.Source(result.text)
-    if imports:
-        statement = source.newline.join(IMPORTS[name] for name in IMPORTS_ORDER if name in imports)
-        taken.append(edit.import_edit(source, result.tree, statement))
     try:
-        new_text = edit.apply(result.text, taken)
-        ast.parse(new_text, filename=result.path)
-    except (ValueError, SyntaxError) as error:  # A bug of ours: touch nothing.
+        new_text = edit.apply(result.module.tree, taken, imports)
+        cst.parse_module(new_text)
+    except (cst.ParserSyntaxError, ValueError, TypeError) as error:  # A bug of ours: touch nothing.
         for finding in chosen:
-            finding.action = REPORT_ONLY
+            finding.action = Action.REPORT_ONLY
             finding.notes.append(f"rewrite not applied: {error}")
         return
     for finding in chosen:
-        if finding.fix == EXACT:
-            finding.action = REWRITTEN if write else WOULD_REWRITE
+        if finding.fix is Fix.EXACT:
+            finding.action = Action.REWRITTEN if write else Action.WOULD_REWRITE
         else:
-            finding.action = FIXED if write else WOULD_FIX
+            finding.action = Action.FIXED if write else Action.WOULD_FIX
     result.new_text = new_text
 
 
@@ -149,8 +117,8 @@ def read(path: str) -> tuple:
 def write_file(path: str, text: str, encoding: str) -> None:
     """Replaces `path` atomically, keeping its permissions."""
     path = os.path.realpath(path)  # Through a symlink, not over it.
-    directory = os.path.dirname(path)
-    handle, temporary = tempfile.mkstemp(dir=directory, prefix=".migrate-", suffix=".py")
+    handle, temporary = tempfile.mkstemp(dir=os.path.dirname(path), prefix=".migrate-",
+                                         suffix=".py")
     try:
         with os.fdopen(handle, "wb") as output:
             output.write(text.encode(encoding))
@@ -165,7 +133,7 @@ def write_file(path: str, text: str, encoding: str) -> None:
 def needs_attention(results: Sequence[FileResult]) -> bool:
     """A file that cannot be parsed, or a use that is not ok and was not rewritten now."""
     return any(r.error for r in results) or any(
-        f.status != OK and f.action not in (REWRITTEN, FIXED)
+        f.status is not Status.OK and f.action not in (Action.REWRITTEN, Action.FIXED)
         for r in results for f in r.findings)
 
 
@@ -199,6 +167,3 @@ def run(paths: Sequence[str], *, report_format: str = "md", write: bool = False,
             out.write(diffs + "\n")
         out.write(report.render_md(results, status, write=write, fix_wrong=fix_wrong))
     return status
-
-
-__all__ = ["FileResult", "Finding", "analyze", "needs_attention", "plan", "python_files", "run"]
