@@ -116,12 +116,38 @@ class Pairs:
                     self._entries(target.target, key, dtype, reasons, depth)
 
     def _entries(self, target: cst.Name, key: str, dtype: str, reasons: list, depth: int) -> None:
+        """Reads of the metric dict `target`: `d[key]`, loops over its items, calls it goes to."""
         for reference in self.module.references(target):
             parent = self.module.parents.get(reference)
-            if isinstance(parent, cst.Subscript) and parent.value is reference and (
-                    subscript_key(parent) == key) and not isinstance(
+            if isinstance(parent, cst.Subscript) and parent.value is reference:
+                if subscript_key(parent) == key and not isinstance(
                         self.module.parents.get(parent), cst.AssignTarget):
-                self._pair(parent, dtype, reasons, depth + 1)
+                    self._pair(parent, dtype, reasons, depth + 1)
+            elif isinstance(parent, cst.Attribute) and parent.value is reference:
+                if parent.attr.value in ("items", "values"):
+                    self._loop(parent, dtype, reasons, depth)
+            elif isinstance(parent, cst.Arg):
+                call, _ = self._callee(parent)
+                if not self.module.path_of(call.func, names.is_spec):
+                    reasons.append(f"the metric dict is passed to {self._where(call)}, whose "
+                                   "use of its entries is not followed")
+
+    def _loop(self, method: cst.Attribute, dtype: str, reasons: list, depth: int) -> None:
+        """`for name, pair in d.items():` / `for pair in d.values():` - follow `pair`."""
+        call = self.module.parents.get(method)
+        loop = self.module.parents.get(call)
+        if not (isinstance(loop, cst.For) and loop.iter is call):
+            reasons.append(f"the metric dict's entries are read in {self._where(call)}, which "
+                           "is not followed")
+            return
+        target = loop.target
+        if method.attr.value == "items" and isinstance(target, cst.Tuple) and len(
+                target.elements) == 2:
+            target = target.elements[1].value
+        if isinstance(target, cst.Name):
+            self._names(target, self._pair, dtype, reasons, depth)
+        else:
+            reasons.append(f"the metric dict's entries are unpacked in {self._where(loop.target)}")
 
     def _assigned(self, assign: cst.Assign, dtype: str, reasons: list, depth: int,
                   whole: bool) -> None:

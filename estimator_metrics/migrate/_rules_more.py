@@ -16,6 +16,8 @@ from __future__ import annotations
 
 from typing import Optional
 
+import libcst as cst
+
 from estimator_metrics.migrate._handbuilt import Counters, FBeta
 from estimator_metrics.migrate._model import Finding, Kind, Status
 from estimator_metrics.migrate._rule import Call, float64_notes, from_keras_text
@@ -173,27 +175,48 @@ def _is_helper_call(ctx, match: FBeta) -> bool:
     return hasattr(match.node, "func") and bool(ctx.module.functions_named(match.node.func))
 
 
+def _counted(ctx, match: Counters) -> tuple:
+    """(labels, predictions, num_classes) texts the counters were computed on, where visible."""
+    call = match.halves[0].call
+    first = call.args[0].value if call.args else None
+    matrix = first if match.halves[0].metric == "mean_tensor" else None
+    if matrix is not None and isinstance(matrix, cst.Call) and ctx.values.op(matrix) in (
+            "confusion_matrix", "math.confusion_matrix"):
+        texts = [ctx.text(a.value) for a in matrix.args[:3]]
+        return (*texts, *["C"] * (3 - len(texts)))
+    texts = [ctx.text(a.value) for a in call.args[:2]]
+    return (*texts, *["predictions"] * (2 - len(texts)), "C")
+
+
 def hand_built_counters(ctx, match: Counters) -> Finding:
     metrics = {h.metric for h in match.halves}
     basic = {"true_positives", "false_positives", "true_negatives", "false_negatives"}
     lines = ", ".join(sorted({str(ctx.module.line(h.call)) for h in match.halves}))
+    labels, predictions, classes = _counted(ctx, match)
+    adapter = ctx.adapter or "adapter"
     if basic <= metrics:
         name = "MCC"
-        replacement = (f"one {ctx.adapter or 'adapter'}.from_keras({ctx.keras}."
-                       "TruePositives(dtype=\"float64\"), labels, predictions) per counter "
-                       "(FalsePositives, TrueNegatives, FalseNegatives likewise), and the same "
-                       "formula over their pairs")
+        replacement = (f"one {adapter}.from_keras({ctx.keras}.TruePositives(dtype=\"float64\"), "
+                       f"{labels}, {predictions}) per counter (FalsePositives, TrueNegatives, "
+                       "FalseNegatives likewise), and the same formula over their pairs")
         advice = ("Keras TruePositives... with dtype='float64' count exactly; they threshold "
                   "predictions at 0.5 where v1 counts every nonzero one: pass bool or 0/1 "
                   "predictions")
     elif match.diagonal and "mean_tensor" in metrics:
         name = "per-class IoU from a confusion matrix"
-        replacement = (f"one {ctx.adapter or 'adapter'}.from_keras({ctx.keras}.IoU(C, "
-                       "target_class_ids=[k], dtype=\"float64\"), labels, predictions) per "
+        replacement = (f"one {adapter}.from_keras({ctx.keras}.IoU({classes}, "
+                       f"target_class_ids=[k], dtype=\"float64\"), {labels}, {predictions}) per "
                        "class k, on class ids")
         advice = ("tf.keras.metrics.IoU(num_classes, target_class_ids=[k]) is the IoU of "
-                  "class k, on the same ids as the confusion matrix; dtype='float64' counts "
-                  "exactly (its default is float32)")
+                  "class k, TP / (TP + FP + FN), on the class ids the matrix counts; "
+                  "dtype='float64' counts exactly (its default is float32)")
+    elif metrics == basic - {"true_negatives"}:
+        name = "IoU-style ratio of TP, FP and FN"
+        replacement = from_keras_text(
+            ctx, 'IoU(2, target_class_ids=[1], dtype="float64")', labels, predictions)
+        advice = ("IoU(2, target_class_ids=[1]) is TP / (TP + FP + FN) of the positive class on "
+                  "0/1 labels and predictions (Keras casts predictions to integers, v1 counts "
+                  "every nonzero one: pass 0/1 predictions); dtype='float64' counts exactly")
     else:
         name = "ratio of v1 counters"
         replacement = ("none ready-made; count with Keras metrics of dtype='float64' through "
