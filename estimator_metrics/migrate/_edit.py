@@ -125,7 +125,9 @@ class Layout:
             if not isinstance(comma, cst.Comma) or not isinstance(
                     comma.whitespace_after, cst.ParenthesizedWhitespace):
                 continue
-            if self.module.has_span(following) and self.module.span(following)[0].column == old_column:
+            # Rewritten arguments are new nodes; their keyword and value nodes are the originals.
+            first = following.keyword if following.keyword is not None else following.value
+            if self.module.has_span(first) and self.module.span(first)[0].column == old_column:
                 args[index] = args[index].with_changes(comma=comma.with_changes(
                     whitespace_after=_newline_and(new_column, comma.whitespace_after.first_line)))
         return call.with_changes(args=args)
