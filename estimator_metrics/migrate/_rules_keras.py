@@ -29,9 +29,9 @@ WRONG_CLASSES = {
                   "for an example whose F-beta is 0.75 [tests/test_adapter.py::"
                   "test_stock_estimator_is_wrong_for_fbeta_and_the_adapter_is_right]",
     "F1Score": "stock EstimatorSpec runs only the last assignment of update_state "
-               "[tests/migrate/test_estimator.py::test_fix_wrong_gives_the_corrected_numbers]",
+               "[tests/migrate/test_migrate_estimator.py::test_fix_wrong_gives_the_corrected_numbers]",
     "R2Score": "stock EstimatorSpec runs only the last assignment of update_state: NaN "
-               "[tests/migrate/test_estimator.py::test_fix_wrong_gives_the_corrected_numbers]",
+               "[tests/migrate/test_migrate_estimator.py::test_fix_wrong_gives_the_corrected_numbers]",
 }
 _RENAMES = {"y_true": "labels", "y_pred": "predictions", "values": "predictions"}
 

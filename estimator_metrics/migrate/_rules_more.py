@@ -82,7 +82,7 @@ def tf_metrics(call: Call) -> Finding:
             Status.MIGRATABLE, replacement, "1e-6 (tf_metrics rounds to float32)",
             notes + ["builders.fbeta takes [B] ids: both sides flattened, as tf_metrics does; "
                      "needs weights of the labels' shape (a [B, T] mask for [B, T] tags) "
-                     "[tests/migrate/test_suggestions_run.py]",
+                     "[tests/migrate/test_migrate_run.py]",
                      *float64_notes(call, "builders.fbeta"),
                      "not rewritten: third-party metric"])
     cls = "Precision" if name == "precision" else "Recall"
@@ -100,7 +100,7 @@ def tf_metrics(call: Call) -> Finding:
     return call.finding(
         Status.MIGRATABLE, replacement, "1e-6 (tf_metrics rounds to float32)",
         notes + [f"micro {name} over pos_indices is {cls}() on the one-hot columns of those "
-                 "classes [tests/migrate/test_suggestions_run.py]",
+                 "classes [tests/migrate/test_migrate_run.py]",
                  "not rewritten: third-party metric"])
 
 

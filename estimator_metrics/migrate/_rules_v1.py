@@ -57,7 +57,7 @@ def accuracy(call: Call) -> Finding:
     if kind in ("ids", "bool"):
         return finish(call, Status.MIGRATABLE, "exact",
                       ["Accuracy compares ids as v1 does (float32 on both sides) "
-                       "[accuracy_class_ids; tests/migrate/test_rewrites_run.py]", *notes],
+                       "[accuracy_class_ids; tests/migrate/test_migrate_run.py]", *notes],
                       rewrite_to_keras(call, "Accuracy"), Fix.EXACT,
                       suggest(call, "Accuracy()"))
     if kind in ("probabilities", "scores"):
@@ -83,7 +83,7 @@ def _precision_recall(call: Call, cls: str) -> Finding:
     swapped = _swapped(call)
     if kind == "bool":
         notes = [f"{cls}() thresholds the 0/1 predictions at 0.5: the same counts "
-                 f"[{call.use.name}; tests/migrate/test_rewrites_run.py]", *swapped]
+                 f"[{call.use.name}; tests/migrate/test_migrate_run.py]", *swapped]
         if weighted:
             return call.finding(Status.MIGRATABLE, suggest(call, f"{cls}()"), "exact",
                                 notes + [_SHAPES, "not rewritten: the shapes are not in the "
@@ -251,7 +251,7 @@ def _at_k(call: Call, cls: str) -> Finding:
         suggest(call, ctor, labels=f"tf.one_hot({call.text('labels')}, tf.shape({scores})[-1])"),
         "1e-6 (v1 state is float64)",
         ["labels one-hot over the classes of the [B, C] scores [precision_at_k, recall_at_k; "
-         "tests/migrate/test_suggestions_run.py]", "needs [B] class-id labels (squeeze [B, 1] "
+         "tests/migrate/test_migrate_run.py]", "needs [B] class-id labels (squeeze [B, 1] "
          "labels first)",
          "with no data v1 gives NaN and Keras 0.0 [test_at_k_no_data_is_nan_in_v1]",
          "not rewritten: not exact"])

@@ -18,7 +18,7 @@ from typing import Optional
 import libcst as cst
 
 from estimator_metrics.migrate import _names as names
-from estimator_metrics.migrate._module import Function, Module
+from estimator_metrics.migrate._module import Module
 
 _BOOL = {"greater", "greater_equal", "less", "less_equal", "equal", "not_equal",
          "logical_and", "logical_or", "logical_not", "logical_xor", "is_nan", "is_finite",
@@ -211,6 +211,3 @@ class Values:
             return None
         axis = arg(expr, 1, "axis", "dimension")
         return arg(expr, 0, *FIRST) if number(axis) == -1 else None
-
-    def function_of(self, node: cst.CSTNode) -> Function:
-        return self.module.function_at(node)

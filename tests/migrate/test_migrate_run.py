@@ -138,7 +138,20 @@ def test_mse_over_tags_is_flattened_and_runs(capsys, rng):
     suggested = run_stream(_build(f"def build(labels, pred_ids, weights):\n    return {text}"),
                            batches)[1]
     assert legacy > 0
-    np.testing.assert_allclose(suggested, legacy, rtol=1e-6)
+    np.testing.assert_allclose(suggested, legacy, rtol=1e-7)
+
+
+def test_mean_iou_is_symmetric_so_swapped_arguments_give_the_same_number(multiclass_batches):
+    """The note on swapped mean_iou arguments: FP and FN trade places, IoU does not move."""
+    def iou(swap):
+        def build(y, p, w):
+            ids = tf.argmax(p, -1, output_type=tf.int32)
+            first, second = (ids, y) if swap else (y, ids)
+            return tf.compat.v1.metrics.mean_iou(first, second, 5, weights=w)
+        return run_stream(build, multiclass_batches)[1]
+
+    assert 0 < iou(False) < 1
+    np.testing.assert_allclose(iou(True), iou(False), rtol=1e-7)
 
 
 def test_mae_suggestion_runs_on_b_labels_and_a_b1_head(capsys, regression_batches):
@@ -148,7 +161,7 @@ def test_mae_suggestion_runs_on_b_labels_and_a_b1_head(capsys, regression_batche
                         regression_batches)[1]
     suggested = run_stream(_build(f"def build(labels, price, w):\n    return {text}"),
                            regression_batches)[1]
-    np.testing.assert_allclose(suggested, legacy, rtol=1e-6)
+    np.testing.assert_allclose(suggested, legacy, rtol=1e-7)
 
 
 def test_top_k_recall_suggestion_runs(capsys, multiclass_batches):
