@@ -1,4 +1,4 @@
-"""migrate: one parsed module - its functions, their roles, names and metric uses (LibCST).
+"""migrate: one parsed module - its functions, their roles and names (LibCST).
 
 Names are resolved with LibCST's `QualifiedNameProvider` (every import form:
 `import x as y`, `from x import y`, nested functions, shadowing locals) and
@@ -26,7 +26,7 @@ import libcst as cst
 from libcst import metadata as meta
 
 from estimator_metrics.migrate import _names as names
-from estimator_metrics.migrate._model import ADD_METRICS_FN, MODEL_FN, TPU_METRIC_FN, Kind
+from estimator_metrics.migrate._model import ADD_METRICS_FN, MODEL_FN, TPU_METRIC_FN
 
 FunctionNode = Union[cst.FunctionDef, cst.Lambda]
 _LOOPS = (cst.For, cst.While, cst.ListComp, cst.SetComp, cst.DictComp, cst.GeneratorExp)
@@ -55,21 +55,6 @@ class Function:
         parameters = self.node.params
         return [p.name.value for p in (*parameters.posonly_params, *parameters.params,
                                        *parameters.kwonly_params)]
-
-
-@dataclasses.dataclass(eq=False)
-class Use:
-    """One metric use found in a function."""
-
-    kind: Kind
-    node: cst.CSTNode  # The call, or the value placed in a metric dict.
-    function: Function
-    name: str  # Metric function or class name.
-    variable: Optional[str] = None  # Keras: the name bound to the metric object.
-    ctor: Optional[cst.Call] = None  # Keras: the constructor call.
-    updates: list = dataclasses.field(default_factory=list)  # Keras: update_state calls.
-    in_loop: bool = False  # Keras: an update_state call runs in a loop.
-    manual_pair: bool = False  # Keras: placed as (m.result(), m.update_state(...)).
 
 
 class _Collector(cst.CSTVisitor):
@@ -270,9 +255,12 @@ class Module:
 
     # -- roles ----------------------------------------------------------------
 
-    def functions_named(self, expr: Optional[cst.CSTNode], depth: int = 0) -> list:
+    def functions_named(self, expr: Optional[cst.CSTNode], depth: int = 0,
+                        through_params: bool = False) -> list:
         """The functions an expression can refer to: by name (every definition of it),
-        a variable, a lambda, `functools.partial(fn, ...)` or a factory's return value."""
+        a variable, a lambda, `functools.partial(fn, ...)` or a factory's return value;
+        with `through_params`, also what the callers of a function pass as a parameter
+        (`def run(metric_fn): add_metrics(estimator, metric_fn)` then `run(my_metric_fn)`)."""
         if expr is None or depth > _DEPTH:
             return []
         if isinstance(expr, cst.Lambda):
@@ -286,7 +274,10 @@ class Module:
                 elif isinstance(target, cst.Name):
                     bound = self.target_binding(target)
                     if bound and bound[2] is None:
-                        found += self.functions_named(bound[1], depth + 1)
+                        found += self.functions_named(bound[1], depth + 1, through_params)
+                elif isinstance(target, cst.Param) and through_params:
+                    for argument in self._arguments_for(target, depth):
+                        found += self.functions_named(argument, depth + 1, through_params)
             return found
         if isinstance(expr, cst.Call):
             if any(path.endswith("partial") for path in self.qualify(expr.func)) and expr.args:
@@ -298,6 +289,28 @@ class Module:
                         found += self.functions_named(node.value, depth + 1)
             return found
         return []
+
+    def _arguments_for(self, param: cst.Param, depth: int) -> list:
+        """What the module's calls of the function that takes `param` pass for it."""
+        owner = next((a for a in self.ancestors(param) if isinstance(a, cst.FunctionDef)), None)
+        if owner is None or owner not in self.by_node:
+            return []
+        function = self.by_node[owner]
+        name = param.name.value
+        position = function.params.index(name) if name in function.params else None
+        found = []
+        for caller in self.functions:
+            for call in caller.nodes:
+                if not isinstance(call, cst.Call) or function not in self.functions_named(
+                        call.func, depth + 1):
+                    continue
+                positional = [a.value for a in call.args if a.keyword is None and not a.star]
+                keyword = [a.value for a in call.args if a.keyword and a.keyword.value == name]
+                if keyword:
+                    found.append(keyword[0])
+                elif position is not None and position < len(positional):
+                    found.append(positional[position])
+        return found
 
     def _mark(self, functions: list, role: str) -> None:
         for function in functions:
@@ -358,108 +371,11 @@ class Module:
             self._mark(self._tpu_metric_fns(keywords["eval_metrics"]), TPU_METRIC_FN)
         if any(names.add_metrics_kind(path) for path in paths):
             target = positional[1] if len(positional) > 1 else keywords.get("metric_fn")
-            self._mark(self.functions_named(target), ADD_METRICS_FN)
+            self._mark(self.functions_named(target, through_params=True), ADD_METRICS_FN)
         if "model_fn" in keywords:
-            self._mark(self.functions_named(keywords["model_fn"]), MODEL_FN)
+            self._mark(self.functions_named(keywords["model_fn"], through_params=True), MODEL_FN)
         elif positional and any(names.is_estimator_class(path) for path in paths):
-            self._mark(self.functions_named(positional[0]), MODEL_FN)
-
-    # -- uses -----------------------------------------------------------------
-
-    def uses(self) -> Iterator[Use]:
-        for function in self.functions:
-            for node in function.nodes:
-                if isinstance(node, cst.Call):
-                    yield from self._call_use(node, function)
-            if function.roles:
-                yield from self._keras_placements(function)
-
-    def _call_use(self, call: cst.Call, function: Function) -> Iterator[Use]:
-        func = call.func
-        checks = ((Kind.V1, names.v1_metric), (Kind.CONTRIB, names.contrib_metric),
-                  (Kind.TF_METRICS, names.tf_metrics_function),
-                  (Kind.CONTRIB_LEARN, names.contrib_learn))
-        for kind, classify in checks:
-            name = self.path_of(func, classify)
-            if name:
-                yield Use(kind, call, function, name)
-                return
-        api = self.path_of(func, names.estimator_metrics_api)
-        if api == "from_keras":
-            yield Use(Kind.OURS, call, function, self._adapter_class(call, function))
-        elif api and api != "per_class":
-            yield Use(Kind.OURS, call, function, f"builders.{api}")
-        elif self.path_of(func, lambda p: names.add_metrics_kind(p) == "contrib"):
-            yield Use(Kind.ADD_METRICS, call, function, "add_metrics")
-
-    def _adapter_class(self, call: cst.Call, function: Function) -> str:
-        metric = call.args[0].value if call.args else None
-        if isinstance(metric, cst.Name):
-            metric = self.latest_assignment(metric.value, function, call) or metric
-        cls = self.keras_ctor(metric)
-        return f"tf.keras.metrics.{cls} through adapter.from_keras" if cls else (
-            "adapter.from_keras")
-
-    def keras_ctor(self, node: Optional[cst.CSTNode]) -> Optional[str]:
-        if isinstance(node, cst.Call):
-            return self.path_of(node.func, names.keras_metric_class)
-        return None
-
-    def placed_values(self, function: Function) -> Iterator[cst.BaseExpression]:
-        """Values put in a dict: displays, `d[k] = v`, `d.update(k=v)`, `dict(k=v)`."""
-        for node in function.nodes:
-            if isinstance(node, cst.Dict):
-                yield from (e.value for e in node.elements if isinstance(e, cst.DictElement))
-            elif isinstance(node, cst.Assign) and any(
-                    isinstance(t.target, cst.Subscript) for t in node.targets):
-                yield node.value
-            elif isinstance(node, cst.Call) and any(a.keyword for a in node.args) and (
-                    (isinstance(node.func, cst.Attribute) and node.func.attr.value == "update")
-                    or (isinstance(node.func, cst.Name) and node.func.value == "dict")):
-                yield from (a.value for a in node.args if a.keyword)
-
-    def _keras_placements(self, function: Function) -> Iterator[Use]:
-        for value in self.placed_values(function):
-            if isinstance(value, cst.Call):
-                cls = self.keras_ctor(value)
-                if cls:
-                    yield Use(Kind.KERAS, value, function, cls, ctor=value)
-                continue
-            pair = self._manual_pair(value)
-            name_node = pair if pair is not None else value
-            if not isinstance(name_node, cst.Name):
-                continue
-            ctor = self.latest_assignment(name_node.value, function, value)
-            cls = self.keras_ctor(ctor)
-            if cls is None:
-                continue
-            updates = self._updates(name_node.value, function)
-            yield Use(Kind.KERAS, value, function, cls, variable=name_node.value, ctor=ctor,
-                      updates=updates,
-                      in_loop=any(self.in_loop(call, function) for call in updates),
-                      manual_pair=pair is not None)
-
-    def _updates(self, variable: str, function: Function) -> list:
-        return [node for node in function.nodes if isinstance(node, cst.Call)
-                and isinstance(node.func, cst.Attribute)
-                and node.func.attr.value == "update_state"
-                and isinstance(node.func.value, cst.Name) and node.func.value.value == variable]
-
-    @staticmethod
-    def _manual_pair(value: cst.CSTNode) -> Optional[cst.Name]:
-        """`m` of `(m.result(), m.update_state(...))`."""
-        if not isinstance(value, cst.Tuple) or len(value.elements) != 2:
-            return None
-        calls = [e.value for e in value.elements]
-        if not all(isinstance(c, cst.Call) and isinstance(c.func, cst.Attribute)
-                   and isinstance(c.func.value, cst.Name) for c in calls):
-            return None
-        first, second = (c.func for c in calls)
-        if first.value.value != second.value.value:
-            return None
-        if (first.attr.value, second.attr.value) == ("result", "update_state"):
-            return first.value
-        return None
+            self._mark(self.functions_named(positional[0], through_params=True), MODEL_FN)
 
     def references(self, target: cst.Name) -> list:
         """The Name nodes that read the assignment whose target is `target`."""

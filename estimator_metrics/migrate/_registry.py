@@ -8,7 +8,7 @@ from estimator_metrics.migrate import _rules_keras as keras
 from estimator_metrics.migrate import _rules_more as more
 from estimator_metrics.migrate._context import Context
 from estimator_metrics.migrate._model import Finding, Kind, Status
-from estimator_metrics.migrate._module import Use
+from estimator_metrics.migrate._uses import Use
 from estimator_metrics.migrate._rule import Call, Rule
 from estimator_metrics.migrate._rules_v1 import V1_RULES
 from estimator_metrics.migrate._values import bind

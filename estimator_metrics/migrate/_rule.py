@@ -17,7 +17,7 @@ import libcst as cst
 from estimator_metrics.migrate import _edit as edit
 from estimator_metrics.migrate._context import Context
 from estimator_metrics.migrate._model import Finding, Fix, Kind, Status
-from estimator_metrics.migrate._module import Use
+from estimator_metrics.migrate._uses import Use
 from estimator_metrics.migrate._pairs import FLOAT32, FLOAT64
 from estimator_metrics.migrate._values import is_none, string
 

@@ -22,6 +22,7 @@ import libcst as cst
 from estimator_metrics.migrate import _names as names
 from estimator_metrics.migrate._model import Finding, Fix, Status
 from estimator_metrics.migrate._rule import Call
+from estimator_metrics.migrate._uses import placed_values
 
 #: Keras classes that stock EstimatorSpec gets wrong even when updated once.
 WRONG_CLASSES = {
@@ -113,7 +114,7 @@ def _fix(call: Call):
         if not update.args:
             return None, "not fixable automatically: update_state without arguments"
     last_line = module.end_line(statements[-1])
-    placed = set(module.placed_values(function))
+    placed = set(placed_values(module, function))
     for node in function.nodes:
         if isinstance(node, cst.Name) and node.value == variable and (
                 module.line(node) > last_line) and node not in placed:

@@ -142,3 +142,13 @@ def test_a_long_rewritten_line_wraps_with_a_hanging_indent():
             ) in new_text
     assert max(len(line) for line in new_text.splitlines()) <= len(
         module_code(body, ADAPTER).splitlines()[5])
+
+
+def test_keras_dicts_outside_estimator_functions_and_local_names_are_not_metric_uses():
+    code = module_code("return features", "import tensorflow as tf\nfrom tensorflow import metrics")
+    code += ("\n\ndef compile_model(model):\n"
+             "    model.compile('adam', metrics={'out': tf.keras.metrics.AUC()})\n\n\n"
+             "def summarize(values):\n    metrics = {}\n"
+             "    metrics['mean'] = metrics.get('mean', 0) + sum(values)\n    return metrics\n")
+    findings, new_text = plan(code)
+    assert (findings, new_text) == ([], None)
