@@ -39,11 +39,13 @@ lock:
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache
 
-# The suite once per TensorFlow line (2.12-2.15), one venv each under .matrix/;
-# prints the table and writes .matrix/results.md. E.g. MATRIX_ARGS="--lines 2.12".
+# The suite once per TensorFlow line (2.12-2.15): one nox session and venv each under .matrix/
+# (noxfile.py; nox is the locked one in .venv), then the table, also in .matrix/results.md.
+# MATRIX_ARGS go to nox, e.g. MATRIX_ARGS="-s tf-2.12 tf-2.15 -- -k adapter" (lines, then
+# pytest's arguments) or "--reuse-venv=never" (fresh venvs); `.venv/bin/nox -l` lists the lines.
 MATRIX_ARGS ?=
-matrix:
-	$(PYTHON) tools/matrix.py --python $(PYTHON) $(MATRIX_ARGS)
+matrix: $(STAMP)
+	MATRIX_PYTHON=$(PYTHON) $(BIN)/nox $(MATRIX_ARGS)
 
 # Build docker/Dockerfile for real and run the suite and the demo in the image. Needs
 # root and minutes; installs what it needs; not part of `make test`. See docker/README.md.

@@ -1,4 +1,9 @@
-"""Turns F-beta inputs into class ids or 0/1 indicators, with their checks."""
+"""Turns F-beta inputs into flat class ids or 0/1 indicators, with their checks.
+
+Which layout an input has (scores or probabilities, one-hot or ids) is decided from the
+arguments and the static shape where they settle it, else from the shape at run time; see
+`_shapes`. Every decision taken at run time is checked by an `Assert` naming the argument.
+"""
 
 from __future__ import annotations
 
@@ -6,140 +11,184 @@ from typing import Optional
 
 import tensorflow as tf
 
-from estimator_metrics import _inputs
+from estimator_metrics import _checks, _shapes
+from estimator_metrics._shapes import all_of, any_of, at_least, equal, negate
 from estimator_metrics._state import STATE_DTYPE
 
 
 def single_label_ids(
-    labels: tf.Tensor,
-    predictions: tf.Tensor,
-    num_classes: int,
-    threshold: float,
-    scores_allowed: bool,
-) -> tuple[tf.Tensor, tf.Tensor, list]:
-    """int64 class ids (true, predicted) of equal shape, and their checks.
+    labels: tf.Tensor, predictions: tf.Tensor, num_classes: Optional[int], threshold: float
+) -> tuple[tf.Tensor, tf.Tensor, _shapes.Dims, list]:
+    """Flat int64 class ids [N] (true, predicted), the labels' id shape, and the checks.
 
-    predictions: float [..., C] scores (argmax; when `scores_allowed`), float
-    probabilities of the positive class (C == 2; thresholded), or integer/bool
-    class ids. labels: class ids (any numeric dtype), or one-hot [..., C].
+    predictions: float [..., C] scores (argmax; needs `num_classes`), float probabilities
+    of class 1, [B] or [B, 1] (C == 2 or None; thresholded), or integer/bool class ids.
+    labels: class ids (any numeric dtype), or one-hot with one axis more than the ids.
+    `num_classes=None` means binary from probabilities or ids (C = 2, no scores).
     """
-    checks = []
-    is_scores = (
-        predictions.dtype.is_floating
-        and scores_allowed
-        and predictions.shape.rank >= 1
-        and predictions.shape[-1] == num_classes
+    classes = num_classes or 2
+    pred_ids, pred_shape, checks = _prediction_ids(predictions, num_classes, threshold)
+    # One-hot labels have one axis more than the predicted ids, counted with or without a
+    # trailing axis of size 1 ([B, 1] ids, or sequences of length 1).
+    canonical = _shapes.canonical(pred_shape)
+    label_ids, label_shape, label_checks = _label_ids(
+        labels, {_shapes.rank(pred_shape), _shapes.rank(canonical)}, classes
     )
-    if is_scores:
-        checks += _inputs.assert_finite(predictions, "predictions")
-        with tf.control_dependencies(checks):
-            pred_ids = tf.argmax(predictions, axis=-1)
-    elif predictions.dtype.is_floating:
-        if num_classes != 2:
-            raise ValueError(
-                f"Expected float `predictions` of shape [..., num_classes={num_classes}] "
-                f"(scores) or integer class ids, received predictions.shape="
-                f"{predictions.shape} with dtype={predictions.dtype.name}"
-            )
-        pred_ids, prob_checks = threshold_probabilities(predictions, threshold)
-        checks += prob_checks
-    else:
-        pred_ids = predictions
-    if _is_one_hot(labels, pred_ids, num_classes):
-        label_ids, one_hot_checks = _one_hot_to_ids(labels)
-        checks += one_hot_checks
-    else:
-        label_ids = labels
-    label_ids, pred_ids, shape_checks = _inputs.align(label_ids, pred_ids)
-    checks += shape_checks
-    label_ids, label_checks = _class_ids(label_ids, num_classes, "labels")
-    if predictions.dtype.is_floating:  # argmax or threshold: int64 in [0, C) by construction.
-        pred_checks = []
-    else:
-        pred_ids, pred_checks = _class_ids(pred_ids, num_classes, "predictions")
-    return label_ids, pred_ids, checks + label_checks + pred_checks
+    checks += label_checks
+    label_shape = _shapes.canonical(label_shape)
+    checks += _shapes.require(
+        _shapes.same(label_shape, canonical),
+        "Expected `labels` and `predictions` to hold the same examples: class ids of one "
+        "shape (up to a trailing axis of size 1), labels optionally one-hot with one more "
+        "axis, float predictions with one more (class) axis",
+        {"labels.shape": labels, "predictions.shape": predictions},
+    )
+    with tf.control_dependencies(checks):
+        return tf.identity(label_ids), tf.identity(pred_ids), label_shape, checks
 
 
 def multilabel_indicators(
     labels: tf.Tensor, predictions: tf.Tensor, num_classes: Optional[int], threshold: float
-) -> tuple[tf.Tensor, tf.Tensor, int, list]:
-    """float64 0/1 indicators [N, C] (true, predicted), C, and their checks."""
-    labels, predictions, checks = _inputs.align(labels, predictions)
-    num_labels = predictions.shape[-1] if predictions.shape.rank else None
-    if predictions.shape.rank < 2 or (num_classes or num_labels) is None:
+) -> tuple[tf.Tensor, tf.Tensor, int, _shapes.Dims, list]:
+    """float64 0/1 indicators [N, C] (true, predicted), C, the labels' shape, the checks."""
+    pred_shape, label_shape = _shapes.dims(predictions), _shapes.dims(labels)
+    received = {"labels.shape": labels, "predictions.shape": predictions}
+    widths = [s[-1] for s in (pred_shape, label_shape) if isinstance(s, list) and len(s) >= 2]
+    known = [w for w in widths if isinstance(w, int)]
+    classes = num_classes or (known[0] if known else None)
+    if classes is None:
         raise ValueError(
-            "Expected multilabel `labels` and `predictions` of shape [B, C] with C "
-            f"known statically or given as `num_classes`, received labels.shape="
-            f"{labels.shape}, predictions.shape={predictions.shape}, num_classes={num_classes}"
+            "Expected `num_classes` with multilabel=True where the last axis of `labels` "
+            f"and `predictions` is not known statically; received labels.shape={labels.shape}, "
+            f"predictions.shape={predictions.shape}"
         )
-    if num_classes is not None and num_labels not in (None, num_classes):
-        raise ValueError(
-            f"Expected multilabel `predictions` with last axis num_classes={num_classes}, "
-            f"received predictions.shape={predictions.shape}"
-        )
-    num_classes = num_classes or num_labels
+    checks = _shapes.require(
+        all_of(at_least(_shapes.rank(pred_shape), 2), equal(_shapes.last(pred_shape), classes),
+               classes >= 2),
+        f"Expected multilabel `predictions` of shape [B, C] with C = num_classes={classes} "
+        "(>= 2) columns",
+        received,
+    )
+    checks += _shapes.require(
+        _shapes.same(label_shape, pred_shape),
+        "Expected multilabel `labels` of the shape of `predictions`",
+        received,
+    )
     if predictions.dtype.is_floating:
-        predicted, prob_checks = threshold_probabilities(predictions, threshold)
-        checks += prob_checks
+        checks += _checks.assert_probabilities(predictions, "predictions")
+        predicted = predictions > threshold
     else:
+        checks += _zero_one(predictions, "predictions")
         predicted = predictions
-    true, label_checks = _zero_one(labels, "labels")
-    predicted, pred_checks = _zero_one(predicted, "predictions")
-    checks += label_checks + pred_checks
+    checks += _zero_one(labels, "labels")
     with tf.control_dependencies(checks):
-        true = tf.reshape(tf.cast(true, STATE_DTYPE), [-1, num_classes])
-        predicted = tf.reshape(tf.cast(predicted, STATE_DTYPE), [-1, num_classes])
-    return true, predicted, num_classes, checks
-
-
-def threshold_probabilities(probabilities: tf.Tensor, threshold: float) -> tuple[tf.Tensor, list]:
-    """int64 `probabilities > threshold`, after checking they are in [0, 1]."""
-    checks = _inputs.assert_probabilities(probabilities, "predictions")
-    with tf.control_dependencies(checks):
-        return tf.cast(probabilities > threshold, tf.int64), checks
-
-
-def _is_one_hot(labels: tf.Tensor, pred_ids: tf.Tensor, num_classes: int) -> bool:
-    return (
-        labels.shape.rank == pred_ids.shape.rank + 1
-        and labels.shape[-1] == num_classes
-        and num_classes > 1
-    )
-
-
-def _one_hot_to_ids(labels: tf.Tensor) -> tuple[tf.Tensor, list]:
-    values, checks = _zero_one(labels, "labels")
-    row_sums = tf.reduce_sum(tf.cast(values, tf.float64), axis=-1)
-    checks.append(
-        tf.debugging.assert_equal(
-            row_sums,
-            tf.ones_like(row_sums),
-            message="one-hot `labels` must have exactly one 1 per row",
+        true, predicted = (
+            _shapes.flat(tf.cast(t, STATE_DTYPE), [classes]) for t in (labels, predicted)
         )
-    )
+    return true, predicted, classes, label_shape, checks
+
+
+def _prediction_ids(
+    predictions: tf.Tensor, num_classes: Optional[int], threshold: float
+) -> tuple[tf.Tensor, _shapes.Dims, list]:
+    """Flat int64 predicted ids, their shape (without a class axis), and the checks."""
+    shape = _shapes.dims(predictions)
+    if not predictions.dtype.is_floating:
+        checks = _class_id_checks(predictions, num_classes or 2, "predictions")
+        with tf.control_dependencies(checks):
+            return _shapes.flat(tf.cast(predictions, tf.int64)), shape, checks
+    rank, width = _shapes.rank(shape), _shapes.last(shape)
+    has_axis = at_least(rank, 2)  # A last axis that is not an example axis.
+    if num_classes is None:
+        expected = ("float `predictions` of shape [B] or [B, 1] (probabilities of class 1) "
+                    "with num_classes=None; pass num_classes=2 if the last axis holds two "
+                    "class scores, or multilabel=True for one probability per column")
+        ok, is_scores = all_of(at_least(rank, 1), any_of(negate(has_axis), equal(width, 1))), False
+    elif num_classes == 2:
+        expected = ("float `predictions` of shape [..., 2] (scores: argmax) or [B] / [B, 1] "
+                    "(probabilities of class 1) with num_classes=2")
+        ok = all_of(at_least(rank, 1),
+                    any_of(negate(has_axis), equal(width, 1), equal(width, 2)))
+        is_scores = all_of(has_axis, equal(width, 2))
+    else:
+        expected = (f"float `predictions` of shape [..., num_classes={num_classes}] (scores: "
+                    "argmax) or integer class ids")
+        ok, is_scores = all_of(has_axis, equal(width, num_classes)), True
+    checks = _shapes.require(ok, f"Expected {expected}", {"predictions.shape": predictions})
+    # Scores may be logits (only finite); probabilities must lie in [0, 1]. Where the width
+    # decides at run time ([B, None] with num_classes=2), the one Assert follows it.
+    message = {True: "`predictions` must be finite (no NaN/Inf)",
+               False: "`predictions` must be finite and lie in [0, 1]"}.get(
+        is_scores, "`predictions` must be finite scores ([..., 2]) or probabilities in [0, 1] "
+        "([B] or [B, 1])")
+    valid = _shapes.select(is_scores, lambda: _checks.finite_valid(predictions),
+                           lambda: _checks.unit_interval_valid(predictions))
+    checks += _checks.assert_valid(valid, message, predictions)
     with tf.control_dependencies(checks):
-        return tf.argmax(values, axis=-1), checks
+        # Rows of the class axis (or single values at rank 1): argmax, or threshold column 0.
+        rows = tf.reshape(predictions, _shapes.as_vector([-1, _shapes.select(
+            has_axis, lambda: width, lambda: 1)]))
+        ids = _shapes.select(
+            is_scores,
+            lambda: tf.argmax(rows, axis=1),
+            lambda: tf.cast(rows[:, 0] > threshold, tf.int64),
+        )
+    return ids, _shapes.leading(shape, has_axis), checks
 
 
-def _zero_one(tensor: tf.Tensor, arg: str) -> tuple[tf.Tensor, list]:
-    """Checks that every value is 0 or 1."""
-    if tensor.dtype.is_bool:
-        return tensor, []
-    as_float = tf.cast(tensor, tf.float64)
-    ok = tf.reduce_all(tf.logical_or(tf.equal(as_float, 0.0), tf.equal(as_float, 1.0)))
-    check = tf.debugging.Assert(
-        ok, [f"`{arg}` must hold only 0 and 1, received:", tensor], summarize=20
+def _label_ids(
+    labels: tf.Tensor, pred_ranks: set, num_classes: int
+) -> tuple[tf.Tensor, _shapes.Dims, list]:
+    """Flat int64 true ids, their shape, and the checks.
+
+    One-hot where `labels` has one axis more than the predicted ids (of any of `pred_ranks`)
+    and that axis is C wide; else class ids.
+    """
+    shape = _shapes.dims(labels)
+    width = _shapes.last(shape)
+    rank = _shapes.rank(shape)
+    one_hot = all_of(any_of(*(equal(rank, r + 1) for r in pred_ranks)),
+                     equal(width, num_classes))
+    # [N, C] one-hot rows, or [N, 1] ids.
+    rows = tf.reshape(labels, _shapes.as_vector([-1, _shapes.select(
+        one_hot, lambda: width, lambda: 1)]))
+    id_valid = "`labels` must be whole numbers in" if labels.dtype.is_floating else \
+        "`labels` must lie in"
+    message = {True: "one-hot `labels` must have exactly one 1 per row, 0 elsewhere",
+               False: f"{id_valid} [0, {num_classes})"}.get(
+        one_hot, f"`labels` must be class ids in [0, {num_classes}) or, with one axis more "
+        f"than the predicted ids, one-hot rows of width {num_classes}")
+    valid = _shapes.select(
+        one_hot, lambda: _checks.one_hot_valid(rows), lambda: _id_valid(rows[:, 0], num_classes)
     )
-    return tensor, [check]
+    checks = _checks.assert_valid(valid, message, labels)
+    with tf.control_dependencies(checks):
+        ids = _shapes.select(
+            one_hot, lambda: tf.argmax(rows, axis=1), lambda: tf.cast(rows[:, 0], tf.int64)
+        )
+    return ids, _shapes.leading(shape, one_hot), checks
 
 
-def _class_ids(ids: tf.Tensor, num_classes: int, arg: str) -> tuple[tf.Tensor, list]:
-    """int64 ids after checking they are in [0, num_classes) (and whole, if float)."""
+def _id_valid(ids: tf.Tensor, num_classes: int) -> tf.Tensor:
+    """Ids in [0, num_classes) (and whole numbers, if float)."""
     # int32/int64 ids compare as they are; other dtypes (bool, uint8, floats) in float64,
     # where 0 and num_classes are exact. Float ids also must be whole (so not NaN).
     comparable = ids if ids.dtype in (tf.int32, tf.int64) else tf.cast(ids, tf.float64)
-    checks = _inputs.assert_in_range(
-        comparable, 0, num_classes, arg, closed_high=False, whole=ids.dtype.is_floating
+    return _checks.range_valid(comparable, 0, num_classes, closed_high=False,
+                               whole=ids.dtype.is_floating)
+
+
+def _class_id_checks(ids: tf.Tensor, num_classes: int, arg: str) -> list:
+    message = _checks.range_message(arg, 0, num_classes, closed_high=False,
+                                    whole=ids.dtype.is_floating)
+    return _checks.assert_valid(_id_valid(ids, num_classes), message, ids)
+
+
+def _zero_one(tensor: tf.Tensor, arg: str) -> list:
+    """Checks that every value is 0 or 1."""
+    if tensor.dtype.is_bool:
+        return []
+    return _checks.assert_in_range(
+        tf.cast(tensor, tf.float64), 0, 1, arg, closed_high=True, whole=True,
+        message=f"`{arg}` must hold only 0 and 1",
     )
-    with tf.control_dependencies(checks):
-        return tf.cast(ids, tf.int64), checks

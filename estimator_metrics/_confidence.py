@@ -6,7 +6,7 @@ from typing import Any, Iterable, Optional
 
 import tensorflow as tf
 
-from estimator_metrics import _inputs, _state
+from estimator_metrics import _checks, _inputs, _shapes, _state
 
 AVERAGE_CONFIDENCE = "average_confidence"
 
@@ -14,6 +14,7 @@ AVERAGE_CONFIDENCE = "average_confidence"
 def average_confidence(
     predictions: Any,
     weights: Any = None,
+    *,
     metrics_collections: Optional[Iterable[str]] = None,
     updates_collections: Optional[Iterable[str]] = None,
     name: Optional[str] = None,
@@ -62,20 +63,29 @@ def average_confidence(
 def confidence_increments(predictions: Any, weights: Any) -> list[tf.Tensor]:
     """One batch's float64 [sum(w * max_c p), sum(w)], after validating it."""
     predictions = _inputs.to_tensor(predictions, "predictions")
-    if predictions.shape.rank < 2 or predictions.shape[-1] == 1:
-        raise ValueError(
-            "Expected `predictions` of shape [B, C] with C >= 2 class "
-            f"probabilities, received predictions.shape={predictions.shape}; "
-            "for a sigmoid output p pass tf.concat([1 - p, p], axis=-1)"
-        )
+    shape = _shapes.dims(predictions)
+    checks = _shapes.require(
+        _shapes.all_of(_shapes.at_least(_shapes.rank(shape), 2),
+                       _shapes.at_least(_shapes.last(shape), 2)),
+        "Expected `predictions` of shape [B, C] with C >= 2 class probabilities (for a "
+        "sigmoid output p pass tf.concat([1 - p, p], axis=-1))",
+        {"predictions.shape": predictions},
+    )
     if not predictions.dtype.is_floating:
         predictions = tf.cast(predictions, _state.STATE_DTYPE)
     # Checked and reduced in their own dtype: float64 holds every float16/32 value exactly,
     # so only the [B] maxima need converting, not the [B, C] probabilities.
-    with tf.control_dependencies(_inputs.assert_probabilities(predictions, "predictions")):
+    checks += _checks.assert_probabilities(predictions, "predictions")
+    with tf.control_dependencies(checks):
         confidence = tf.cast(tf.reduce_max(predictions, axis=-1), _state.STATE_DTYPE)
-    w, weight_checks = _inputs.broadcast_weights(weights, confidence)
+    example_shape = _shapes.canonical(_shapes.leading(shape, True))
+    w, weight_checks = _inputs.broadcast_weights(
+        weights, example_shape, "`predictions` (without the class axis)"
+    )
+    confidence = _shapes.flat(confidence)
     with tf.control_dependencies(weight_checks):
+        if w is None:
+            return [tf.reduce_sum(confidence), tf.cast(tf.size(confidence), _state.STATE_DTYPE)]
         return [tf.reduce_sum(w * confidence), tf.reduce_sum(w)]
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 import numbers
-from typing import Any, Iterable, Optional
+from typing import Any, Iterable, Optional, Sequence
 
 import tensorflow as tf
 
@@ -21,11 +21,13 @@ COUNTS = "counts"
 def fbeta(
     labels: Any,
     predictions: Any,
+    weights: Any = None,
+    *,
     beta: float = 1.0,
     num_classes: Optional[int] = None,
     average: Optional[str] = "binary",
+    classes: Optional[Sequence[int]] = None,
     threshold: float = 0.5,
-    weights: Any = None,
     multilabel: bool = False,
     metrics_collections: Optional[Iterable[str]] = None,
     updates_collections: Optional[Iterable[str]] = None,
@@ -34,9 +36,9 @@ def fbeta(
     """Streaming F-beta score as a `(value, update_op)` pair.
 
     Equals `sklearn.metrics.fbeta_score(y, y_pred, beta=beta, average=average,
-    labels=range(C), sample_weight=w, zero_division=0)` over all batches seen.
-    State: one float64 variable `counts` [3, C] of per-class true positives,
-    false positives and false negatives ([3], class 1 only, for average="binary").
+    labels=classes or range(C), sample_weight=weights, zero_division=0)` over all batches
+    seen. State: one float64 variable `counts` [3, C] of per-class true positives, false
+    positives and false negatives ([3], class 1 only, for average="binary").
 
     Modes, by arguments:
       * binary (`average="binary"`, positive class 1): float probabilities
@@ -44,26 +46,32 @@ def fbeta(
         predictions are 0/1 ids; with `num_classes=2`, float [B, 2] scores
         give `argmax`.
       * multiclass (`num_classes=C`, `average` micro/macro/weighted/None):
-        `argmax` of float [B, C] scores, or integer class ids [B].
+        `argmax` of float [..., C] scores, or integer class ids [...].
       * multilabel (`multilabel=True`): 0/1 labels [B, C], predictions [B, C]
         probabilities (`> threshold`) or 0/1 ids.
-      Labels are class ids ([B] or [B, 1]), or one-hot [B, C] in the first two.
+      Labels are class ids ([B] or [B, 1], [B, T] for sequences), or one-hot with one axis
+      more than the predicted ids, in the first two. Shapes the static graph leaves open
+      (`None` dimensions, unknown rank) are read when the update runs, and checked.
 
     Args:
       labels: True classes, see modes.
       predictions: Scores, probabilities or ids, see modes.
+      weights: Optional non-negative weights: a scalar, of length 1, or the shape of the
+        class ids or its leading axes ([B] per example).
       beta: Weight of recall against precision, > 0.
       num_classes: Number of classes C; needed for multiclass.
       average: "binary", "micro", "macro", "weighted", or None (per-class [C]).
+      classes: Optional class ids to report on (scikit-learn's `labels=`, tf_metrics'
+        `pos_indices`): micro sums only their counts, macro and weighted average only
+        them, None returns their scores in this order. Not with average="binary".
       threshold: Probability cut-off in (0, 1) for probability predictions.
-      weights: Optional non-negative per-example weights ([B], scalar, ...).
       multilabel: Whether each example may belong to several classes.
       metrics_collections: Collections to add `value` to.
       updates_collections: Collections to add `update_op` to.
       name: Name scope, default "fbeta".
 
     Returns:
-      `(value, update_op)`: float64 tensors, scalars (or [C] for
+      `(value, update_op)`: float64 tensors, scalars (or [C], [len(classes)], for
       `average=None`); 0.0 while there is no data.
 
     Example:
@@ -81,41 +89,51 @@ def fbeta(
     beta = _inputs.positive_float(beta, "beta")
     threshold = _inputs.open_unit_float(threshold, "threshold")
     _check_mode(num_classes, average, multilabel)
+    num_classes = num_classes and int(num_classes)
     with tf.compat.v1.name_scope(_inputs.check_name(name, FBETA)):
         labels = _inputs.to_tensor(labels, "labels")
         predictions = _inputs.to_tensor(predictions, "predictions")
         if multilabel:
-            true, predicted, num_classes, checks = _classes.multilabel_indicators(
-                labels, predictions, num_classes and int(num_classes), threshold
+            true, predicted, num_classes, shape, checks = _classes.multilabel_indicators(
+                labels, predictions, num_classes, threshold
             )
-            with tf.control_dependencies(checks):
-                increment = _multilabel_counts(true, predicted, weights)
+            w, weight_checks = _inputs.broadcast_weights(
+                weights, shape, "`labels`", inner=[num_classes]
+            )
+            with tf.control_dependencies(checks + weight_checks):
+                increment = _indicator_counts(true, predicted, w)
         else:
-            scores_allowed = num_classes is not None  # Else: binary probabilities.
-            num_classes = int(num_classes or 2)
-            label_ids, pred_ids, checks = _classes.single_label_ids(
-                labels, predictions, num_classes, threshold, scores_allowed=scores_allowed
+            label_ids, pred_ids, shape, checks = _classes.single_label_ids(
+                labels, predictions, num_classes, threshold
             )
-            with tf.control_dependencies(checks):
+            w, weight_checks = _inputs.broadcast_weights(weights, shape, "`labels`")
+            with tf.control_dependencies(checks + weight_checks):
                 if average == "binary":
-                    increment = _positive_class_counts(label_ids, pred_ids, weights)
+                    increment = _positive_class_counts(label_ids, pred_ids, w)
                 else:
-                    increment = _single_label_counts(label_ids, pred_ids, weights, num_classes)
+                    increment = _single_label_counts(label_ids, pred_ids, w, num_classes)
+        classes = _check_classes(classes, num_classes, average)
         return _state.streaming_pair(
             [(COUNTS, [3] if average == "binary" else [3, num_classes])],
             [increment],
-            functools.partial(fbeta_from_counts, beta=beta, average=average),
+            functools.partial(fbeta_from_counts, beta=beta, average=average, classes=classes),
             metrics_collections,
             updates_collections,
         )
 
 
-def fbeta_from_counts(counts, *, beta: float, average: Optional[str]) -> tf.Tensor:
+def fbeta_from_counts(
+    counts, *, beta: float, average: Optional[str], classes: Optional[Sequence[int]] = None
+) -> tf.Tensor:
     """F-beta from `counts` [3, C] (tp, fp, fn per class), reduced as sklearn's `average`.
 
-    With average="binary", `counts` is [3]: the positive class's tp, fp, fn.
+    With average="binary", `counts` is [3]: the positive class's tp, fp, fn. With
+    `classes`, only those columns count, in that order.
     """
-    tp, fp, fn = tf.unstack(tf.convert_to_tensor(counts))
+    counts = tf.convert_to_tensor(counts)
+    if classes is not None:
+        counts = tf.gather(counts, list(classes), axis=1)
+    tp, fp, fn = tf.unstack(counts)
     beta2 = beta * beta
     if average == "micro":
         tp, fp, fn = (tf.reduce_sum(count) for count in (tp, fp, fn))
@@ -131,40 +149,56 @@ def fbeta_from_counts(counts, *, beta: float, average: Optional[str]) -> tf.Tens
 
 
 def _positive_class_counts(label_ids, pred_ids, weights) -> tf.Tensor:
-    """Weighted [tp, fp, fn] of class 1 from 0/1 class ids: three sums in one reduction."""
-    true, predicted = (tf.reshape(tf.cast(ids, _state.STATE_DTYPE), [-1])
-                       for ids in (label_ids, pred_ids))
+    """Weighted [tp, fp, fn] of class 1 from flat 0/1 class ids: three sums in one reduction."""
+    true, predicted = (tf.cast(ids, _state.STATE_DTYPE) for ids in (label_ids, pred_ids))
     both = true * predicted
     indicators = tf.stack([both, predicted - both, true - both])  # [3, N], exact 0/1
     if weights is not None:
-        w, weight_checks = _inputs.broadcast_weights(weights, label_ids)
-        with tf.control_dependencies(weight_checks):
-            indicators *= tf.reshape(w, [-1])
+        indicators *= weights
     return tf.reduce_sum(indicators, axis=1)
 
 
 def _single_label_counts(label_ids, pred_ids, weights, num_classes: int) -> tf.Tensor:
-    """Weighted per-class [tp, fp, fn] increments [3, C] from class ids."""
-    w, weight_checks = _inputs.broadcast_weights(weights, label_ids)
-    with tf.control_dependencies(weight_checks):
-        label_ids, pred_ids, w = (tf.reshape(t, [-1]) for t in (label_ids, pred_ids, w))
+    """Weighted per-class [tp, fp, fn] increments [3, C] from flat class ids."""
     hit = tf.cast(tf.equal(label_ids, pred_ids), _state.STATE_DTYPE)
+    hit_w, miss_w = (hit, 1 - hit) if weights is None else (weights * hit, weights * (1 - hit))
     return tf.stack([
-        tf.math.unsorted_segment_sum(w * hit, label_ids, num_classes),
-        tf.math.unsorted_segment_sum(w * (1 - hit), pred_ids, num_classes),
-        tf.math.unsorted_segment_sum(w * (1 - hit), label_ids, num_classes),
+        tf.math.unsorted_segment_sum(hit_w, label_ids, num_classes),
+        tf.math.unsorted_segment_sum(miss_w, pred_ids, num_classes),
+        tf.math.unsorted_segment_sum(miss_w, label_ids, num_classes),
     ])
 
 
-def _multilabel_counts(true, predicted, weights) -> tf.Tensor:
+def _indicator_counts(true, predicted, weights) -> tf.Tensor:
     """Weighted per-class [tp, fp, fn] increments [3, C] from 0/1 indicators [N, C]."""
-    w, weight_checks = _inputs.broadcast_weights(weights, true)
-    with tf.control_dependencies(weight_checks):
-        return tf.stack([
-            tf.reduce_sum(w * true * predicted, axis=0),
-            tf.reduce_sum(w * (1 - true) * predicted, axis=0),
-            tf.reduce_sum(w * true * (1 - predicted), axis=0),
-        ])
+    both = true * predicted
+    indicators = tf.stack([both, predicted - both, true - both])  # [3, N, C], exact 0/1
+    if weights is not None:
+        indicators *= weights
+    return tf.reduce_sum(indicators, axis=1)
+
+
+def _check_classes(
+    classes: Optional[Sequence[int]], num_classes: Optional[int], average: Optional[str]
+) -> Optional[tuple[int, ...]]:
+    """`classes` as a tuple of distinct ids in [0, num_classes), or ValueError/TypeError."""
+    if classes is None:
+        return None
+    if average == "binary":
+        raise ValueError(
+            "Expected average='micro', 'macro', 'weighted' or None with `classes` (binary "
+            f"F-beta is of class 1 alone), received average='binary' and classes={classes!r}"
+        )
+    if isinstance(classes, (str, bytes)) or not isinstance(classes, Sequence):
+        raise TypeError(f"Expected `classes` to be a sequence of class ids, received {classes!r}")
+    ids = tuple(classes)
+    if not ids or any(isinstance(c, bool) or not isinstance(c, numbers.Integral) for c in ids):
+        raise ValueError(f"Expected `classes` to be a non-empty sequence of int class ids, "
+                         f"received classes={classes!r}")
+    if len(set(ids)) != len(ids) or not all(0 <= c < num_classes for c in ids):
+        raise ValueError(f"Expected `classes` to be distinct ids in [0, num_classes="
+                         f"{num_classes}), received classes={classes!r}")
+    return tuple(int(c) for c in ids)
 
 
 def _check_mode(num_classes: Optional[int], average: Optional[str], multilabel: bool) -> None:

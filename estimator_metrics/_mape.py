@@ -6,7 +6,7 @@ from typing import Any, Iterable, Optional
 
 import tensorflow as tf
 
-from estimator_metrics import _inputs, _state
+from estimator_metrics import _checks, _inputs, _state
 
 MAPE = "mape"
 
@@ -15,6 +15,7 @@ def mape(
     labels: Any,
     predictions: Any,
     weights: Any = None,
+    *,
     epsilon: float = 1e-7,
     metrics_collections: Optional[Iterable[str]] = None,
     updates_collections: Optional[Iterable[str]] = None,
@@ -28,7 +29,7 @@ def mape(
     Args:
       labels: Targets y, shape [B] or [B, ...]; [B] and [B, 1] are aligned.
       predictions: Predictions p, the shape of `labels` (up to a trailing 1).
-      weights: Optional non-negative weights: a scalar, `labels`' shape, or
+      weights: Optional non-negative weights: a scalar, of length 1, `labels`' shape, or
         its leading axes (e.g. [B] per example).
       epsilon: Floor of |y| in the denominator (Keras uses 1e-7), > 0.
       metrics_collections: Collections to add `value` to.
@@ -55,15 +56,18 @@ def mape(
     with tf.compat.v1.name_scope(_inputs.check_name(name, MAPE)):
         labels = _inputs.to_tensor(labels, "labels")
         predictions = _inputs.to_tensor(predictions, "predictions")
-        labels, predictions, checks = _inputs.align(labels, predictions)
+        labels, predictions, shape, checks = _inputs.align(labels, predictions)
         labels = tf.cast(labels, _state.STATE_DTYPE)
         predictions = tf.cast(predictions, _state.STATE_DTYPE)
-        checks += _inputs.assert_finite(labels, "labels")
-        checks += _inputs.assert_finite(predictions, "predictions")
-        w, weight_checks = _inputs.broadcast_weights(weights, labels)
+        checks += _checks.assert_finite(labels, "labels")
+        checks += _checks.assert_finite(predictions, "predictions")
+        w, weight_checks = _inputs.broadcast_weights(weights, shape, "`labels`")
         with tf.control_dependencies(checks + weight_checks):
             errors = tf.abs(labels - predictions) / tf.maximum(tf.abs(labels), epsilon)
-            increments = [tf.reduce_sum(w * errors), tf.reduce_sum(w)]
+            if w is None:
+                increments = [tf.reduce_sum(errors), tf.cast(tf.size(errors), _state.STATE_DTYPE)]
+            else:
+                increments = [tf.reduce_sum(w * errors), tf.reduce_sum(w)]
         return _state.streaming_pair(
             [("total", []), ("count", [])],
             increments,

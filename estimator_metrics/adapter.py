@@ -14,7 +14,7 @@ import functools
 import inspect
 import re
 import types
-import weakref
+import warnings
 from typing import Any, Callable, Optional, Sequence, Union
 
 import tensorflow as tf
@@ -23,10 +23,43 @@ __all__ = ["from_keras", "per_class"]
 
 MetricLike = Union[tf.keras.metrics.Metric, Callable[[tf.Tensor, tf.Tensor], tf.Tensor]]
 
-# Graph -> {callable: MeanMetricWrapper}: one state per function per graph.
-_WRAPPERS: "weakref.WeakKeyDictionary[tf.Graph, dict]" = weakref.WeakKeyDictionary()
-# Metric -> the update calls made so far (in the metric's graph).
-_CALLS: "weakref.WeakKeyDictionary[tf.keras.metrics.Metric, list]" = weakref.WeakKeyDictionary()
+
+class _GraphState:
+    """What `from_keras` remembers about one graph, stored on the graph itself.
+
+    `wrappers`: the MeanMetricWrapper made for each plain function (one state per function
+    per graph); `calls`: the update calls made so far on each metric. Both are kept by
+    identity (a callable need not be hashable) and die with the graph: a module-level
+    registry would keep every graph of a continuous evaluation alive.
+    """
+
+    ATTRIBUTE = "_estimator_metrics_adapter_state"
+
+    def __init__(self):
+        self.wrappers: list[tuple[Callable, tf.keras.metrics.Metric]] = []
+        self.calls: list[tuple[tf.keras.metrics.Metric, list]] = []
+
+    @classmethod
+    def of(cls, graph: tf.Graph) -> "_GraphState":
+        # An attribute, not a graph collection: collections are exported with the
+        # MetaGraphDef of every checkpoint, and this one cannot be serialized.
+        if not hasattr(graph, cls.ATTRIBUTE):
+            setattr(graph, cls.ATTRIBUTE, cls())
+        return getattr(graph, cls.ATTRIBUTE)
+
+    def wrapper(self, function: Callable, make: Callable[[], tf.keras.metrics.Metric]):
+        for known, wrapper in self.wrappers:
+            if known is function:
+                return wrapper
+        self.wrappers.append((function, make()))
+        return self.wrappers[-1][1]
+
+    def calls_of(self, metric: tf.keras.metrics.Metric) -> list:
+        for known, calls in self.calls:
+            if known is metric:
+                return calls
+        self.calls.append((metric, []))
+        return self.calls[-1][1]
 
 
 def from_keras(
@@ -34,7 +67,7 @@ def from_keras(
     labels: Any,
     predictions: Any,
     sample_weight: Any = None,
-) -> tuple[tf.Tensor, tf.Operation]:
+) -> tuple[tf.Tensor, tf.Tensor]:
     """A Keras metric as an Estimator `(value, update_op)` pair.
 
     Every call adds one `update_state(labels, predictions, sample_weight)`.
@@ -58,8 +91,10 @@ def from_keras(
 
     Returns:
       `(value, update_op)`: `metric.result()` (replica-summed under a
-      `tf.distribute` strategy) and the op that runs the updates of this and
-      earlier calls on `metric`.
+      `tf.distribute` strategy), and a tensor that runs the updates of this and
+      earlier calls on `metric` and is the result after them, as the update op
+      of `tf.compat.v1.metrics` is (so `tf.identity(pair[1])` and
+      `tf.compat.v1.summary.scalar(name, pair[1])` work).
 
     Raises:
       TypeError: `metric` is neither a Keras metric instance nor a callable.
@@ -102,13 +137,16 @@ def from_keras(
     _check_graph(metric, graph)
     _make_local(metric.variables, graph)
     with tf.compat.v1.name_scope(_scope_name(metric.name) + "_update"):
-        calls = _CALLS.setdefault(metric, [])
+        calls = _GraphState.of(graph).calls_of(metric)
         with tf.control_dependencies(calls[-1:]):  # Calls run in program order.
             calls.append(_run_update(update_state, inputs, sample_weight))
         # Every call made so far: the last pair alone counts all of them, and
-        # listing several pairs still runs each call once per step.
-        update_op = tf.group(*calls, name="update_op")
-    return metric.result(), update_op
+        # listing several pairs still runs each call once per step. A tensor, as
+        # tf.compat.v1.metrics returns: the value after this step's updates.
+        with tf.control_dependencies(calls):
+            update_op = tf.nest.map_structure(
+                lambda t: tf.identity(t, name="update_op"), _result(metric))
+    return _result(metric), update_op
 
 
 def per_class(
@@ -142,6 +180,11 @@ def per_class(
         raise ValueError(
             f"Expected {size} class_names for {name!r}, received {len(keys)}: {keys}"
         )
+    repeated = sorted({key for key in keys if keys.count(key) > 1}, key=keys.index)
+    if repeated:  # Each would overwrite the entry of an earlier class.
+        raise ValueError(
+            f"Expected distinct class_names for {name!r}, received {keys} (repeated: {repeated})"
+        )
     return {f"{name}/{key}": (value[i], update_op) for i, key in enumerate(keys)}
 
 
@@ -158,11 +201,10 @@ def _as_metric(metric: MetricLike, graph: tf.Graph) -> tf.keras.metrics.Metric:
             "Expected a tf.keras.metrics.Metric instance or a callable fn(y_true, "
             f"y_pred), received {type(metric).__name__}: {metric!r}"
         )
-    wrappers = _WRAPPERS.setdefault(graph, {})
-    if metric not in wrappers:
-        name = _scope_name(getattr(metric, "__name__", "mean_metric"))
-        wrappers[metric] = tf.keras.metrics.MeanMetricWrapper(metric, name=name)
-    return wrappers[metric]
+    name = _scope_name(getattr(metric, "__name__", None) or type(metric).__name__)
+    return _GraphState.of(graph).wrapper(
+        metric, lambda: tf.keras.metrics.MeanMetricWrapper(metric, name=name)
+    )
 
 
 def _scope_name(name: str) -> str:
@@ -211,11 +253,50 @@ def _raw_update_state(metric: tf.keras.metrics.Metric) -> Callable:
 
 
 def _graph_update_state(metric: tf.keras.metrics.Metric) -> Callable:
-    """`update_state` converted by AutoGraph, to call directly in a graph."""
+    """`update_state` converted by AutoGraph, to call directly in a graph.
+
+    AutoGraph reads the method's source; where there is none (a class defined with `exec`,
+    in an interactive session, or shipped as .pyc only) the method is called as it is.
+    """
     method = type(metric).update_state
-    if not isinstance(method, types.FunctionType):  # E.g. already a tf.function.
+    if not isinstance(method, types.FunctionType) or not _has_source(method):
         return _raw_update_state(metric)
     return functools.partial(tf.autograph.to_graph(method), metric)
+
+
+def _has_source(function: Callable) -> bool:
+    try:
+        inspect.getsource(function)
+    except (OSError, TypeError):
+        return False
+    return True
+
+
+def _result(metric: tf.keras.metrics.Metric):
+    """`metric.result()`, or where it branches in Python on a tensor, its AutoGraph form.
+
+    Keras converts `result` only inside a `tf.function`; in a graph, R2Score(num_regressors
+    > 0) raises OperatorNotAllowedInGraphError (stock Estimator fails the same way). Then
+    the class's `result` is converted (its `if` on a tensor becomes a `cond`) and, as Keras
+    does, computed in cross-replica context so replicas' state is summed.
+    """
+    try:
+        return metric.result()
+    except tf.errors.OperatorNotAllowedInGraphError:
+        method = type(metric).result
+        if not isinstance(method, types.FunctionType) or not _has_source(method):
+            raise
+    converted = tf.autograph.to_graph(method)
+
+    def compute(*_):
+        with warnings.catch_warnings():  # Warnings of branches traced, not taken.
+            warnings.simplefilter("ignore", UserWarning)
+            return converted(metric)
+
+    replica_context = tf.distribute.get_replica_context()
+    if replica_context is None:  # Already in cross-replica context.
+        return compute()
+    return replica_context.merge_call(compute)
 
 
 def _update_inputs(metric: tf.keras.metrics.Metric, labels, predictions) -> tuple:

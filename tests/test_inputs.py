@@ -79,31 +79,36 @@ def test_argument_types(build, error, message):
     [
         (lambda: builders.mape(tf.zeros([3]), tf.zeros([4])),
          r"Expected `labels` and `predictions` to have the same shape .*received "
-         r"labels.shape=\(3,\) and predictions.shape=\(4,\)"),
+         r"labels.shape=\(3,\), predictions.shape=\(4,\)"),
         (lambda: builders.mape(tf.zeros([3, 2]), tf.zeros([3])),
-         r"labels.shape=\(3, 2\) and predictions.shape=\(3,\)"),
+         r"labels.shape=\(3, 2\), predictions.shape=\(3,\)"),
         (lambda: builders.mape(tf.zeros([3]), tf.zeros([3]), weights=tf.ones([4])),
-         r"Expected `weights` to be a scalar or to match the leading axes of shape \(3,\), "
-         r"received weights.shape=\(4,\)"),
+         r"Expected `weights` to be a scalar, of length 1, or match the leading axes of "
+         r"`labels`; received weights.shape=\(4,\), values shape=\(3,\)"),
         (lambda: builders.mape(tf.zeros([3]), tf.zeros([3]), weights=tf.ones([3, 2, 2])),
-         r"Expected `weights` of rank <= 1 .*received weights.shape=\(3, 2, 2\)"),
+         r"Expected `weights` to be a scalar.*received weights.shape=\(3, 2, 2\), values "
+         r"shape=\(3,\)"),
         (lambda: builders.fbeta(tf.zeros([4], tf.int32), tf.zeros([4, 7]), num_classes=5,
                                 average="macro"),
          r"Expected float `predictions` of shape \[..., num_classes=5\] .*received "
          r"predictions.shape=\(4, 7\)"),
         (lambda: builders.fbeta(tf.zeros([4], tf.int32), tf.zeros([4, 2])),
-         r"labels.shape=\(4,\) and predictions.shape=\(4, 2\)"),
+         r"Expected float `predictions` of shape \[B\] or \[B, 1\] \(probabilities of class 1\) "
+         r"with num_classes=None; pass num_classes=2 if the last axis holds two class scores.*"
+         r"received predictions.shape=\(4, 2\)"),
         (lambda: builders.fbeta(tf.zeros([4, 3]), tf.zeros([4, 3]), num_classes=4,
                                 average="micro", multilabel=True),
-         r"last axis num_classes=4, received predictions.shape=\(4, 3\)"),
+         r"Expected multilabel `predictions` of shape \[B, C\] with C = num_classes=4 .*"
+         r"received labels.shape=\(4, 3\), predictions.shape=\(4, 3\)"),
         (lambda: builders.fbeta(tf.zeros([4]), tf.zeros([4]), average="micro", multilabel=True),
-         r"Expected multilabel `labels` and `predictions` of shape \[B, C\]"),
+         r"Expected `num_classes` with multilabel=True where the last axis of `labels` and "
+         r"`predictions` is not known statically; received labels.shape=\(4,\)"),
         (lambda: builders.average_confidence(tf.zeros([4, 1])),
-         r"with C >= 2 class probabilities, received predictions.shape=\(4, 1\); for a "
-         r"sigmoid output p pass tf.concat\(\[1 - p, p\], axis=-1\)"),
+         r"with C >= 2 class probabilities \(for a sigmoid output p pass "
+         r"tf.concat\(\[1 - p, p\], axis=-1\)\); received predictions.shape=\(4, 1\)"),
         (lambda: builders.average_confidence(tf.zeros([4])), r"predictions.shape=\(4,\)"),
-        (lambda: builders.mape(tf.compat.v1.placeholder(tf.float32), tf.zeros([3])),
-         r"Expected `labels` to have a statically known rank, received shape <unknown>"),
+        (lambda: builders.average_confidence(tf.zeros([3, 0])),
+         r"C >= 2 class probabilities.*received predictions.shape=\(3, 0\)"),
     ],
 )
 def test_static_shape_errors_name_the_shapes(build, message):
@@ -118,9 +123,11 @@ def test_static_shape_errors_name_the_shapes(build, message):
     "build, feeds, message",
     [
         (lambda y, p: builders.mape(y, p), ([1.0, 2.0], [1.0, 2.0, 3.0]),
-         "`labels` and `predictions` must have the same shape"),
+         r"Expected `labels` and `predictions` to have the same shape \(up to a trailing axis "
+         r"of size 1\); received\] \[labels.shape=\] \[2\] \[predictions.shape=\] \[3\]"),
         (lambda y, p, w: builders.mape(y, p, weights=w), ([1.0, 2.0], [1.0, 2.0], [1.0, 1.0, 1.0]),
-         "Incompatible shapes|must be broadcastable|broadcast"),
+         r"`weights` must be finite and >= 0, and a scalar, of length 1, or match the leading "
+         r"axes of `labels`.*\[weights.shape=\] \[3\] \[values shape=\] \[2\]"),
         (lambda y, p: builders.mape(y, p), ([1.0, 2.0], [1.0, np.nan]),
          "`predictions` must be finite"),
         (lambda y, p: builders.mape(y, p), ([np.inf, 2.0], [1.0, 1.0]), "`labels` must be finite"),

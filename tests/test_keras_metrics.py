@@ -81,7 +81,7 @@ def test_reset_state_and_empty_batches_give_zero_not_nan():
 @pytest.mark.parametrize(
     "probabilities, weights, error, message",
     [
-        ([[0.3], [0.9]], None, ValueError, r"C >= 2 class probabilities, received predictions.shape=\(2, 1\)"),
+        ([[0.3], [0.9]], None, ValueError, r"C >= 2 class probabilities .*received predictions.shape=\(2, 1\)"),
         ([[0.5, np.nan]], None, tf.errors.InvalidArgumentError,
          r"`predictions` must be finite and lie in \[0, 1\]"),
         ([[0.5, 1.5]], None, tf.errors.InvalidArgumentError,
