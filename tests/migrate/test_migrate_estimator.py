@@ -152,7 +152,9 @@ def test_fix_wrong_gives_the_corrected_numbers(tmp_path, capsys):
     first_only = tf.keras.metrics.MeanAbsoluteError()
     first_only.update_state(y, probability)
     np.testing.assert_allclose(before["mae"], float(first_only.result()), rtol=1e-5)
-    assert abs(before["mae"] - truth["mae"]) > 0.02  # Soft errors vs soft and 0/1 errors.
+    # Soft errors vs soft and 0/1 errors: far apart next to the 1e-5 tolerances here (the
+    # trained model, hence the gap, varies from run to run: 0.003 to 0.08 seen).
+    assert abs(before["mae"] - truth["mae"]) > 1e-3
     # After --fix-wrong: the right numbers; the untouched AUC is unchanged.
     for name in ("f05", "f1", "mae", "r2", "auc"):
         np.testing.assert_allclose(after[name], truth[name], rtol=1e-5, err_msg=name)
