@@ -138,7 +138,8 @@ def _fbeta_call(ctx, precision, recall, beta: str) -> str:
 
     beta_text = f", beta={beta}" if beta != "1.0" else ""
     if arguments(precision) != arguments(recall):
-        return f"builders.fbeta(labels, predictions, weights=...{beta_text})"
+        return ("see builders.fbeta: precision and recall here take different arguments; pass "
+                f"the labels, predictions and weights= they should share{beta_text}")
     values = {}
     for position, (keyword, text) in enumerate(arguments(precision)):
         key = keyword or ("labels", "predictions", "weights", "", "", "")[min(position, 5)]
