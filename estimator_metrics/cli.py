@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import importlib
 import os
 import sys
-import warnings
 from typing import Optional, Sequence
+
+from estimator_metrics._quiet import quiet_tensorflow
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -39,7 +41,7 @@ def _parser() -> argparse.ArgumentParser:
         help="where checkpoints and evaluation summaries go, one subdirectory per example "
         "(default: a new temporary directory, printed)",
     )
-    demo.add_argument("--examples", default=",".join(_demo_examples()),
+    demo.add_argument("--examples", default=",".join(_examples().DEMO_EXAMPLES),
                       help="comma-separated examples to compare (default: %(default)s)")
     demo.add_argument("--seed", type=int, default=0, help="seed of the generated data")
     demo.add_argument(
@@ -50,6 +52,7 @@ def _parser() -> argparse.ArgumentParser:
         "checkpoint, evaluate that checkpoint again in this process, and show both equal "
         "(default steps: 200)",
     )
+    _add_example(commands)
     _add_migrate(commands)
     return parser
 
@@ -89,49 +92,62 @@ def _add_migrate(commands) -> None:
                          "same one")
 
 
-def _demo_examples() -> tuple[str, ...]:
-    from legacy_examples import DEMO_EXAMPLES  # pylint: disable=import-outside-toplevel
+def _add_example(commands) -> None:
+    example = commands.add_parser(
+        "example",
+        help="train and evaluate one legacy example with legacy or Keras metrics",
+        description="Runs one classic Estimator example of legacy_examples/ on generated data "
+        "and prints its metrics; `estimator-metrics example NAME --help` lists its options "
+        "(--metrics legacy|keras, --steps, --model-dir, --seed). `distributed` runs an "
+        "example on a local tf.estimator cluster.",
+    )
+    example.add_argument("name", choices=(*_examples().EXAMPLES, "distributed"),
+                         help="the example")
+    example.add_argument("options", nargs=argparse.REMAINDER,
+                         help="the example's own options")
 
-    return DEMO_EXAMPLES
 
+def _examples():
+    """The examples package (constants only: it imports no TensorFlow)."""
+    from estimator_metrics import legacy_examples
 
-def quiet_tensorflow() -> None:
-    """Keeps TensorFlow's C++ and Python log noise out of the output."""
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    warnings.filterwarnings("ignore", message=r".* is deprecated and will be removed")
-    import tensorflow as tf  # pylint: disable=import-outside-toplevel
-
-    tf.get_logger().setLevel("ERROR")
-    tf.compat.v1.logging.set_verbosity(tf.compat.v1.logging.ERROR)
+    return legacy_examples
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
     args = _parser().parse_args(argv)
     if args.command == "demo":
-        if args.steps is not None and args.steps < 1:
-            _parser().error(f"--steps must be >= 1, received {args.steps}")
-        examples = [name for name in args.examples.split(",") if name]
-        unknown = sorted(set(examples) - set(_demo_examples()))
-        if unknown or not examples:
-            _parser().error(f"--examples must name some of {', '.join(_demo_examples())}; "
-                            f"received {args.examples!r}")
-        quiet_tensorflow()
-        from estimator_metrics import _demo  # pylint: disable=import-outside-toplevel
-
-        if args.distributed:
-            return _demo.run_distributed(steps=args.steps, model_dir=args.model_dir,
-                                         seed=args.seed)
-        return _demo.run(steps=args.steps, model_dir=args.model_dir, examples=examples,
-                         seed=args.seed)
+        return _demo(args)
+    if args.command == "example":
+        module = importlib.import_module(f"{_examples().__name__}.{args.name}")
+        return module.main(args.options)
     if args.command == "migrate":
         missing = [path for path in args.paths if not os.path.exists(path)]
         if missing:
             _parser().error(f"no such file or directory: {', '.join(missing)}")
-        from estimator_metrics import migrate  # pylint: disable=import-outside-toplevel
+        from estimator_metrics import migrate
 
         return migrate.run(args.paths, report_format=args.report, write=args.write,
                            diff=args.diff, fix_wrong=args.fix_wrong)
     return 2  # pragma: no cover - argparse rejects unknown commands
+
+
+def _demo(args) -> int:
+    demo_examples = _examples().DEMO_EXAMPLES
+    if args.steps is not None and args.steps < 1:
+        _parser().error(f"--steps must be >= 1, received {args.steps}")
+    examples = [name for name in args.examples.split(",") if name]
+    unknown = sorted(set(examples) - set(demo_examples))
+    if unknown or not examples:
+        _parser().error(f"--examples must name some of {', '.join(demo_examples)}; "
+                        f"received {args.examples!r}")
+    quiet_tensorflow()
+    from estimator_metrics import demo
+
+    if args.distributed:
+        return demo.run_distributed(steps=args.steps, model_dir=args.model_dir, seed=args.seed)
+    return demo.run(steps=args.steps, model_dir=args.model_dir, examples=examples,
+                    seed=args.seed)
 
 
 if __name__ == "__main__":

@@ -1,7 +1,7 @@
 """Classic tf.estimator model_fns, each runnable with legacy or Keras metrics.
 
 Every example module (`classifier`, `regressor`, `binary`, `custom_loss`)
-exposes the same interface, used by `python -m legacy_examples.<name>` and by
+exposes the same interface, used by `estimator-metrics example <name>` and by
 `estimator-metrics demo`:
 
 * `EXAMPLE`: an `_common.Example` (name, data, model_fn, metric tolerances).

@@ -1,6 +1,6 @@
 """One task process of `distributed.run_cluster`, and the files it leaves for the driver.
 
-The driver starts each task as `python -m legacy_examples.distributed --task
+The driver starts each task as `python -m estimator_metrics.legacy_examples.distributed --task
 TYPE --index I ...` with its TF_CONFIG in the environment; `task_main` then
 runs `tf.estimator.train_and_evaluate` for that task. What a task leaves for
 the driver is under `<model_dir>/RUN_SUBDIR`, at `task_path`, and written and
@@ -33,7 +33,7 @@ import threading
 import time
 from typing import Dict, List, Mapping, Optional, Sequence, Tuple, Union
 
-from legacy_examples import _common
+from . import _common
 
 #: Where, under model_dir, the tasks' logs and result files go.
 RUN_SUBDIR = "cluster"
@@ -49,7 +49,7 @@ def command(
 ) -> List[str]:
     """The command line of one task process: `task_main` through distributed's `__main__`."""
     return [
-        sys.executable, "-m", "legacy_examples.distributed",
+        sys.executable, "-m", f"{__package__}.distributed",
         "--task", task_type, "--index", str(index),
         "--example", spec, "--steps", str(steps), "--model-dir", model_dir,
         "--metrics", metrics, "--seed", str(seed), "--parent-pid", str(parent_pid),
@@ -73,7 +73,7 @@ def example_spec(example: Union[_common.Example, str]) -> Tuple[str, Optional[st
     """(the spec a task process imports the example by, a sys.path entry it needs or None)."""
     if isinstance(example, str):
         return example, None
-    module = sys.modules.get(f"legacy_examples.{example.name}")
+    module = sys.modules.get(f"{__package__}.{example.name}")
     if module is not None and getattr(module, "EXAMPLE", None) is example:
         return example.name, None
     module = sys.modules.get(getattr(example.model_fn, "__module__", None) or "")
@@ -101,7 +101,7 @@ def load_example(spec: str) -> _common.Example:
     """
     module_name, _, attribute = spec.partition(":")
     if "." not in module_name and not attribute:
-        module_name = f"legacy_examples.{module_name}"
+        module_name = f"{__package__}.{module_name}"
     return getattr(importlib.import_module(module_name), attribute or "EXAMPLE")
 
 
@@ -111,11 +111,11 @@ def load_example(spec: str) -> _common.Example:
 def task_main(argv: Optional[Sequence[str]] = None) -> int:
     """One task of the cluster: its TF_CONFIG comes from the environment.
 
-    `python -m legacy_examples.distributed --task chief --index 0 --example
+    `python -m estimator_metrics.legacy_examples.distributed --task chief --index 0 --example
     binary --steps 30 --model-dir D [--metrics legacy] [--seed 0]
     [--parent-pid PID] [--rendezvous-timeout 120]`
     """
-    parser = argparse.ArgumentParser(prog="python -m legacy_examples.distributed --task")
+    parser = argparse.ArgumentParser(prog=f"python -m {__package__}.distributed --task")
     parser.add_argument("--task", required=True, choices=("chief", "worker", "ps", "evaluator"))
     parser.add_argument("--index", type=int, default=0)
     parser.add_argument("--example", required=True)
@@ -137,11 +137,11 @@ def task_main(argv: Optional[Sequence[str]] = None) -> int:
     run_dir = os.path.join(args.model_dir, RUN_SUBDIR)
     print(f"{key}: pid {os.getpid()}, TF_CONFIG {json.dumps(tf_config)}", flush=True)
 
-    import warnings  # pylint: disable=import-outside-toplevel
+    import warnings
 
     warnings.filterwarnings("ignore", message=f".* {_DEPRECATED}")
     warnings.filterwarnings("ignore", category=DeprecationWarning)
-    import tensorflow as tf  # pylint: disable=import-outside-toplevel
+    import tensorflow as tf
 
     tf.compat.v1.logging.set_verbosity(tf.compat.v1.logging.INFO)
     tf.get_logger().addFilter(_DropDeprecations())  # keeps the log tails readable
@@ -213,7 +213,7 @@ def _trace_hook(
     creating its session and writes its own file once it has one. Both then
     train together. Each wait gives up after `timeout_s` and trains anyway.
     """
-    import tensorflow as tf  # pylint: disable=import-outside-toplevel
+    import tensorflow as tf
 
     key = f"{task_type}:{index}"
     is_chief = task_type == "chief"
@@ -269,7 +269,7 @@ def _metrics_recorder(path: str, trace: dict):
     Each line: {"checkpoint_path", "is_the_final_export", "metrics"}; the
     evaluator calls it after every evaluation with the exact result dict.
     """
-    import tensorflow as tf  # pylint: disable=import-outside-toplevel
+    import tensorflow as tf
 
     class MetricsRecorder(tf.estimator.Exporter):
         @property
@@ -296,7 +296,7 @@ def _metrics_recorder(path: str, trace: dict):
 def _exit_with_parent(parent_pid: int) -> None:
     """Ends this task when the driver is gone (even SIGKILLed): no orphaned ps serving forever."""
     try:  # Linux: SIGTERM on the parent's death.
-        import ctypes  # pylint: disable=import-outside-toplevel
+        import ctypes
 
         ctypes.CDLL(None, use_errno=True).prctl(1, int(signal.SIGTERM))  # PR_SET_PDEATHSIG
     except (OSError, AttributeError):
@@ -305,10 +305,10 @@ def _exit_with_parent(parent_pid: int) -> None:
     def watch():
         while os.getppid() == parent_pid:
             time.sleep(1.0)
-        os._exit(3)  # pylint: disable=protected-access
+        os._exit(3)
 
     if os.getppid() != parent_pid:  # gone before the death signal was armed
-        os._exit(3)  # pylint: disable=protected-access
+        os._exit(3)
     threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
 
 
@@ -344,7 +344,7 @@ def read_evaluations(run_dir: str) -> List[dict]:
 
 def read_eval_summaries(model_dir: str, step: int) -> Dict[str, float]:
     """The scalars the evaluator's Estimator.evaluate wrote to its event files at `step`."""
-    import tensorflow as tf  # pylint: disable=import-outside-toplevel
+    import tensorflow as tf
 
     eval_dir = os.path.join(model_dir, "eval")
     values: Dict[str, float] = {}

@@ -51,14 +51,14 @@ class Example:
 
     def missing_keras_classes(self) -> list:
         """The `keras_classes` this Keras lacks: its Keras twin cannot run here."""
-        import tensorflow as tf  # pylint: disable=import-outside-toplevel
+        import tensorflow as tf
 
         return [name for name in self.keras_classes if not hasattr(tf.keras.metrics, name)]
 
 
 def input_fn(features, labels, *, train: bool, seed: int, batch_size: int = BATCH_SIZE):
     """A tf.data input_fn over NumPy arrays; shuffled and repeated for training."""
-    import tensorflow as tf  # pylint: disable=import-outside-toplevel
+    import tensorflow as tf
 
     def fn():
         data = tf.data.Dataset.from_tensor_slices((dict(features), labels))
@@ -71,7 +71,7 @@ def input_fn(features, labels, *, train: bool, seed: int, batch_size: int = BATC
 
 def estimator(example: Example, metrics: str, model_dir: str, seed: int, config=None):
     """The example's Estimator with `metrics` ("legacy" or "keras") eval metrics."""
-    import tensorflow as tf  # pylint: disable=import-outside-toplevel
+    import tensorflow as tf
 
     if metrics not in METRIC_MODES:
         raise ValueError(f"Expected `metrics` in {METRIC_MODES}, received metrics={metrics!r}")
@@ -89,7 +89,7 @@ def train(example: Example, data: Data, model_dir: str, steps: int, seed: int,
     initializers on TF 2.15, so the global seeds are set here too: the same
     seed gives the same model.
     """
-    import tensorflow as tf  # pylint: disable=import-outside-toplevel
+    import tensorflow as tf
 
     tf.keras.utils.set_random_seed(seed)
     estimator(example, "legacy", model_dir, seed).train(
@@ -100,7 +100,7 @@ def train(example: Example, data: Data, model_dir: str, steps: int, seed: int,
 
 def progress_hook(label: str, steps: int, log: Callable[[str], None] = print):
     """A SessionRunHook that logs training progress at every quarter of `steps`."""
-    import tensorflow as tf  # pylint: disable=import-outside-toplevel
+    import tensorflow as tf
 
     class ProgressHook(tf.estimator.SessionRunHook):
         def begin(self):
@@ -135,7 +135,7 @@ def evaluate(example: Example, data: Data, model_dir: str, metrics: str, seed: i
 
 def run(example: Example, metrics: str, steps: int, model_dir: Optional[str], seed: int = 0) -> dict:
     """Trains (if `model_dir` has no checkpoint of `steps`) and evaluates."""
-    import tensorflow as tf  # pylint: disable=import-outside-toplevel
+    import tensorflow as tf
 
     model_dir = model_dir or tempfile.mkdtemp(prefix=f"legacy-{example.name}-")
     data = example.make_data(seed)
@@ -147,9 +147,9 @@ def run(example: Example, metrics: str, steps: int, model_dir: Optional[str], se
 
 
 def main(example: Example, argv: Optional[Sequence[str]] = None) -> int:
-    """`python -m legacy_examples.<name>`: train, evaluate, print the metrics."""
+    """`estimator-metrics example <name>`: train, evaluate, print the metrics."""
     parser = argparse.ArgumentParser(
-        prog=f"python -m legacy_examples.{example.name}", description=example.description
+        prog=f"estimator-metrics example {example.name}", description=example.description
     )
     parser.add_argument("--metrics", choices=METRIC_MODES, default="legacy",
                         help="legacy: builders and tf.compat.v1.metrics; keras: Keras metric "
@@ -170,7 +170,7 @@ def main(example: Example, argv: Optional[Sequence[str]] = None) -> int:
 
 def quiet() -> None:
     """Keeps TensorFlow's log noise out of the output."""
-    from estimator_metrics.cli import quiet_tensorflow  # pylint: disable=import-outside-toplevel
+    from estimator_metrics._quiet import quiet_tensorflow
 
     quiet_tensorflow()
 

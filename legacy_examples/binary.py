@@ -16,7 +16,7 @@ which is accuracy, not F-beta of class 1.) The one difference: a row whose two
 probabilities are exactly equal is predicted as both classes by Keras and as
 class 0 by argmax; trained softmax outputs do not tie in practice.
 
-Run: python -m legacy_examples.binary --metrics keras
+Run: estimator-metrics example binary --metrics keras
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ import numpy as np
 import tensorflow as tf
 
 from estimator_metrics import adapter, builders
-from legacy_examples import _common
+from . import _common
 
 NUM_FEATURES = 10
 POSITIVE_RATE = 0.3

@@ -5,7 +5,7 @@ Eval metrics: accuracy and the average confidence of the top prediction.
   keras:  SparseCategoricalAccuracy and keras_metrics.AverageConfidence,
           both through adapter.from_keras
 
-Run: python -m legacy_examples.classifier --metrics keras
+Run: estimator-metrics example classifier --metrics keras
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import tensorflow as tf
 
 from estimator_metrics import adapter, builders
 from estimator_metrics.keras_metrics import AverageConfidence
-from legacy_examples import _common
+from . import _common
 
 NUM_CLASSES = 10
 NUM_FEATURES = 784

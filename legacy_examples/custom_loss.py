@@ -24,7 +24,7 @@ Eval metrics: mean absolute error over the labelled examples (weights = mask).
   keras:  MeanAbsoluteError with [B, 1] safe labels and sample_weight=mask,
           through adapter.from_keras
 
-Run: python -m legacy_examples.custom_loss --metrics keras
+Run: estimator-metrics example custom_loss --metrics keras
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ import numpy as np
 import tensorflow as tf
 
 from estimator_metrics import adapter
-from legacy_examples import _common
+from . import _common
 
 NUM_FEATURES = 6
 TRAIN_EXAMPLES = 2000

@@ -29,8 +29,8 @@ checkpoint path and `is_the_final_export`, and it appends them as one JSON line
 to `<model_dir>/cluster/evaluator-0.jsonl`. The driver takes the final entry
 and cross-checks it against the evaluator's own event files.
 
-Run: python -m legacy_examples.distributed --example binary --steps 200
-(`python -m legacy_examples.distributed --task TYPE ...` runs one task: the
+Run: estimator-metrics example distributed --example binary --steps 200
+(`python -m estimator_metrics.legacy_examples.distributed --task TYPE ...` runs one task: the
 driver starts each task process that way.)
 """
 
@@ -49,8 +49,8 @@ import tempfile
 import time
 from typing import Callable, Dict, List, Mapping, Optional, Sequence, Tuple, Union
 
-from legacy_examples import _cluster_task, _common
-from legacy_examples._cluster_task import RUN_SUBDIR  # where the tasks leave their files
+from . import _cluster_task, _common
+from ._cluster_task import RUN_SUBDIR  # where the tasks leave their files
 
 #: The training cluster; the evaluator task comes on top of it.
 CLUSTER_SHAPE = (("chief", 1), ("worker", 1), ("ps", 1))
@@ -284,7 +284,7 @@ def run_cluster(
         _stop(tasks, procs)  # also sets every task's returncode
     wall_s = time.monotonic() - start
 
-    import tensorflow as tf  # pylint: disable=import-outside-toplevel
+    import tensorflow as tf
 
     final, evaluated_steps = _evaluator_final(run_dir, steps, tasks)
     checkpoint = tf.train.latest_checkpoint(model_dir)
@@ -435,9 +435,9 @@ def _format(values: Mapping[str, float]) -> str:
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
-    """`python -m legacy_examples.distributed`: run the cluster, compare, print a table."""
+    """`estimator-metrics example distributed`: run the cluster, compare, print a table."""
     parser = argparse.ArgumentParser(
-        prog="python -m legacy_examples.distributed",
+        prog="estimator-metrics example distributed",
         description="Train an example on a local tf.estimator cluster (chief, worker, ps, "
         "evaluator; train_and_evaluate with TF_CONFIG), then evaluate its final checkpoint "
         "in one process: both results must agree.",

@@ -11,7 +11,7 @@ broadcasts to [B, B] without an error, comparing every label with every
 prediction. Keras MAE/MSE/MAPE given [B] labels average over the wrong axis.
 Both modes here compute the per-example error of the same example.
 
-Run: python -m legacy_examples.regressor --metrics keras
+Run: estimator-metrics example regressor --metrics keras
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ import numpy as np
 import tensorflow as tf
 
 from estimator_metrics import adapter, builders
-from legacy_examples import _common
+from . import _common
 
 NUM_FEATURES = 8
 TRAIN_EXAMPLES = 2000

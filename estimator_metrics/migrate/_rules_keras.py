@@ -27,7 +27,7 @@ from estimator_metrics.migrate._uses import placed_values
 #: Keras classes that stock EstimatorSpec gets wrong even when updated once.
 WRONG_CLASSES = {
     "FBetaScore": "stock EstimatorSpec runs only the last assignment of update_state: 0.0 "
-                  "for an example whose F-beta is 0.75 [tests/test_adapter.py::"
+                  "for an example whose F-beta is 0.75 [tests/adapter/test_adapter.py::"
                   "test_stock_estimator_is_wrong_for_fbeta_and_the_adapter_is_right]",
     "F1Score": "stock EstimatorSpec runs only the last assignment of update_state "
                "[tests/migrate/test_migrate_estimator.py::test_fix_wrong_gives_the_corrected_numbers]",
@@ -53,7 +53,7 @@ def keras_object(call: Call) -> Finding:
         reasons.append(WRONG_CLASSES[cls])
     if len(updates) > 1 or use.in_loop:
         reasons.append("updated more than once: stock EstimatorSpec counts only the first "
-                       "update_state call [tests/test_adapter.py::"
+                       "update_state call [tests/adapter/test_adapter.py::"
                        "test_stock_estimator_counts_only_the_first_of_two_updates]")
     suggestion = _suggestion(call)
     note = [] if updates or use.manual_pair else [

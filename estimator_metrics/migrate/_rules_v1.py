@@ -1,7 +1,7 @@
 """migrate: what each `tf.compat.v1.metrics` call becomes (rules and their table).
 
 Every replacement and tolerance comes from docs/migration.md (test names in
-brackets are in tests/test_migration_guide.py unless a file is named). A
+brackets are in tests/parity/test_migration_guide.py unless a file is named). A
 call is rewritten (`Fix.EXACT`) only when the code itself proves the guide's
 "exact" condition and every use of its pair accepts the new one (`_pairs`):
 

@@ -12,10 +12,10 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from conftest import stock_estimator_takes_fbeta
+from support.keras import stock_estimator_takes_fbeta
 from estimator_metrics import adapter
 from estimator_metrics.migrate import Action, Status
-from migrate_helpers import FIXTURES, report
+from support.migrate import FIXTURES, report
 
 
 def update_op_is_a_tensor() -> bool:

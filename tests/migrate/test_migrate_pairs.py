@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 
 from estimator_metrics.migrate import Action, Status
-from migrate_helpers import module_code, plan
+from support.migrate import module_code, plan
 
 WIDE = ("import tensorflow as tf\nfrom estimator_metrics import adapter\n# "
         + "A long line, so that nothing below needs wrapping. " * 2 + "." * 14)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from estimator_metrics.migrate import Status
-from migrate_helpers import module_code, plan
+from support.migrate import module_code, plan
 
 PR = ("p = tf.compat.v1.metrics.precision(labels, features['y_hat'])\n"
       "r = tf.compat.v1.metrics.recall(labels, features['y_hat'])\n")

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from estimator_metrics.migrate import Action, Status
-from migrate_helpers import module_code, plan
+from support.migrate import module_code, plan
 
 ADAPTER = "import tensorflow as tf\nfrom estimator_metrics import adapter"
 #: A 120-character line: rewritten lines up to that length do not wrap.

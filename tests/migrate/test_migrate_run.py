@@ -18,10 +18,10 @@ import pytest
 import tensorflow as tf
 from sklearn.metrics import f1_score, fbeta_score, precision_score
 
-from conftest import run_stream
+from estimator_metrics._core.session import run_stream
 from estimator_metrics import adapter, builders, migrate
 from estimator_metrics.migrate import Action, Status
-from migrate_helpers import FIXTURES, fixture_files, report
+from support.migrate import FIXTURES, fixture_files, report
 
 RULES = [  # (fixture stream, legacy body, the rewrite it must produce)
     ("multiclass_batches", "tf.compat.v1.metrics.accuracy(y, tf.argmax(p, -1), weights=w)",

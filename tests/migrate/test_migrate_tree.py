@@ -20,10 +20,10 @@ from pathlib import Path
 
 import pytest
 
-from conftest import usage_error
+from support.data import usage_error
 from estimator_metrics import cli
 from estimator_metrics.migrate import Action, Status
-from migrate_helpers import FIXTURES, expectations, fixture_files, report, run_cli
+from support.migrate import FIXTURES, expectations, fixture_files, report, run_cli
 
 REWRITTEN = str(Action.REWRITTEN)
 

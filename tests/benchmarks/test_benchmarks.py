@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import stock_estimator_takes_fbeta
+from support.keras import stock_estimator_takes_fbeta
 
 ROOT = Path(__file__).resolve().parent.parent
 TASK_TITLES = ("binary F-beta", "10-class macro F-beta", "MAPE", "average confidence")

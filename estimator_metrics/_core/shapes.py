@@ -199,14 +199,6 @@ def pad_to_rank(shape: Dims, target: Dims) -> Dims:
     return tf.concat([vector, tf.ones([tf.maximum(size - tf.size(vector), 0)], tf.int32)], 0)
 
 
-def reshape(tensor: tf.Tensor, shape: Dims) -> tf.Tensor:
-    """`tensor` reshaped to `shape`; no op where its static shape already is `shape`."""
-    if isinstance(shape, list) and tensor.shape.rank is not None:
-        if tensor.shape.as_list() == shape:
-            return tensor
-    return tf.reshape(tensor, as_vector(shape))
-
-
 def flat(tensor: tf.Tensor, inner: Sequence[int] = ()) -> tf.Tensor:
     """`tensor` as [N, *inner]."""
     return tf.reshape(tensor, [-1, *inner])

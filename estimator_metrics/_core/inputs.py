@@ -13,8 +13,8 @@ from typing import Any, Optional, Sequence
 
 import tensorflow as tf
 
-from estimator_metrics import _shapes
-from estimator_metrics._state import STATE_DTYPE
+from estimator_metrics._core import shapes as _shapes
+from estimator_metrics._core.state import STATE_DTYPE
 
 
 def to_tensor(value: Any, arg: str) -> tf.Tensor:
@@ -88,7 +88,10 @@ def broadcast_weights(
             data += [f"{name}=", _shapes.shape_vector(value)]
     checks = [_shapes.assert_that(valid, data)]
     with tf.control_dependencies(checks):
-        padded = _shapes.reshape(as_float, _shapes.pad_to_rank(weight_shape, shape))
+        same_rank = (isinstance(weight_shape, list) and isinstance(shape, list)
+                     and len(weight_shape) == len(shape) == weights.shape.rank)
+        padded = as_float if same_rank else tf.reshape(
+            as_float, _shapes.as_vector(_shapes.pad_to_rank(weight_shape, shape)))
         return _shapes.flat(tf.broadcast_to(padded, _shapes.as_vector(shape)), inner), checks
 
 

@@ -6,9 +6,10 @@ from typing import Any, Iterable, Optional
 
 import tensorflow as tf
 
-from estimator_metrics import _checks, _inputs, _shapes, _state
+from estimator_metrics._core.keys import MetricKeys
+from estimator_metrics._core import checks as _checks, inputs as _inputs, shapes as _shapes, state as _state
 
-AVERAGE_CONFIDENCE = "average_confidence"
+AVERAGE_CONFIDENCE = MetricKeys.AVERAGE_CONFIDENCE
 
 
 def average_confidence(

@@ -33,7 +33,7 @@ import pytest
 import tensorflow as tf
 from sklearn.metrics import fbeta_score
 
-from conftest import NUM_CLASSES, SIZES, concat
+from support.data import NUM_CLASSES, SIZES, concat
 from estimator_metrics import adapter, builders, parity
 
 v1 = tf.compat.v1.metrics

@@ -8,7 +8,8 @@ import os
 import tempfile
 from typing import Callable, Optional, Sequence
 
-from estimator_metrics import _numpy_check
+from estimator_metrics import legacy_examples
+from estimator_metrics.demo import numpy_check as _numpy_check
 
 NUMPY_RTOL = 1e-6  # Both sides see the same float32 model outputs.
 
@@ -52,9 +53,9 @@ def compare_example(name: str, steps: Optional[int], model_dir: str, seed: int,
     Where this Keras lacks a class the Keras twin needs, says so and evaluates the
     legacy side alone (no comparison rows).
     """
-    from legacy_examples import _common  # pylint: disable=import-outside-toplevel
+    from estimator_metrics.legacy_examples import _common
 
-    example = importlib.import_module(f"legacy_examples.{name}").EXAMPLE
+    example = importlib.import_module(f"{legacy_examples.__name__}.{name}").EXAMPLE
     steps = steps or example.default_steps
     data = example.make_data(seed)
     log(f"[{name}] {example.description}")
@@ -62,7 +63,7 @@ def compare_example(name: str, steps: Optional[int], model_dir: str, seed: int,
                   hooks=[_common.progress_hook(name, steps, log)])
     missing = example.missing_keras_classes()
     if missing:
-        import tensorflow as tf  # pylint: disable=import-outside-toplevel
+        import tensorflow as tf
 
         log(f"[{name}] SKIPPED the Keras twin: it needs tf.keras.metrics.{', '.join(missing)}, "
             f"which the Keras of TensorFlow {tf.__version__} lacks; evaluating with legacy "
@@ -121,7 +122,7 @@ DISTRIBUTED_STEPS = 200
 def run_distributed(*, steps: Optional[int], model_dir: Optional[str], seed: int = 0,
                     log: Callable[[str], None] = print) -> int:
     """The binary example on a local TF_CONFIG cluster; evaluator vs one process."""
-    from legacy_examples import binary, distributed  # pylint: disable=import-outside-toplevel
+    from estimator_metrics.legacy_examples import binary, distributed
 
     model_dir = model_dir or tempfile.mkdtemp(prefix="estimator-metrics-distributed-")
     log(f"Model directory: {model_dir}")

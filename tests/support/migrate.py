@@ -1,4 +1,4 @@
-"""Helpers of the migrate tests: the fixture tree, its `# expect:` markers, running the command."""
+"""Helpers of tests/migrate: the fixture tree, its `# expect:` markers, running the command."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from pathlib import Path
 from estimator_metrics import cli, migrate
 from estimator_metrics.migrate import Action, Status
 
-FIXTURES = Path(__file__).parent / "fixtures"
+FIXTURES = Path(__file__).parents[1] / "migrate" / "fixtures"
 #: Marker words -> what the report says.
 STATUS = {"wrong": Status.WRONG, "no-tf2": Status.NO_TF2, "float32": Status.FLOAT32,
           "migratable": Status.MIGRATABLE, "ok": Status.OK}

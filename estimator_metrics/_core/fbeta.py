@@ -8,9 +8,10 @@ from typing import Any, Iterable, Optional, Sequence
 
 import tensorflow as tf
 
-from estimator_metrics import _classes, _inputs, _state
+from estimator_metrics._core.keys import MetricKeys
+from estimator_metrics._core import classes as _classes, inputs as _inputs, state as _state
 
-FBETA = "fbeta"
+FBETA = MetricKeys.FBETA
 AVERAGES = ("binary", "micro", "macro", "weighted", None)
 #: The state: one float64 variable of shape [3, K], rows true positives, false
 #: positives, false negatives; K = C classes, or [3] for the positive class alone

@@ -16,7 +16,7 @@ import signal
 import pytest
 import tensorflow as tf
 
-from legacy_examples import binary, distributed
+from estimator_metrics.legacy_examples import binary, distributed
 
 STEPS = 30
 

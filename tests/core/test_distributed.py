@@ -25,7 +25,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-import estimator_harness as harness
+from support import estimator as harness
 
 NUM_EXAMPLES = 100
 #: Global batch 18: 9 examples per replica, 12 elements, 6 steps; the last
@@ -102,14 +102,14 @@ def _child_main(out_path: str, work_dir: str) -> None:
 def child_results(tmp_path_factory):
     work_dir = tmp_path_factory.mktemp("distributed")
     out_path = work_dir / "results.json"
-    tests_dir = os.path.dirname(os.path.abspath(__file__))
-    code = (
-        "import sys; sys.path.insert(0, sys.argv[1]); "
-        "import test_distributed; test_distributed._child_main(sys.argv[2], sys.argv[3])"
+    here = os.path.dirname(os.path.abspath(__file__))
+    code = (  # This file's folder (for itself) and tests/ (for `support`) on the path.
+        "import sys; sys.path[:0] = sys.argv[1:3]; "
+        "import test_distributed; test_distributed._child_main(sys.argv[3], sys.argv[4])"
     )
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2", PYTHONWARNINGS="ignore")
     proc = subprocess.run(
-        [sys.executable, "-c", code, tests_dir, str(out_path), str(work_dir)],
+        [sys.executable, "-c", code, here, os.path.dirname(here), str(out_path), str(work_dir)],
         capture_output=True,
         text=True,
         timeout=CHILD_TIMEOUT_S,

@@ -17,13 +17,13 @@ import pytest
 import tensorflow as tf
 from sklearn.metrics import fbeta_score
 
-import legacy_examples
-from legacy_examples import _common, binary, custom_loss
+from estimator_metrics import legacy_examples
+from estimator_metrics.legacy_examples import _common, binary, custom_loss
 
 SEED = 0
 #: Training steps per example in these tests (the CLIs default to 300).
 STEPS = 100
-MODULES = {name: importlib.import_module(f"legacy_examples.{name}")
+MODULES = {name: importlib.import_module(f"{legacy_examples.__name__}.{name}")
            for name in legacy_examples.EXAMPLES}
 #: The binary example's Keras mode uses tf.keras.metrics.FBetaScore: where this
 #: line lacks the class, the tests that evaluate binary in Keras mode skip.
@@ -198,7 +198,7 @@ def test_help(capsys, name):
         MODULES[name].main(["--help"])
     assert exit_info.value.code == 0
     out = capsys.readouterr().out
-    assert f"python -m legacy_examples.{name}" in out
+    assert f"estimator-metrics example {name}" in out
     assert "--metrics {legacy,keras}" in out and "--steps" in out and "--model-dir" in out
 
 

@@ -6,9 +6,10 @@ from typing import Any, Iterable, Optional
 
 import tensorflow as tf
 
-from estimator_metrics import _checks, _inputs, _state
+from estimator_metrics._core.keys import MetricKeys
+from estimator_metrics._core import checks as _checks, inputs as _inputs, state as _state
 
-MAPE = "mape"
+MAPE = MetricKeys.MAPE
 
 
 def mape(

@@ -27,8 +27,8 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-import estimator_harness as harness
-from conftest import SEED
+from support import estimator as harness
+from support.data import SEED
 from estimator_metrics import adapter
 
 M = tf.keras.metrics

@@ -6,8 +6,9 @@ import sys
 
 import pytest
 
-from conftest import usage_error
-from estimator_metrics import _demo, cli
+from support.data import usage_error
+from estimator_metrics import cli
+from estimator_metrics.demo import job
 
 
 def _rows(out, first_column):
@@ -37,8 +38,8 @@ def test_a_keras_twin_this_keras_cannot_run_is_skipped_by_name(tmp_path, monkeyp
 
     if hasattr(tf.keras.metrics, "FBetaScore"):
         monkeypatch.delattr(tf.keras.metrics, "FBetaScore")
-    monkeypatch.setattr(_demo, "numpy_check", lambda *args: [])
-    status = _demo.run(steps=2, model_dir=str(tmp_path), examples=["binary"])
+    monkeypatch.setattr(job, "numpy_check", lambda *args: [])
+    status = job.run(steps=2, model_dir=str(tmp_path), examples=["binary"])
     out = capsys.readouterr().out
     assert status == 0, out
     assert ("[binary] SKIPPED the Keras twin: it needs tf.keras.metrics.FBetaScore, which "
@@ -50,10 +51,10 @@ def test_a_keras_twin_this_keras_cannot_run_is_skipped_by_name(tmp_path, monkeyp
 
 
 def test_a_disagreement_is_shown_and_fails(monkeypatch, capsys):
-    differing = _demo.Comparison("binary", "fbeta", 0.5, 0.5001, 1e-7)
-    monkeypatch.setattr(_demo, "compare_example", lambda *args: [differing])
-    monkeypatch.setattr(_demo, "numpy_check", lambda *args: [])
-    assert _demo.run(steps=1, model_dir="unused", examples=["binary"]) == 1
+    differing = job.Comparison("binary", "fbeta", 0.5, 0.5001, 1e-7)
+    monkeypatch.setattr(job, "compare_example", lambda *args: [differing])
+    monkeypatch.setattr(job, "numpy_check", lambda *args: [])
+    assert job.run(steps=1, model_dir="unused", examples=["binary"]) == 1
     out = capsys.readouterr().out
     assert "DIFFER (tolerance 1e-07)" in _rows(out, "binary")[0]
     assert "FAILED: 1 pair(s) differ beyond their tolerance." in out
@@ -89,3 +90,14 @@ def test_demo_distributed_runs_a_local_cluster_and_agrees(tmp_path, capsys):
     for metric in ("fbeta", "accuracy"):
         row = next(line for line in out.splitlines() if line.startswith(metric + " "))
         assert row.rstrip().endswith("| ok"), row
+
+
+def test_example_subcommand_runs_an_example_with_its_own_options(tmp_path, capsys):
+    # The documented replacement of `python -m legacy_examples.<name>`.
+    status = cli.main(["example", "custom_loss", "--metrics", "keras", "--steps", "3",
+                       "--model-dir", str(tmp_path)])
+    out = capsys.readouterr().out
+    assert status == 0, out
+    assert "global_step: 3" in out and "mae: " in out
+    assert (tmp_path / "eval_keras").is_dir()
+    assert "invalid choice: 'nope'" in usage_error(capsys, cli.main, ["example", "nope"])

@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 from sklearn.metrics import fbeta_score
 
-from conftest import NUM_CLASSES, concat, run_stream
+from support.data import NUM_CLASSES, concat
+from estimator_metrics._core.session import run_stream
 from estimator_metrics import builders
 
 BETAS = (0.5, 1.0, 2.0)

@@ -11,9 +11,9 @@ from typing import Optional
 
 import tensorflow as tf
 
-from estimator_metrics import _checks, _shapes
-from estimator_metrics._shapes import all_of, any_of, at_least, equal, negate
-from estimator_metrics._state import STATE_DTYPE
+from estimator_metrics._core import checks as _checks, shapes as _shapes
+from estimator_metrics._core.shapes import all_of, any_of, at_least, equal, negate
+from estimator_metrics._core.state import STATE_DTYPE
 
 
 def single_label_ids(
@@ -43,8 +43,7 @@ def single_label_ids(
         "axis, float predictions with one more (class) axis",
         {"labels.shape": labels, "predictions.shape": predictions},
     )
-    with tf.control_dependencies(checks):
-        return tf.identity(label_ids), tf.identity(pred_ids), label_shape, checks
+    return label_ids, pred_ids, label_shape, checks
 
 
 def multilabel_indicators(
@@ -125,14 +124,18 @@ def _prediction_ids(
                            lambda: _checks.unit_interval_valid(predictions))
     checks += _checks.assert_valid(valid, message, predictions)
     with tf.control_dependencies(checks):
-        # Rows of the class axis (or single values at rank 1): argmax, or threshold column 0.
-        rows = tf.reshape(predictions, _shapes.as_vector([-1, _shapes.select(
-            has_axis, lambda: width, lambda: 1)]))
-        ids = _shapes.select(
-            is_scores,
-            lambda: tf.argmax(rows, axis=1),
-            lambda: tf.cast(rows[:, 0] > threshold, tf.int64),
-        )
+        if is_scores is True:
+            ids = _shapes.flat(tf.argmax(predictions, axis=-1))
+        elif has_axis is False:  # [B] probabilities.
+            ids = tf.cast(_shapes.flat(predictions) > threshold, tf.int64)
+        else:  # Rows of the last axis, 1 or 2 wide where only known at run time.
+            rows = tf.reshape(predictions, _shapes.as_vector([-1, _shapes.select(
+                has_axis, lambda: width, lambda: 1)]))
+            ids = _shapes.select(
+                is_scores,
+                lambda: tf.argmax(rows, axis=1),
+                lambda: tf.cast(rows[:, 0] > threshold, tf.int64),
+            )
     return ids, _shapes.leading(shape, has_axis), checks
 
 
@@ -149,28 +152,29 @@ def _label_ids(
     rank = _shapes.rank(shape)
     one_hot = all_of(any_of(*(equal(rank, r + 1) for r in pred_ranks)),
                      equal(width, num_classes))
-    # [N, C] one-hot rows, or [N, 1] ids.
-    rows = tf.reshape(labels, _shapes.as_vector([-1, _shapes.select(
-        one_hot, lambda: width, lambda: 1)]))
-    id_valid = "`labels` must be whole numbers in" if labels.dtype.is_floating else \
-        "`labels` must lie in"
-    message = {True: "one-hot `labels` must have exactly one 1 per row, 0 elsewhere",
-               False: f"{id_valid} [0, {num_classes})"}.get(
-        one_hot, f"`labels` must be class ids in [0, {num_classes}) or, with one axis more "
-        f"than the predicted ids, one-hot rows of width {num_classes}")
-    valid = _shapes.select(
-        one_hot, lambda: _checks.one_hot_valid(rows), lambda: _id_valid(rows[:, 0], num_classes)
-    )
+    if one_hot is False:
+        checks = _class_id_checks(labels, num_classes, "labels")
+        with tf.control_dependencies(checks):
+            return _shapes.flat(tf.cast(labels, tf.int64)), shape, checks
+    # [N, C] one-hot rows; where decided at run time, [N, C] or [N, 1] (ids in column 0).
+    if one_hot is True:
+        rows = tf.reshape(labels, [-1, num_classes])
+        message = "one-hot `labels` must have exactly one 1 per row, 0 elsewhere"
+    else:
+        rows = tf.reshape(labels, _shapes.as_vector([-1, tf.where(one_hot, width, 1)]))
+        message = (f"`labels` must be class ids in [0, {num_classes}) or, with one axis more "
+                   f"than the predicted ids, one-hot rows of width {num_classes}")
+    valid = _shapes.select(one_hot, lambda: _checks.one_hot_valid(rows),
+                           lambda: _id_valid(rows[:, 0], num_classes)[0])
     checks = _checks.assert_valid(valid, message, labels)
     with tf.control_dependencies(checks):
-        ids = _shapes.select(
-            one_hot, lambda: tf.argmax(rows, axis=1), lambda: tf.cast(rows[:, 0], tf.int64)
-        )
+        ids = _shapes.select(one_hot, lambda: tf.argmax(rows, axis=1),
+                             lambda: tf.cast(rows[:, 0], tf.int64))
     return ids, _shapes.leading(shape, one_hot), checks
 
 
-def _id_valid(ids: tf.Tensor, num_classes: int) -> tf.Tensor:
-    """Ids in [0, num_classes) (and whole numbers, if float)."""
+def _id_valid(ids: tf.Tensor, num_classes: int) -> tuple:
+    """Ids in [0, num_classes) (and whole numbers, if float); with their extremes."""
     # int32/int64 ids compare as they are; other dtypes (bool, uint8, floats) in float64,
     # where 0 and num_classes are exact. Float ids also must be whole (so not NaN).
     comparable = ids if ids.dtype in (tf.int32, tf.int64) else tf.cast(ids, tf.float64)
@@ -181,7 +185,8 @@ def _id_valid(ids: tf.Tensor, num_classes: int) -> tf.Tensor:
 def _class_id_checks(ids: tf.Tensor, num_classes: int, arg: str) -> list:
     message = _checks.range_message(arg, 0, num_classes, closed_high=False,
                                     whole=ids.dtype.is_floating)
-    return _checks.assert_valid(_id_valid(ids, num_classes), message, ids)
+    valid, *extremes = _id_valid(ids, num_classes)
+    return _checks.assert_valid(valid, message, ids, extremes)
 
 
 def _zero_one(tensor: tf.Tensor, arg: str) -> list:

@@ -3,7 +3,8 @@
 import numpy as np
 import pytest
 
-from conftest import concat, run_stream
+from support.data import concat
+from estimator_metrics._core.session import run_stream
 from estimator_metrics import builders
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import tensorflow as tf
 
-from estimator_metrics import _shapes
+from estimator_metrics._core import shapes as _shapes
 
 
 
@@ -28,8 +28,9 @@ def unit_interval_valid(tensor: tf.Tensor) -> tf.Tensor:
     return tf.reduce_all(tf.logical_and(tensor >= 0, tensor <= 1))
 
 
-def range_valid(tensor: tf.Tensor, low, high, *, closed_high: bool, whole: bool) -> tf.Tensor:
-    """low <= every value <= high (< high if not `closed_high`); whole numbers if `whole`."""
+def range_valid(tensor: tf.Tensor, low, high, *, closed_high: bool, whole: bool) -> tuple:
+    """(low <= every value <= high (< high if not `closed_high`), whole numbers if `whole`;
+    the smallest value; the largest), so an `Assert` can report the extremes it checked."""
     upper = tf.math.less_equal if closed_high else tf.math.less
     smallest, largest = tf.reduce_min(tensor), tf.reduce_max(tensor)  # +-inf/extremes if empty
     valid = tf.logical_and(
@@ -37,7 +38,7 @@ def range_valid(tensor: tf.Tensor, low, high, *, closed_high: bool, whole: bool)
     )
     if whole:  # NaN is not whole.
         valid = tf.logical_and(valid, tf.reduce_all(tf.equal(tensor, tf.round(tensor))))
-    return valid
+    return valid, smallest, largest
 
 
 def one_hot_valid(rows: tf.Tensor) -> tf.Tensor:
@@ -56,12 +57,15 @@ def range_message(arg: str, low, high, *, closed_high: bool, whole: bool) -> str
     return f"`{arg}` must {'be whole numbers in' if whole else 'lie in'} [{low}, {high}{bound}"
 
 
-def assert_valid(valid: tf.Tensor, message: str, tensor: tf.Tensor) -> list:
-    """[One `Assert` of `valid`] whose error gives `message` and `tensor`'s min and max."""
-    if tensor.dtype.is_bool:
-        tensor = tf.cast(tensor, tf.int32)
-    return [_shapes.assert_that(valid, [message, "received min", tf.reduce_min(tensor), "max",
-                            tf.reduce_max(tensor)])]
+def assert_valid(valid: tf.Tensor, message: str, tensor: tf.Tensor, extremes=None) -> list:
+    """[One `Assert` of `valid`] whose error gives `message` and `tensor`'s min and max
+    (`extremes`, where the check already computed them)."""
+    if extremes is None:
+        if tensor.dtype.is_bool:
+            tensor = tf.cast(tensor, tf.int32)
+        extremes = tf.reduce_min(tensor), tf.reduce_max(tensor)
+    return [_shapes.assert_that(valid, [message, "received min", extremes[0], "max",
+                                        extremes[1]])]
 
 
 def assert_finite(tensor: tf.Tensor, arg: str) -> list:
@@ -78,8 +82,8 @@ def assert_probabilities(tensor: tf.Tensor, arg: str) -> list:
 
 def assert_in_range(tensor: tf.Tensor, low, high, arg: str, *, closed_high: bool,
                     whole: bool = False, message: str = "") -> list:
-    valid = range_valid(tensor, low, high, closed_high=closed_high, whole=whole)
+    valid, *extremes = range_valid(tensor, low, high, closed_high=closed_high, whole=whole)
     return assert_valid(
         valid, message or range_message(arg, low, high, closed_high=closed_high, whole=whole),
-        tensor,
+        tensor, extremes,
     )

@@ -6,15 +6,9 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-import estimator_harness as harness
+from support import estimator as harness
+from support.keras import needs_keras
 from estimator_metrics import adapter
-
-
-def needs_keras(*names):
-    """Skips a test where tf.keras.metrics lacks a class it uses (F1Score,
-    FBetaScore, R2Score: Keras >= 2.13)."""
-    missing = [name for name in names if not hasattr(tf.keras.metrics, name)]
-    return pytest.mark.skipif(bool(missing), reason=f"tf.keras.metrics has no {missing}")
 
 
 # One example on which FBetaScore (micro F1) is 0.75 eagerly: P = 1, R = 3/5.

@@ -20,8 +20,8 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-import estimator_harness as harness
-from conftest import run_stream
+from support import estimator as harness
+from estimator_metrics._core.session import run_stream
 
 RTOL = 1e-6
 BATCH = 16

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from conftest import concat
+from support.data import concat
 from estimator_metrics import adapter, builders, parity
 from estimator_metrics.keras_metrics import AverageConfidence
 
