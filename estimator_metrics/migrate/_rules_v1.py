@@ -23,6 +23,8 @@ Every printed replacement is code that runs for the shapes it names.
 
 from __future__ import annotations
 
+import functools
+
 from estimator_metrics.migrate._model import Finding, Fix, Kind, Status
 from estimator_metrics.migrate._rule import (
     COLLECTIONS, Call, Rule, finish, float64_notes, from_keras_text, rewrite_to_keras, suggest)
@@ -112,14 +114,6 @@ def _precision_recall(call: Call, cls: str) -> Finding:
          "not rewritten: the predictions' kind is not known from the code"])
 
 
-def precision(call: Call) -> Finding:
-    return _precision_recall(call, "Precision")
-
-
-def recall(call: Call) -> Finding:
-    return _precision_recall(call, "Recall")
-
-
 def auc(call: Call) -> Finding:
     curve = call.literal("curve", "ROC")
     method = call.literal("summation_method", "trapezoidal")
@@ -207,18 +201,10 @@ def _regression(call: Call, cls: str) -> Finding:
         [f"{cls} averages over the last axis: flattening both sides to [N, 1] makes that axis "
          "one element, the mean v1 takes, for [B] labels beside a [B, 1] head as for [B, T] "
          "tags [test_keras_regression_metrics_need_b1_labels; tests/migrate/"
-         "test_suggestions_run.py]", "needs labels, predictions" + (
+         "test_migrate_run.py]", "needs labels, predictions" + (
              " and weights" if weights else "") + " with the same number of elements "
          "(broadcast [B] weights to the predictions' shape first)",
          "not rewritten: the shapes are not in the code"])
-
-
-def mean_absolute_error(call: Call) -> Finding:
-    return _regression(call, "MeanAbsoluteError")
-
-
-def mean_squared_error(call: Call) -> Finding:
-    return _regression(call, "MeanSquaredError")
 
 
 def root_mean_squared_error(call: Call) -> Finding:
@@ -255,14 +241,6 @@ def _at_k(call: Call, cls: str) -> Finding:
          "labels first)",
          "with no data v1 gives NaN and Keras 0.0 [test_at_k_no_data_is_nan_in_v1]",
          "not rewritten: not exact"])
-
-
-def precision_at_k(call: Call) -> Finding:
-    return _at_k(call, "Precision")
-
-
-def recall_at_k(call: Call) -> Finding:
-    return _at_k(call, "Recall")
 
 
 def mean_relative_error(call: Call) -> Finding:
@@ -314,18 +292,18 @@ _AT_K = ("labels", "predictions", "k", "class_id", "weights", *_C, "name")
 #: The v1 rows of the registry: name, parameters (tf.compat.v1.metrics order), rule.
 V1_TABLE = (
     ("accuracy", _LPW, accuracy),
-    ("precision", _LPW, precision),
-    ("recall", _LPW, recall),
+    ("precision", _LPW, functools.partial(_precision_recall, cls="Precision")),
+    ("recall", _LPW, functools.partial(_precision_recall, cls="Recall")),
     ("auc", ("labels", "predictions", "weights", "num_thresholds", *_C, "curve", "name",
              "summation_method", "thresholds"), auc),
     ("mean", ("values", "weights", *_C, "name"), mean),
-    ("mean_absolute_error", _LPW, mean_absolute_error),
-    ("mean_squared_error", _LPW, mean_squared_error),
+    ("mean_absolute_error", _LPW, functools.partial(_regression, cls="MeanAbsoluteError")),
+    ("mean_squared_error", _LPW, functools.partial(_regression, cls="MeanSquaredError")),
     ("root_mean_squared_error", _LPW, root_mean_squared_error),
     ("mean_iou", ("labels", "predictions", "num_classes", "weights", *_C, "name"), mean_iou),
-    ("precision_at_k", _AT_K, precision_at_k),
-    ("sparse_precision_at_k", _AT_K, precision_at_k),
-    ("recall_at_k", _AT_K, recall_at_k),
+    ("precision_at_k", _AT_K, functools.partial(_at_k, cls="Precision")),
+    ("sparse_precision_at_k", _AT_K, functools.partial(_at_k, cls="Precision")),
+    ("recall_at_k", _AT_K, functools.partial(_at_k, cls="Recall")),
     ("mean_relative_error", ("labels", "predictions", "normalizer", "weights", *_C, "name"),
      mean_relative_error),
     ("mean_tensor", ("values", "weights", *_C, "name"), other),
