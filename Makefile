@@ -1,6 +1,7 @@
 # Two commands set everything up on a fresh machine:
 #   make demo   create .venv from docker/requirements.lock (if missing or stale), run the main job
-#   make test   create .venv the same way, run the whole test suite
+#   make test   create .venv the same way, run lint, format and architecture checks, then
+#               the whole test suite
 PYTHON ?= python3.11
 VENV   := .venv
 BIN    := $(VENV)/bin
@@ -8,12 +9,12 @@ LOCK   := docker/requirements.lock
 STAMP  := $(VENV)/.installed
 PYTEST_ARGS ?=
 
-.PHONY: venv test demo lock clean image-check matrix bench
+.PHONY: venv test check demo lock clean image-check matrix bench
 
 venv: $(STAMP)
 
 # The venv is rebuilt whenever the lock or the package metadata changes.
-$(STAMP): $(LOCK) setup.cfg setup.py
+$(STAMP): $(LOCK) setup.cfg setup.py pyproject.toml
 	rm -rf $(VENV)
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --no-input --require-hashes --no-deps -r $(LOCK)
@@ -21,8 +22,14 @@ $(STAMP): $(LOCK) setup.cfg setup.py
 	$(BIN)/python -m pip check
 	touch $@
 
-test: $(STAMP)
+test: $(STAMP) check
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# Lint, format and the import contracts (pyproject.toml): seconds, so they run first.
+check: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 demo: $(STAMP)
 	$(BIN)/estimator-metrics demo

@@ -38,9 +38,9 @@ import re
 import shlex
 import sys
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Dict, List, Optional, Sequence, Tuple
 
 import nox
 from nox.command import CommandFailed
@@ -54,10 +54,10 @@ class Line:
     """One TensorFlow line: what its venv gets, and which tests apply there."""
 
     #: Everything one `pip install` gets (pip resolves them together).
-    pins: Tuple[str, ...]
+    pins: tuple[str, ...]
     #: pytest's selection for this line (paths, `-m marker`); empty: the
     #: whole suite (setup.cfg's testpaths). PYTEST_ARGS come after it.
-    tests: Tuple[str, ...] = ()
+    tests: tuple[str, ...] = ()
 
 
 #: The test runner and oracles (pip picks releases that accept the line's
@@ -68,15 +68,19 @@ TEST_TOOLS = ("pytest", "scikit-learn", "setuptools", "wheel")
 #: table row follow), e.g. one that runs only the tests that apply there:
 #:     "2.21": Line(pins=("tensorflow-cpu==2.21.*", *TEST_TOOLS), tests=("-m", "keras3")),
 #: numpy<2: on top of TensorFlow's own range, which older lines narrow further.
-LINES: Dict[str, Line] = {
-    "2.12": Line(pins=("tensorflow-cpu==2.12.*", "tensorflow-estimator==2.12.*", "numpy<2",
-                      *TEST_TOOLS)),
-    "2.13": Line(pins=("tensorflow-cpu==2.13.*", "tensorflow-estimator==2.13.*", "numpy<2",
-                      *TEST_TOOLS)),
-    "2.14": Line(pins=("tensorflow-cpu==2.14.*", "tensorflow-estimator==2.14.*", "numpy<2",
-                      *TEST_TOOLS)),
-    "2.15": Line(pins=("tensorflow-cpu==2.15.*", "tensorflow-estimator==2.15.*", "numpy<2",
-                      *TEST_TOOLS)),
+LINES: dict[str, Line] = {
+    "2.12": Line(
+        pins=("tensorflow-cpu==2.12.*", "tensorflow-estimator==2.12.*", "numpy<2", *TEST_TOOLS)
+    ),
+    "2.13": Line(
+        pins=("tensorflow-cpu==2.13.*", "tensorflow-estimator==2.13.*", "numpy<2", *TEST_TOOLS)
+    ),
+    "2.14": Line(
+        pins=("tensorflow-cpu==2.14.*", "tensorflow-estimator==2.14.*", "numpy<2", *TEST_TOOLS)
+    ),
+    "2.15": Line(
+        pins=("tensorflow-cpu==2.15.*", "tensorflow-estimator==2.15.*", "numpy<2", *TEST_TOOLS)
+    ),
 }
 
 #: Distributions whose installed versions go in the table.
@@ -86,7 +90,7 @@ REPORTED = ("tensorflow-cpu", "tensorflow-estimator", "numpy", "keras")
 #: own subprocess tests have their own, shorter, timeouts.
 TEST_TIMEOUT_S = int(os.environ.get("MATRIX_TIMEOUT", "3600"))
 #: Kept out of every command: they would leak another environment into a venv.
-ENV = {name: None for name in ("PYTHONPATH", "PYTHONHOME", "PYTHONSTARTUP", "TF_CONFIG")}
+ENV = dict.fromkeys(("PYTHONPATH", "PYTHONHOME", "PYTHONSTARTUP", "TF_CONFIG"))
 ENV.update(PIP_DISABLE_PIP_VERSION_CHECK="1", PIP_NO_INPUT="1")
 #: In the log: what follows is pytest's output.
 TEST_RUN_MARK = "[matrix] test run\n"
@@ -100,20 +104,20 @@ nox.options.sessions = [f"tf-{line}" for line in LINES]  # `table` is queued by 
 @dataclass
 class LineResult:
     line: str
-    versions: Dict[str, str] = field(default_factory=dict)
+    versions: dict[str, str] = field(default_factory=dict)
     python: str = "-"
     passed: int = 0
     failed: int = 0  # failed tests plus errors
     skipped: int = 0
     errors: int = 0
-    test_s: Optional[float] = None
+    test_s: float | None = None
     setup_s: float = 0.0
     verdict: str = "not run"
     venv_note: str = "-"
-    failures: List[str] = field(default_factory=list)  # pytest's "FAILED ..."/"ERROR ..." lines
-    skips: List[str] = field(default_factory=list)  # pytest's "SKIPPED ..." lines
+    failures: list[str] = field(default_factory=list)  # pytest's "FAILED ..."/"ERROR ..." lines
+    skips: list[str] = field(default_factory=list)  # pytest's "SKIPPED ..." lines
     #: pip check's complaints about this package's own requirements on this line.
-    metadata_problems: List[str] = field(default_factory=list)
+    metadata_problems: list[str] = field(default_factory=list)
 
     @property
     def log(self) -> Path:
@@ -125,7 +129,7 @@ class LineResult:
 
 
 #: The lines run by this nox invocation, in order (nox runs every session in this process).
-RESULTS: List[LineResult] = []
+RESULTS: list[LineResult] = []
 STARTED = time.monotonic()
 
 
@@ -139,30 +143,36 @@ class SetupFailed(Exception):
 def _setup(session: nox.Session, line: str, result: LineResult, log) -> None:
     """Installs the line's pins and this tree into the session's venv, then `pip check`."""
     stamp = Path(session.virtualenv.location) / STAMP_NAME
-    for what, args in (("the line's pins", LINES[line].pins),
-                       ("this tree", ("--no-deps", "--no-build-isolation", "-e", "."))):
+    for what, args in (
+        ("the line's pins", LINES[line].pins),
+        ("this tree", ("--no-deps", "--no-build-isolation", "-e", ".")),
+    ):
         try:
             session.install(*args, env=ENV, silent=False, stdout=log)
         except CommandFailed as e:
             raise SetupFailed(f"pip install of {what} failed ({e.reason})") from None
     result.versions, result.python = _installed(session)
     before = json.loads(stamp.read_text(encoding="utf-8")) if stamp.exists() else None
-    result.venv_note = ("created" if before is None
-                        else "reused" if before == result.versions else "updated")
+    result.venv_note = (
+        "created" if before is None else "reused" if before == result.versions else "updated"
+    )
     stamp.write_text(json.dumps(result.versions, indent=2) + "\n", encoding="utf-8")
-    session.log(f"{line}: venv {result.venv_note}: "
-                + ", ".join(f"{k} {v}" for k, v in result.versions.items()))
+    session.log(
+        f"{line}: venv {result.venv_note}: "
+        + ", ".join(f"{k} {v}" for k, v in result.versions.items())
+    )
     result.metadata_problems = _pip_check(session, log)
 
 
 def _query(session: nox.Session, *args: str, **kwargs) -> str:
     """The output of a read-only command in the venv, whatever nox's install options:
     run_install() does nothing under --no-install (-R), run() under --install-only."""
-    return (session.run_install(*args, env=ENV, silent=True, **kwargs)
-            or session.run(*args, env=ENV, silent=True, **kwargs))
+    return session.run_install(*args, env=ENV, silent=True, **kwargs) or session.run(
+        *args, env=ENV, silent=True, **kwargs
+    )
 
 
-def _installed(session: nox.Session) -> Tuple[Dict[str, str], str]:
+def _installed(session: nox.Session) -> tuple[dict[str, str], str]:
     """({distribution: version} of REPORTED, "-" if absent; Python's version) in the venv."""
     code = (
         "import json, platform, sys\n"
@@ -180,20 +190,26 @@ def _installed(session: nox.Session) -> Tuple[Dict[str, str], str]:
     return versions, python
 
 
-def _pip_check(session: nox.Session, log) -> List[str]:
+def _pip_check(session: nox.Session, log) -> list[str]:
     """`pip check`: raises on a broken third-party requirement; returns the
     complaints about this package's own requirements (setup.cfg's ranges vs
     the line), which do not stop the test run but fail the line."""
     output = _query(session, "python", "-m", "pip", "check", success_codes=(0, 1))
     log.write(f"\n$ python -m pip check\n{output}")
     log.flush()
-    problems = [p.strip() for p in output.splitlines()
-                if p.strip() and not p.startswith("No broken requirements")]
-    own = [p for p in problems
-           if p.lower().startswith(("estimator-metrics ", "estimator_metrics "))]
+    problems = [
+        p.strip()
+        for p in output.splitlines()
+        if p.strip() and not p.startswith("No broken requirements")
+    ]
+    own = [
+        p for p in problems if p.lower().startswith(("estimator-metrics ", "estimator_metrics "))
+    ]
     if len(own) != len(problems):
-        raise SetupFailed("pip check found broken requirements: "
-                          + "; ".join(p for p in problems if p not in own)[:500])
+        raise SetupFailed(
+            "pip check found broken requirements: "
+            + "; ".join(p for p in problems if p not in own)[:500]
+        )
     return own
 
 
@@ -208,8 +224,9 @@ def run_line(session: nox.Session, line: str) -> None:
             _setup(session, line, result, log)
         except (CommandFailed, SetupFailed) as e:
             result.verdict = "setup failed"
-            result.failures = [str(e) if isinstance(e, SetupFailed)
-                               else f"query failed: {e.reason}"]
+            result.failures = [
+                str(e) if isinstance(e, SetupFailed) else f"query failed: {e.reason}"
+            ]
         result.setup_s = time.monotonic() - started
         if result.verdict == "setup failed":
             session.error(f"{line}: setup failed: {result.failures[0]} (log: {_rel(result.log)})")
@@ -219,9 +236,17 @@ def run_line(session: nox.Session, line: str) -> None:
         log.write(f"\n{TEST_RUN_MARK}$ {shlex.join(command)}\n")
         log.flush()
         try:
-            ran = session.run("timeout", "--kill-after=30", str(TEST_TIMEOUT_S), *command,
-                              env=ENV, external=True, log=False, stdout=log,
-                              terminate_timeout=40)  # Ctrl-C: let `timeout` stop the group
+            ran = session.run(
+                "timeout",
+                "--kill-after=30",
+                str(TEST_TIMEOUT_S),
+                *command,
+                env=ENV,
+                external=True,
+                log=False,
+                stdout=log,
+                terminate_timeout=40,
+            )  # Ctrl-C: let `timeout` stop the group
             code = 0
         except CommandFailed as e:
             ran, code = True, e.return_code
@@ -233,8 +258,10 @@ def run_line(session: nox.Session, line: str) -> None:
             log.write(f"\n[matrix] timed out after {TEST_TIMEOUT_S} s: killed\n")
     text = result.log.read_text(encoding="utf-8", errors="replace").rpartition(TEST_RUN_MARK)[2]
     _record(result, text, code)
-    session.log(f"{line}: {result.verdict}: {result.passed} passed, {result.failed} failed "
-                f"({result.errors} errors), {result.skipped} skipped in {_duration(result.test_s)}")
+    session.log(
+        f"{line}: {result.verdict}: {result.passed} passed, {result.failed} failed "
+        f"({result.errors} errors), {result.skipped} skipped in {_duration(result.test_s)}"
+    )
     if not result.ok:
         session.error(f"{line}: {result.verdict} (log: {_rel(result.log)})")
 
@@ -260,12 +287,12 @@ _COUNT = re.compile(r"(\d+) " + _OUTCOMES)
 _SUMMARY = re.compile(r"^=*\s*(no tests ran|\d+ " + _OUTCOMES + r".*) in [\d.]+s")
 
 
-def parse_summary(text: str) -> Optional[Dict[str, int]]:
+def parse_summary(text: str) -> dict[str, int] | None:
     """pytest's closing counts ({"passed": N, ...}), or None if it printed none."""
     for raw in reversed(text.splitlines()):
         line = raw.strip()
         if _SUMMARY.match(line):
-            counts: Dict[str, int] = {}
+            counts: dict[str, int] = {}
             for number, word in _COUNT.findall(line):
                 word = "errors" if word.startswith("error") else word
                 counts[word] = counts.get(word, 0) + int(number)
@@ -304,10 +331,10 @@ def _rel(path: Path) -> str:
     return os.path.relpath(path)
 
 
-def _duration(seconds: Optional[float]) -> str:
+def _duration(seconds: float | None) -> str:
     if seconds is None:
         return "-"
-    minutes, secs = divmod(int(round(seconds)), 60)
+    minutes, secs = divmod(round(seconds), 60)
     return f"{minutes}m{secs:02d}s" if minutes else f"{secs}s"
 
 
@@ -317,38 +344,61 @@ NUMERIC = {HEADER.index(name) for name in ("passed", "failed", "skipped", "time"
 
 def table(results: Sequence[LineResult]) -> str:
     rows = [HEADER] + [
-        (r.line, *(r.versions.get(name, "-") for name in REPORTED),
-         str(r.passed), str(r.failed), str(r.skipped), _duration(r.test_s), r.verdict)
+        (
+            r.line,
+            *(r.versions.get(name, "-") for name in REPORTED),
+            str(r.passed),
+            str(r.failed),
+            str(r.skipped),
+            _duration(r.test_s),
+            r.verdict,
+        )
         for r in results
     ]
     widths = [max(len(row[i]) for row in rows) for i in range(len(HEADER))]
 
     def fmt(row):
-        cells = [c.rjust(w) if i in NUMERIC else c.ljust(w)
-                 for i, (c, w) in enumerate(zip(row, widths))]
+        cells = [
+            c.rjust(w) if i in NUMERIC else c.ljust(w)
+            for i, (c, w) in enumerate(zip(row, widths, strict=False))
+        ]
         return "| " + " | ".join(cells) + " |"
 
-    rule = "|" + "|".join(
-        "-" * (w + 1) + ":" if i in NUMERIC else "-" * (w + 2) for i, w in enumerate(widths)
-    ) + "|"
+    rule = (
+        "|"
+        + "|".join(
+            "-" * (w + 1) + ":" if i in NUMERIC else "-" * (w + 2) for i, w in enumerate(widths)
+        )
+        + "|"
+    )
     return "\n".join([fmt(rows[0]), rule, *map(fmt, rows[1:])])
 
 
 def report(results: Sequence[LineResult], total_s: float) -> str:
     command = shlex.join(["nox", *sys.argv[1:]])
     parts = [
-        "# Version matrix", "",
+        "# Version matrix",
+        "",
         f"`{command}`, {time.strftime('%Y-%m-%d %H:%M %Z')}; total {_duration(total_s)} "
-        "(venv setup included; `time` is the test run alone).", "",
-        table(results), "",
+        "(venv setup included; `time` is the test run alone).",
+        "",
+        table(results),
+        "",
     ]
     for r in results:
-        parts += [f"## {r.line}: {r.verdict}", "",
-                  f"venv {r.venv_note} (Python {r.python}), setup {_duration(r.setup_s)}, "
-                  f"log `{_rel(r.log)}`"]
+        parts += [
+            f"## {r.line}: {r.verdict}",
+            "",
+            f"venv {r.venv_note} (Python {r.python}), setup {_duration(r.setup_s)}, "
+            f"log `{_rel(r.log)}`",
+        ]
         if r.metadata_problems:
-            parts += ["", "pip check (setup.cfg's ranges vs this line):", "",
-                      *(f"    {p}" for p in r.metadata_problems)]
+            parts += [
+                "",
+                "pip check (setup.cfg's ranges vs this line):",
+                "",
+                *(f"    {p}" for p in r.metadata_problems),
+            ]
         if r.failures:
             parts += ["", "Failures:", "", *(f"    {f}" for f in r.failures)]
         if r.skips:

@@ -27,9 +27,9 @@ import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-import tensorflow as tf  # noqa: E402
+import tensorflow as tf
 
-from benchmarks import workloads  # noqa: E402
+from benchmarks import workloads
 
 APPROACHES = ("ours", "keras", "by_hand")
 
@@ -52,29 +52,47 @@ def build_once(approach: str, num_classes: int, cap_seconds: float, emit=None) -
             elif approach == "keras":
                 pair = workloads.metric_d(task, heads, labels)["metric"]
             else:
+
                 def progress(built):
                     if emit is not None:
-                        emit({**result, "progress": built,
-                              "ops": len(graph.get_operations()) - ops_before,
-                              "seconds": time.perf_counter() - metric_start})
+                        emit(
+                            {
+                                **result,
+                                "progress": built,
+                                "ops": len(graph.get_operations()) - ops_before,
+                                "seconds": time.perf_counter() - metric_start,
+                            }
+                        )
 
                 pair = workloads.handwritten_macro_fbeta(
-                    labels, tf.argmax(heads.probabilities, axis=-1), num_classes,
-                    deadline=metric_start + cap_seconds, progress=progress)
+                    labels,
+                    tf.argmax(heads.probabilities, axis=-1),
+                    num_classes,
+                    deadline=metric_start + cap_seconds,
+                    progress=progress,
+                )
         except workloads.ClassDeadline as stop:
-            return {**result, "finished": False, "cap_seconds": cap_seconds,
-                    "classes_built": stop.built,
-                    "metric_ops": len(graph.get_operations()) - ops_before,
-                    "metric_build_seconds": time.perf_counter() - metric_start}
-        tf.estimator.EstimatorSpec(tf.estimator.ModeKeys.EVAL, loss=loss,
-                                   eval_metric_ops={"metric": pair})
+            return {
+                **result,
+                "finished": False,
+                "cap_seconds": cap_seconds,
+                "classes_built": stop.built,
+                "metric_ops": len(graph.get_operations()) - ops_before,
+                "metric_build_seconds": time.perf_counter() - metric_start,
+            }
+        tf.estimator.EstimatorSpec(
+            tf.estimator.ModeKeys.EVAL, loss=loss, eval_metric_ops={"metric": pair}
+        )
         end = time.perf_counter()
         model_ops = set(graph.get_operations()[:ops_before])
-        return {**result, "finished": True,
-                "metric_ops": len(graph.get_operations()) - ops_before,
-                "update_path_ops": update_path_ops(pair[1], model_ops),
-                "metric_build_seconds": end - metric_start,
-                "model_fn_seconds": end - start}
+        return {
+            **result,
+            "finished": True,
+            "metric_ops": len(graph.get_operations()) - ops_before,
+            "update_path_ops": update_path_ops(pair[1], model_ops),
+            "metric_build_seconds": end - metric_start,
+            "model_fn_seconds": end - start,
+        }
 
 
 def update_path_ops(update, model_ops: set) -> int:
@@ -114,8 +132,12 @@ def reps_for(approach: str, num_classes: int, quick: bool) -> int:
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--classes", default="10,100,1000,10000")
-    parser.add_argument("--cap", type=float, default=90.0,
-                        help="seconds one by-hand build may take before it is stopped")
+    parser.add_argument(
+        "--cap",
+        type=float,
+        default=90.0,
+        help="seconds one by-hand build may take before it is stopped",
+    )
     parser.add_argument("--approaches", default=",".join(APPROACHES))
     parser.add_argument("--quick", action="store_true")
     args = parser.parse_args(argv)
@@ -129,8 +151,15 @@ def main(argv=None) -> int:
         build_once(approach, 10, args.cap)  # Warm-up: first-use costs (imports, Keras).
     for num_classes in [int(c) for c in args.classes.split(",")]:
         for approach in approaches:
-            emit(measure(approach, num_classes, args.cap,
-                         reps_for(approach, num_classes, args.quick), emit))
+            emit(
+                measure(
+                    approach,
+                    num_classes,
+                    args.cap,
+                    reps_for(approach, num_classes, args.quick),
+                    emit,
+                )
+            )
     return 0
 
 

@@ -27,11 +27,11 @@ import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-import numpy as np  # noqa: E402
-import tensorflow as tf  # noqa: E402
+import numpy as np
+import tensorflow as tf
 
-from benchmarks import workloads  # noqa: E402
-from benchmarks.per_step import StepClock  # noqa: E402
+from benchmarks import workloads
+from benchmarks.per_step import StepClock
 
 NUM_FEATURES = 8
 NUM_CLASSES = 10
@@ -56,8 +56,9 @@ def input_fn(examples: int, batch: int):
     def make(step):
         seed = tf.stack([step, tf.constant(20261122, tf.int64)])
         x = tf.random.stateless_normal([batch, NUM_FEATURES], seed=seed)
-        labels = tf.random.stateless_uniform([batch], seed=seed + 1, minval=0,
-                                             maxval=NUM_CLASSES, dtype=tf.int64)
+        labels = tf.random.stateless_uniform(
+            [batch], seed=seed + 1, minval=0, maxval=NUM_CLASSES, dtype=tf.int64
+        )
         return {"x": x}, labels
 
     def fn():
@@ -73,8 +74,11 @@ def make_model_fn(variant: str, sink: dict):
         # A fixed kernel (no checkpoint): every variant and process sees the same logits.
         kernel = np.random.default_rng(3).normal(size=(NUM_FEATURES, NUM_CLASSES))
         logits = tf.compat.v1.layers.dense(
-            features["x"], NUM_CLASSES, name="head",
-            kernel_initializer=tf.compat.v1.constant_initializer(kernel.astype(np.float32)))
+            features["x"],
+            NUM_CLASSES,
+            name="head",
+            kernel_initializer=tf.compat.v1.constant_initializer(kernel.astype(np.float32)),
+        )
         heads = workloads.Heads(logits, probabilities=tf.nn.softmax(logits))
         loss = tf.compat.v1.losses.sparse_softmax_cross_entropy(labels, logits)
         metric_ops, hooks = None, []
@@ -82,8 +86,9 @@ def make_model_fn(variant: str, sink: dict):
             metric_ops = workloads.metric_c(task, heads, labels)
         elif variant == "f":
             hooks = [workloads.python_side(task, heads, labels, sink)]
-        return tf.estimator.EstimatorSpec(mode, loss=loss, eval_metric_ops=metric_ops,
-                                          evaluation_hooks=hooks)
+        return tf.estimator.EstimatorSpec(
+            mode, loss=loss, eval_metric_ops=metric_ops, evaluation_hooks=hooks
+        )
 
     return model_fn
 
@@ -101,12 +106,14 @@ def main(argv=None) -> int:
     sink: dict = {}
     estimator = tf.estimator.Estimator(
         make_model_fn(args.variant, sink),
-        config=tf.estimator.RunConfig(model_dir=args.model_dir, tf_random_seed=1))
+        config=tf.estimator.RunConfig(model_dir=args.model_dir, tf_random_seed=1),
+    )
     timer = StepClock(args.variant, turns=None)  # Stamps step starts only.
     before = _status_kib("VmRSS")
     start = time.perf_counter()
-    result = estimator.evaluate(input_fn(args.examples, args.batch), steps=None,
-                                hooks=[timer], name=args.variant)
+    result = estimator.evaluate(
+        input_fn(args.examples, args.batch), steps=None, hooks=[timer], name=args.variant
+    )
     end = time.perf_counter()
     peak = _status_kib("VmHWM")
     # Steady state: from the second step's start to the end of evaluate, less (f)'s final
@@ -114,13 +121,24 @@ def main(argv=None) -> int:
     loop_seconds = end - timer.starts[1] - (sink.get("end_seconds") or 0.0)
     loop_examples = args.examples - args.batch
     value = sink.get("value", float(result["metric"]) if "metric" in result else None)
-    print(json.dumps({
-        "variant": args.variant, "examples": args.examples, "batch": args.batch,
-        "rss_before_mib": before / 1024, "peak_mib": peak / 1024,
-        "growth_mib": (peak - before) / 1024, "evaluate_seconds": end - start,
-        "steps": len(timer.starts), "examples_per_second": loop_examples / loop_seconds,
-        "end_seconds": sink.get("end_seconds"), "value": value,
-    }), flush=True)
+    print(
+        json.dumps(
+            {
+                "variant": args.variant,
+                "examples": args.examples,
+                "batch": args.batch,
+                "rss_before_mib": before / 1024,
+                "peak_mib": peak / 1024,
+                "growth_mib": (peak - before) / 1024,
+                "evaluate_seconds": end - start,
+                "steps": len(timer.starts),
+                "examples_per_second": loop_examples / loop_seconds,
+                "end_seconds": sink.get("end_seconds"),
+                "value": value,
+            }
+        ),
+        flush=True,
+    )
     return 0
 
 

@@ -23,7 +23,7 @@ import os
 import statistics
 import threading
 import time
-from typing import Callable, Optional, Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 import tensorflow as tf
@@ -50,12 +50,12 @@ class RoundRobin:
         self._order = list(names)
         self._active = set(names)
         self._ready: set = set()
-        self._holder: Optional[str] = None
+        self._holder: str | None = None
         self._started = False
         self._lock = threading.Lock()
         self._events = {name: threading.Event() for name in names}
 
-    def _next_after(self, name: Optional[str]) -> Optional[str]:
+    def _next_after(self, name: str | None) -> str | None:
         first = 0 if name is None else self._order.index(name) + 1
         for k in range(len(self._order)):
             candidate = self._order[(first + k) % len(self._order)]
@@ -63,7 +63,7 @@ class RoundRobin:
                 return candidate
         return None
 
-    def _give(self, name: Optional[str]) -> None:
+    def _give(self, name: str | None) -> None:
         self._holder = name
         if name is not None:
             self._events[name].set()
@@ -97,12 +97,12 @@ class RoundRobin:
 class StepClock(tf.estimator.SessionRunHook):
     """First hook of a step: waits for the turn, stamps the start."""
 
-    def __init__(self, name: str, turns: Optional[RoundRobin]):
+    def __init__(self, name: str, turns: RoundRobin | None):
         self.name = name
         self.turns = turns
         self.starts: list = []
         self.ends: list = []
-        self.ready_at: Optional[float] = None  # first step requested (before any wait)
+        self.ready_at: float | None = None  # first step requested (before any wait)
         self.last = _StepClockEnd(self)
 
     def before_run(self, run_context):
@@ -146,19 +146,23 @@ class Run:
     step_p25_ms: float
     step_p75_ms: float
     steps_measured: int
-    value: Optional[float]
+    value: float | None
     metric_ops: int
     metric_build_seconds: float
     model_fn_seconds: float
     setup_seconds: float  # evaluate's own work before the first step (not waiting)
     evaluate_seconds: float  # wall time, including waiting for the other variants
-    end_seconds: Optional[float] = None  # (f): scikit-learn at the end of evaluate
-    value_ok: Optional[bool] = None
+    end_seconds: float | None = None  # (f): scikit-learn at the end of evaluate
+    value_ok: bool | None = None
 
 
 def _config(model_dir: str) -> tf.estimator.RunConfig:
-    return tf.estimator.RunConfig(model_dir=model_dir, tf_random_seed=DATA_SEED,
-                                  save_summary_steps=None, log_step_count_steps=None)
+    return tf.estimator.RunConfig(
+        model_dir=model_dir,
+        tf_random_seed=DATA_SEED,
+        save_summary_steps=None,
+        log_step_count_steps=None,
+    )
 
 
 def prepare(task: workloads.Task, workdir: str, train_steps: int) -> Prepared:
@@ -168,36 +172,43 @@ def prepare(task: workloads.Task, workdir: str, train_steps: int) -> Prepared:
     the same graph-level seed (same weights for every variant; for smoke runs).
     """
     model_dir = os.path.join(workdir, task.key)
-    eval_x, eval_y = workloads.make_data(task, EVAL_POOL_BATCHES * workloads.BATCH,
-                                         DATA_SEED + 1)
+    eval_x, eval_y = workloads.make_data(task, EVAL_POOL_BATCHES * workloads.BATCH, DATA_SEED + 1)
     start = time.perf_counter()
     if train_steps:
         train_x, train_y = workloads.make_data(task, TRAIN_EXAMPLES, DATA_SEED)
-        estimator = tf.estimator.Estimator(workloads.make_model_fn(task, "a", {}),
-                                           config=_config(model_dir))
-        estimator.train(workloads.array_input_fn(train_x, train_y, train=True),
-                        steps=train_steps)
-    return Prepared(task, model_dir,
-                    workloads.array_input_fn(eval_x, eval_y, train=False),
-                    time.perf_counter() - start)
+        estimator = tf.estimator.Estimator(
+            workloads.make_model_fn(task, "a", {}), config=_config(model_dir)
+        )
+        estimator.train(workloads.array_input_fn(train_x, train_y, train=True), steps=train_steps)
+    return Prepared(
+        task,
+        model_dir,
+        workloads.array_input_fn(eval_x, eval_y, train=False),
+        time.perf_counter() - start,
+    )
 
 
-def prepare_all(tasks: Sequence[workloads.Task], workdir: str, train_steps: int,
-                log: Callable[[str], None] = print) -> dict:
+def prepare_all(
+    tasks: Sequence[workloads.Task],
+    workdir: str,
+    train_steps: int,
+    log: Callable[[str], None] = print,
+) -> dict:
     prepared = {}
     for task in tasks:
         prepared[task.key] = prepare(task, workdir, train_steps)
         if train_steps:
-            log(f"[per-step] {task.title}: trained {train_steps} steps in "
-                f"{prepared[task.key].train_seconds:.1f} s")
+            log(
+                f"[per-step] {task.title}: trained {train_steps} steps in "
+                f"{prepared[task.key].train_seconds:.1f} s"
+            )
     return prepared
 
 
 def _evaluate(prepared: Prepared, variant: str, clock: StepClock, steps: int) -> tuple:
     """One `Estimator.evaluate` of `variant`; (result dict, build record, seconds)."""
     record: dict = {"lock_wait_seconds": 0.0}
-    model_fn = workloads.make_model_fn(prepared.task, variant, record,
-                                       last_hooks=[clock.last])
+    model_fn = workloads.make_model_fn(prepared.task, variant, record, last_hooks=[clock.last])
 
     def locked_model_fn(features, labels, mode):
         waited = time.perf_counter()
@@ -207,15 +218,22 @@ def _evaluate(prepared: Prepared, variant: str, clock: StepClock, steps: int) ->
 
     estimator = tf.estimator.Estimator(locked_model_fn, config=_config(prepared.model_dir))
     start = time.perf_counter()
-    result = estimator.evaluate(prepared.eval_input_fn, steps=steps, hooks=[clock],
-                                name=variant)
+    result = estimator.evaluate(prepared.eval_input_fn, steps=steps, hooks=[clock], name=variant)
     # Graph, session, restore and initialisation, up to the first step.
     record["setup_seconds"] = clock.ready_at - start - record["lock_wait_seconds"]
     return result, record, time.perf_counter() - start
 
 
-def _run_of(prepared: Prepared, variant: str, round_index: int, warmup: int,
-            clock: StepClock, result: dict, record: dict, seconds: float) -> Run:
+def _run_of(
+    prepared: Prepared,
+    variant: str,
+    round_index: int,
+    warmup: int,
+    clock: StepClock,
+    result: dict,
+    record: dict,
+    seconds: float,
+) -> Run:
     durations = clock.milliseconds()[warmup:]
     if not len(durations):
         raise ValueError(f"no step left after warmup={warmup}")
@@ -226,20 +244,26 @@ def _run_of(prepared: Prepared, variant: str, round_index: int, warmup: int,
         value = float(result["metric"]) if "metric" in result else None
         end_seconds = None
     return Run(
-        task=prepared.task.key, variant=variant, round=round_index,
+        task=prepared.task.key,
+        variant=variant,
+        round=round_index,
         step_ms=float(np.median(durations)),
         step_p25_ms=float(np.percentile(durations, 25)),
         step_p75_ms=float(np.percentile(durations, 75)),
-        steps_measured=int(len(durations)), value=value,
+        steps_measured=len(durations),
+        value=value,
         metric_ops=record["metric_ops"],
         metric_build_seconds=record["metric_build_seconds"],
         model_fn_seconds=record["model_fn_seconds"],
         setup_seconds=record["setup_seconds"],
-        evaluate_seconds=seconds, end_seconds=end_seconds)
+        evaluate_seconds=seconds,
+        end_seconds=end_seconds,
+    )
 
 
-def run_group(prepared: Prepared, variants: Sequence[str], round_index: int, *,
-              steps: int, warmup: int) -> list[Run]:
+def run_group(
+    prepared: Prepared, variants: Sequence[str], round_index: int, *, steps: int, warmup: int
+) -> list[Run]:
     """Evaluates `variants` concurrently, taking turns step by step."""
     turns = RoundRobin(variants)
     clocks = {variant: StepClock(variant, turns) for variant in variants}
@@ -248,7 +272,7 @@ def run_group(prepared: Prepared, variants: Sequence[str], round_index: int, *,
     def work(variant):
         try:
             outcomes[variant] = _evaluate(prepared, variant, clocks[variant], steps)
-        except BaseException as err:  # noqa: BLE001 - re-raised below, in the caller
+        except BaseException as err:
             outcomes[variant] = err
         finally:
             turns.leave(variant)
@@ -261,8 +285,7 @@ def run_group(prepared: Prepared, variants: Sequence[str], round_index: int, *,
     for variant in variants:
         if isinstance(outcomes[variant], BaseException):
             raise RuntimeError(f"{prepared.task.key} ({variant}) failed") from outcomes[variant]
-    runs = [_run_of(prepared, v, round_index, warmup, clocks[v], *outcomes[v])
-            for v in variants]
+    runs = [_run_of(prepared, v, round_index, warmup, clocks[v], *outcomes[v]) for v in variants]
     _check_values(runs)
     return runs
 
@@ -279,11 +302,18 @@ def heavy_round_indices(rounds: int, heavy_rounds: int) -> set:
     return set(np.linspace(0, rounds - 1, max(heavy_rounds, 1)).round().astype(int).tolist())
 
 
-def run_round(prepared: dict, tasks: Sequence[workloads.Task], round_index: int, *,
-              steps: int, warmup: int, include_heavy: bool,
-              log: Callable[[str], None] = print,
-              variants: Sequence[str] = workloads.VARIANTS,
-              durations: Optional[dict] = None) -> list[Run]:
+def run_round(
+    prepared: dict,
+    tasks: Sequence[workloads.Task],
+    round_index: int,
+    *,
+    steps: int,
+    warmup: int,
+    include_heavy: bool,
+    log: Callable[[str], None] = print,
+    variants: Sequence[str] = workloads.VARIANTS,
+    durations: dict | None = None,
+) -> list[Run]:
     """One round: every task, its variants taking turns, order rotated by `round_index`.
 
     `durations`, if given, receives each task's wall seconds for the round.
@@ -297,29 +327,48 @@ def run_round(prepared: dict, tasks: Sequence[workloads.Task], round_index: int,
         order = mine[shift:] + mine[:shift]
         group = [v for v in order if include_heavy or not is_heavy(task, v)]
         start = time.perf_counter()
-        group_runs = run_group(prepared[task.key], group, round_index, steps=steps,
-                               warmup=warmup)
+        group_runs = run_group(prepared[task.key], group, round_index, steps=steps, warmup=warmup)
         runs += group_runs
         if durations is not None:
             durations[task.key] = time.perf_counter() - start
-        cells = "  ".join(f"({run.variant}) {run.step_ms:.3f}" for run in
-                          sorted(group_runs, key=lambda run: run.variant))
-        log(f"[per-step] round {round_index + 1} {task.title:<32} ms/step: {cells}  "
-            f"[{time.perf_counter() - start:.0f} s]")
+        cells = "  ".join(
+            f"({run.variant}) {run.step_ms:.3f}"
+            for run in sorted(group_runs, key=lambda run: run.variant)
+        )
+        log(
+            f"[per-step] round {round_index + 1} {task.title:<32} ms/step: {cells}  "
+            f"[{time.perf_counter() - start:.0f} s]"
+        )
     return runs
 
 
-def measure(tasks: Sequence[workloads.Task], workdir: str, *, rounds: int, steps: int,
-            warmup: int, train_steps: int, heavy_rounds: int,
-            log: Callable[[str], None] = print,
-            variants: Sequence[str] = workloads.VARIANTS) -> list[Run]:
+def measure(
+    tasks: Sequence[workloads.Task],
+    workdir: str,
+    *,
+    rounds: int,
+    steps: int,
+    warmup: int,
+    train_steps: int,
+    heavy_rounds: int,
+    log: Callable[[str], None] = print,
+    variants: Sequence[str] = workloads.VARIANTS,
+) -> list[Run]:
     """Every (round, task, variant) run."""
     prepared = prepare_all(tasks, workdir, train_steps, log)
     heavy = heavy_round_indices(rounds, heavy_rounds)
     runs: list[Run] = []
     for r in range(rounds):
-        runs += run_round(prepared, tasks, r, steps=steps, warmup=warmup,
-                          include_heavy=r in heavy, log=log, variants=variants)
+        runs += run_round(
+            prepared,
+            tasks,
+            r,
+            steps=steps,
+            warmup=warmup,
+            include_heavy=r in heavy,
+            log=log,
+            variants=variants,
+        )
     return runs
 
 
@@ -337,11 +386,15 @@ def _check_values(runs: Sequence[Run]) -> None:
 
 
 def _spread(values: Sequence[float]) -> dict:
-    return {"median": statistics.median(values), "min": min(values), "max": max(values),
-            "n": len(values)}
+    return {
+        "median": statistics.median(values),
+        "min": min(values),
+        "max": max(values),
+        "n": len(values),
+    }
 
 
-def spread_or_none(values: Sequence[float]) -> Optional[dict]:
+def spread_or_none(values: Sequence[float]) -> dict | None:
     return _spread(values) if values else None
 
 
@@ -350,8 +403,11 @@ def _paired(runs: Sequence[Run], task: str, first: str, second: str) -> list:
     for run in runs:
         if run.task == task and run.variant in (first, second):
             by_round.setdefault(run.round, {})[run.variant] = run.step_ms
-    return [(pair[first], pair[second]) for _, pair in sorted(by_round.items())
-            if first in pair and second in pair]
+    return [
+        (pair[first], pair[second])
+        for _, pair in sorted(by_round.items())
+        if first in pair and second in pair
+    ]
 
 
 def paired_ratios(runs: Sequence[Run], task: str, numerator: str, denominator: str) -> list:
@@ -378,7 +434,8 @@ def summarize(runs: Sequence[Run], tasks: Sequence[workloads.Task]) -> dict:
             per_variant[variant] = {
                 "step_ms": _spread([run.step_ms for run in mine]),
                 "step_iqr_ms": statistics.median(
-                    [run.step_p75_ms - run.step_p25_ms for run in mine]),
+                    [run.step_p75_ms - run.step_p25_ms for run in mine]
+                ),
                 "steps_measured": mine[0].steps_measured,
                 "ratio_to_a": spread_or_none(paired_ratios(runs, task.key, variant, "a")),
                 "overhead_ms": spread_or_none(paired_differences(runs, task.key, variant)),
@@ -386,7 +443,8 @@ def summarize(runs: Sequence[Run], tasks: Sequence[workloads.Task]) -> dict:
                 "value_ok": (all(checks) if checks else None),
                 "metric_ops": mine[0].metric_ops,
                 "metric_build_seconds": statistics.median(
-                    [run.metric_build_seconds for run in mine]),
+                    [run.metric_build_seconds for run in mine]
+                ),
                 "setup_seconds": statistics.median([run.setup_seconds for run in mine]),
                 "end_seconds": statistics.median(ends) if ends else None,
             }

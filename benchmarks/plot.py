@@ -47,8 +47,16 @@ def plot(results: dict, path: str) -> None:
                 lo.append(max(s["median"] - s["min"], 0))
                 hi.append(max(s["max"] - s["median"], 0))
         if xs:
-            left.errorbar(xs, ys, yerr=[lo, hi], label=label, color=color, marker=marker,
-                          capsize=3, linestyle="--" if variant == "e" else "-")
+            left.errorbar(
+                xs,
+                ys,
+                yerr=[lo, hi],
+                label=label,
+                color=color,
+                marker=marker,
+                capsize=3,
+                linestyle="--" if variant == "e" else "-",
+            )
     left.axhline(1.0, color="black", linewidth=0.8)
     left.set_xscale("log")
     left.set_yscale("log")
@@ -64,15 +72,26 @@ def plot(results: dict, path: str) -> None:
     for approach, (label, color, marker) in APPROACH_STYLE.items():
         done = [r for r in results["graph_size"] if r["approach"] == approach and r["finished"]]
         if done:
-            right.plot([r["classes"] for r in done], [r["metric_ops"] for r in done],
-                       label=label, color=color, marker=marker)
-        stopped = [r for r in results["graph_size"]
-                   if r["approach"] == approach and not r["finished"]]
+            right.plot(
+                [r["classes"] for r in done],
+                [r["metric_ops"] for r in done],
+                label=label,
+                color=color,
+                marker=marker,
+            )
+        stopped = [
+            r for r in results["graph_size"] if r["approach"] == approach and not r["finished"]
+        ]
         if stopped:
-            right.plot([r["classes"] for r in stopped], [r["metric_ops"] for r in stopped],
-                       color=color, marker=marker, fillstyle="none", linestyle="none",
-                       label=f"{label}: ops built when stopped at "
-                             f"{stopped[0]['cap_seconds']:.0f} s")
+            right.plot(
+                [r["classes"] for r in stopped],
+                [r["metric_ops"] for r in stopped],
+                color=color,
+                marker=marker,
+                fillstyle="none",
+                linestyle="none",
+                label=f"{label}: ops built when stopped at {stopped[0]['cap_seconds']:.0f} s",
+            )
     right.set_xscale("log")
     right.set_yscale("log")
     right.set_xlabel("classes C (macro F-beta)")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Optional, Sequence
+from collections.abc import Sequence
 
 VARIANT_TITLES = {
     "a": "loss only",
@@ -13,8 +13,11 @@ VARIANT_TITLES = {
     "f": "Python-side: fetch + scikit-learn",
     "g": "(c) with input checks off (diagnostic)",
 }
-APPROACH_TITLES = {"ours": "builders (ours)", "keras": "Keras via from_keras",
-                   "by_hand": "per-class precision/recall by hand"}
+APPROACH_TITLES = {
+    "ours": "builders (ours)",
+    "keras": "Keras via from_keras",
+    "by_hand": "per-class precision/recall by hand",
+}
 #: Target thresholds of the issue.
 C_OVER_B = 1.10
 D_OVER_E = 1.15
@@ -29,16 +32,15 @@ def table(header: Sequence[str], rows: Sequence[Sequence[str]], align: str = "")
     return "\n".join(lines)
 
 
-def spread(s: Optional[dict], digits: int = 3, unit: str = "") -> str:
+def spread(s: dict | None, digits: int = 3, unit: str = "") -> str:
     if not s:
         return "n/a"
     if s["n"] == 1:
         return f"{s['median']:.{digits}f}{unit}"
-    return (f"{s['median']:.{digits}f}{unit} [{s['min']:.{digits}f}–"
-            f"{s['max']:.{digits}f}]")
+    return f"{s['median']:.{digits}f}{unit} [{s['min']:.{digits}f}–{s['max']:.{digits}f}]"
 
 
-def ratio(s: Optional[dict]) -> str:
+def ratio(s: dict | None) -> str:
     if not s:
         return "n/a"
     if s["n"] == 1:
@@ -71,19 +73,49 @@ def per_step_tables(tasks: Sequence[dict], summary: dict) -> tuple[str, str]:
             extra = ""
             if s["end_seconds"] is not None:
                 extra = f"; + {s['end_seconds'] * 1e3:.0f} ms at the end"
-            detail_rows.append([
-                task["title"], f"({v}) {VARIANT_TITLES[v]}", spread(s["step_ms"]),
-                ratio(s["ratio_to_a"]), spread(s["overhead_ms"]) + extra, value_cell(s),
-                f"{s['metric_ops']:,}", f"{s['metric_build_seconds']:.2f}",
-                f"{s['setup_seconds']:.1f}", str(s["step_ms"]["n"]),
-            ])
+            detail_rows.append(
+                [
+                    task["title"],
+                    f"({v}) {VARIANT_TITLES[v]}",
+                    spread(s["step_ms"]),
+                    ratio(s["ratio_to_a"]),
+                    spread(s["overhead_ms"]) + extra,
+                    value_cell(s),
+                    f"{s['metric_ops']:,}",
+                    f"{s['metric_build_seconds']:.2f}",
+                    f"{s['setup_seconds']:.1f}",
+                    str(s["step_ms"]["n"]),
+                ]
+            )
     headline = table(
-        ["metric", "(a) loss only, ms/step", "(b) by hand", "(c) ours", "(d) from_keras",
-         "(e) stock Keras", "(f) Python-side"], head_rows, "l")
+        [
+            "metric",
+            "(a) loss only, ms/step",
+            "(b) by hand",
+            "(c) ours",
+            "(d) from_keras",
+            "(e) stock Keras",
+            "(f) Python-side",
+        ],
+        head_rows,
+        "l",
+    )
     detail = table(
-        ["metric", "variant", "ms/step median [min–max]", "× loss only",
-         "overhead ms/step", "value vs scikit-learn", "metric ops", "metric build s",
-         "setup s", "rounds"], detail_rows, "ll")
+        [
+            "metric",
+            "variant",
+            "ms/step median [min–max]",
+            "× loss only",
+            "overhead ms/step",
+            "value vs scikit-learn",
+            "metric ops",
+            "metric build s",
+            "setup s",
+            "rounds",
+        ],
+        detail_rows,
+        "ll",
+    )
     return headline, detail
 
 
@@ -98,12 +130,18 @@ def graph_table(records: Sequence[dict]) -> str:
             if r is None:
                 row += ["—", "—", "—"]
             elif r["finished"]:
-                row += [f"{r['metric_ops']:,}", f"{r['update_path_ops']:,}",
-                        _seconds(r["metric_build_seconds"])]
+                row += [
+                    f"{r['metric_ops']:,}",
+                    f"{r['update_path_ops']:,}",
+                    _seconds(r["metric_build_seconds"]),
+                ]
             else:
-                row += [f"≥ {r['metric_ops']:,} (partial)", "—",
-                        f"did not finish in {r['cap_seconds']:.0f} s ({r['classes_built']:,} "
-                        f"of {c:,} classes built{_extrapolated(records, approach, c)})"]
+                row += [
+                    f"≥ {r['metric_ops']:,} (partial)",
+                    "—",
+                    f"did not finish in {r['cap_seconds']:.0f} s ({r['classes_built']:,} "
+                    f"of {c:,} classes built{_extrapolated(records, approach, c)})",
+                ]
         rows.append(row)
     header = ["classes C"]
     for approach in ("ours", "keras", "by_hand"):
@@ -113,7 +151,7 @@ def graph_table(records: Sequence[dict]) -> str:
 
 
 def _extrapolated(records: Sequence[dict], approach: str, classes: int) -> str:
-    """"; ~N s at the rate of the largest finished C", if there is one."""
+    """ "; ~N s at the rate of the largest finished C", if there is one."""
     done = [r for r in records if r["approach"] == approach and r["finished"]]
     if not done:
         return ""
@@ -130,20 +168,45 @@ def memory_table(records: Sequence[dict]) -> str:
     rows = []
     for r in records:
         if "error" in r:
-            rows.append([f"({r['variant']}) {VARIANT_TITLES[r['variant']]}",
-                         f"{r['examples']:,}", "failed: " + r["error"], "", "", "", "", ""])
+            rows.append(
+                [
+                    f"({r['variant']}) {VARIANT_TITLES[r['variant']]}",
+                    f"{r['examples']:,}",
+                    "failed: " + r["error"],
+                    "",
+                    "",
+                    "",
+                    "",
+                    "",
+                ]
+            )
             continue
-        rows.append([
-            f"({r['variant']}) {VARIANT_TITLES[r['variant']]}", f"{r['examples']:,}",
-            f"{r['peak_mib']:.0f}", f"{r['growth_mib']:.0f}",
-            f"{r['examples_per_second'] / 1e6:.2f} M",
-            f"{r['evaluate_seconds']:.1f}",
-            "—" if r["end_seconds"] is None else f"{r['end_seconds']:.2f}",
-            "—" if r["value"] is None else f"{r['value']:.6f}",
-        ])
-    return table(["variant", "examples", "peak RSS MiB", "growth during evaluate MiB",
-                  "examples/s (steady)", "evaluate s", "end-of-evaluate s", "value"],
-                 rows, "l")
+        rows.append(
+            [
+                f"({r['variant']}) {VARIANT_TITLES[r['variant']]}",
+                f"{r['examples']:,}",
+                f"{r['peak_mib']:.0f}",
+                f"{r['growth_mib']:.0f}",
+                f"{r['examples_per_second'] / 1e6:.2f} M",
+                f"{r['evaluate_seconds']:.1f}",
+                "—" if r["end_seconds"] is None else f"{r['end_seconds']:.2f}",
+                "—" if r["value"] is None else f"{r['value']:.6f}",
+            ]
+        )
+    return table(
+        [
+            "variant",
+            "examples",
+            "peak RSS MiB",
+            "growth during evaluate MiB",
+            "examples/s (steady)",
+            "evaluate s",
+            "end-of-evaluate s",
+            "value",
+        ],
+        rows,
+        "l",
+    )
 
 
 def targets(tasks: Sequence[dict], ratios: dict, graph: Sequence[dict]) -> list[dict]:
@@ -159,40 +222,69 @@ def targets(tasks: Sequence[dict], ratios: dict, graph: Sequence[dict]) -> list[
             why = ""
             if gb and cb["median"] > C_OVER_B:
                 why = f"; with its input checks off (g): {ratio(gb)} (see notes)"
-            out.append({"target": f"{task['title']}: (c) ≤ {C_OVER_B:.2f}× (b) per step",
-                        "measured": ratio(cb) + why, "met": cb["median"] <= C_OVER_B})
+            out.append(
+                {
+                    "target": f"{task['title']}: (c) ≤ {C_OVER_B:.2f}× (b) per step",
+                    "measured": ratio(cb) + why,
+                    "met": cb["median"] <= C_OVER_B,
+                }
+            )
         if task["kind"] == "macro" and task["classes"] >= 1000 and cb:
-            out.append({"target": f"{task['title']}: (c) faster than (b)",
-                        "measured": ratio(cb), "met": cb["median"] < 1.0})
+            out.append(
+                {
+                    "target": f"{task['title']}: (c) faster than (b)",
+                    "measured": ratio(cb),
+                    "met": cb["median"] < 1.0,
+                }
+            )
     for task in tasks:
         de = ratios[task["key"]].get("d/e")
         if not de:
             continue
         if task["stock_correct"]:
-            out.append({"target": f"{task['title']}: (d) ≤ {D_OVER_E:.2f}× (e) per step",
-                        "measured": ratio(de), "met": de["median"] <= D_OVER_E})
+            out.append(
+                {
+                    "target": f"{task['title']}: (d) ≤ {D_OVER_E:.2f}× (e) per step",
+                    "measured": ratio(de),
+                    "met": de["median"] <= D_OVER_E,
+                }
+            )
         else:
-            out.append({"target": f"{task['title']}: (d) vs (e)",
-                        "measured": ratio(de) + " — (e) is not correct here ("
-                        + task["stock"] + "): cost only, no target", "met": None})
+            out.append(
+                {
+                    "target": f"{task['title']}: (d) vs (e)",
+                    "measured": ratio(de)
+                    + " — (e) is not correct here ("
+                    + task["stock"]
+                    + "): cost only, no target",
+                    "met": None,
+                }
+            )
     ours = [r for r in graph if r["approach"] == "ours" and r["finished"]]
     if ours:
         path = sorted({r["update_path_ops"] for r in ours})
         added = sorted({r["metric_ops"] for r in ours})
         cs = ", ".join(f"{r['classes']:,}" for r in ours)
-        out.append({
-            "target": "our op count independent of C",
-            "measured": (f"C = {cs}: {'/'.join(map(str, path))} ops run per step; "
-                         f"{'/'.join(map(str, added))} ops added in all"
-                         + (" (see note 2)" if len(added) > 1 else "")),
-            # What runs per step must not grow with C; the one-off initializers may
-            # change form (see note 2), never with the number of classes beyond that.
-            "met": len(path) == 1,
-        })
+        out.append(
+            {
+                "target": "our op count independent of C",
+                "measured": (
+                    f"C = {cs}: {'/'.join(map(str, path))} ops run per step; "
+                    f"{'/'.join(map(str, added))} ops added in all"
+                    + (" (see note 2)" if len(added) > 1 else "")
+                ),
+                # What runs per step must not grow with C; the one-off initializers may
+                # change form (see note 2), never with the number of classes beyond that.
+                "met": len(path) == 1,
+            }
+        )
     return out
 
 
 def targets_table(rows: Sequence[dict]) -> str:
     verdict = {True: "**met**", False: "**missed**", None: "—"}
-    return table(["target", "measured (median [min–max] of per-round ratios)", "verdict"],
-                 [[r["target"], r["measured"], verdict[r["met"]]] for r in rows], "ll")
+    return table(
+        ["target", "measured (median [min–max] of per-round ratios)", "verdict"],
+        [[r["target"], r["measured"], verdict[r["met"]]] for r in rows],
+        "ll",
+    )

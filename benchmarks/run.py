@@ -34,7 +34,6 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Optional
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -57,16 +56,30 @@ class Settings:
 
 FULL = Settings(
     tasks=("binary", "macro10", "macro100", "macro1000", "mape", "confidence"),
-    rounds=5, steps=300, warmup=30, train_steps=100, heavy_rounds=2,
-    graph_classes=(10, 100, 1000, 10000), graph_cap=60.0,
-    memory_examples=(1_000_000, 10_000_000), memory_batch=10_000,
-    budget_seconds=19 * 60)
+    rounds=5,
+    steps=300,
+    warmup=30,
+    train_steps=100,
+    heavy_rounds=2,
+    graph_classes=(10, 100, 1000, 10000),
+    graph_cap=60.0,
+    memory_examples=(1_000_000, 10_000_000),
+    memory_batch=10_000,
+    budget_seconds=19 * 60,
+)
 QUICK = Settings(
     tasks=("binary", "macro10", "mape", "confidence"),
-    rounds=1, steps=12, warmup=2, train_steps=0, heavy_rounds=1,
-    graph_classes=(10, 1000), graph_cap=1.0,
-    memory_examples=(20_000,), memory_batch=10_000,
-    budget_seconds=240)
+    rounds=1,
+    steps=12,
+    warmup=2,
+    train_steps=0,
+    heavy_rounds=1,
+    graph_classes=(10, 1000),
+    graph_cap=1.0,
+    memory_examples=(20_000,),
+    memory_batch=10_000,
+    budget_seconds=240,
+)
 #: Seconds kept for parts 2 and 3 when part 1 decides whether to start another round.
 RESERVE_FOR_PARTS_2_3 = {True: 45.0, False: 360.0}
 
@@ -86,22 +99,37 @@ def _read(path: str) -> str:
 
 
 def machine() -> dict:
-    cpu = next((line.split(":", 1)[1].strip() for line in _read("/proc/cpuinfo").splitlines()
-                if line.startswith("model name")), platform.processor() or "unknown")
-    mem = next((line.split()[1] for line in _read("/proc/meminfo").splitlines()
-                if line.startswith("MemTotal:")), None)
+    cpu = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in _read("/proc/cpuinfo").splitlines()
+            if line.startswith("model name")
+        ),
+        platform.processor() or "unknown",
+    )
+    mem = next(
+        (
+            line.split()[1]
+            for line in _read("/proc/meminfo").splitlines()
+            if line.startswith("MemTotal:")
+        ),
+        None,
+    )
     try:
         usable = len(os.sched_getaffinity(0))
     except AttributeError:
         usable = os.cpu_count()
     return {
-        "cpu": cpu, "cpu_count": os.cpu_count(), "usable_cpus": usable,
+        "cpu": cpu,
+        "cpu_count": os.cpu_count(),
+        "usable_cpus": usable,
         "memory_gib": round(int(mem) / 2**20, 1) if mem else None,
-        "platform": platform.platform(), "python": platform.python_version(),
+        "platform": platform.platform(),
+        "python": platform.python_version(),
     }
 
 
-def load_average() -> Optional[tuple]:
+def load_average() -> tuple | None:
     try:
         return tuple(round(x, 2) for x in os.getloadavg())
     except OSError:
@@ -121,18 +149,31 @@ def versions() -> dict:
                 continue
         return "n/a"
 
-    return {"tensorflow": tf.__version__,
-            "tensorflow_estimator": installed("tensorflow-estimator"),
-            "keras": installed("keras"), "numpy": installed("numpy"),
-            "scikit-learn": installed("scikit-learn")}
+    return {
+        "tensorflow": tf.__version__,
+        "tensorflow_estimator": installed("tensorflow-estimator"),
+        "keras": installed("keras"),
+        "numpy": installed("numpy"),
+        "scikit-learn": installed("scikit-learn"),
+    }
 
 
 def git_revision() -> str:
     try:
-        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, text=True,
-                              capture_output=True, timeout=10).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--", "estimator_metrics"],
-                               cwd=ROOT, text=True, capture_output=True, timeout=10).stdout
+        head = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"],
+            cwd=ROOT,
+            text=True,
+            capture_output=True,
+            timeout=10,
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--", "estimator_metrics"],
+            cwd=ROOT,
+            text=True,
+            capture_output=True,
+            timeout=10,
+        ).stdout
         return head + (" (estimator_metrics/ has uncommitted changes)" if dirty.strip() else "")
     except (OSError, subprocess.SubprocessError):
         return "unknown"
@@ -159,14 +200,22 @@ def run_per_step(settings: Settings, workdir: str, started: float, quick: bool) 
             log(f"[per-step] stopping after {r} rounds: the time budget would be exceeded")
             break
         include_heavy = r in heavy and (
-            heavy_done == 0 or heavy_extra is None or left >= light_round + heavy_extra)
+            heavy_done == 0 or heavy_extra is None or left >= light_round + heavy_extra
+        )
         if r in heavy and not include_heavy:
             log(f"[per-step] round {r + 1} without the by-hand 1,000-class graph: time budget")
         durations: dict = {}
         round_start = time.perf_counter()
-        runs += per_step.run_round(prepared, tasks, r, steps=settings.steps,
-                                   warmup=settings.warmup, include_heavy=include_heavy,
-                                   log=log, durations=durations)
+        runs += per_step.run_round(
+            prepared,
+            tasks,
+            r,
+            steps=settings.steps,
+            warmup=settings.warmup,
+            include_heavy=include_heavy,
+            log=log,
+            durations=durations,
+        )
         seconds = time.perf_counter() - round_start
         rounds_done = r + 1
         if include_heavy and heavy_tasks:
@@ -181,20 +230,36 @@ def run_per_step(settings: Settings, workdir: str, started: float, quick: bool) 
     ratios = {
         task.key: {
             name: per_step.spread_or_none(per_step.paired_ratios(runs, task.key, *pair))
-            for name, pair in (("c/b", ("c", "b")), ("d/e", ("d", "e")), ("c/a", ("c", "a")),
-                               ("g/b", ("g", "b")))
+            for name, pair in (
+                ("c/b", ("c", "b")),
+                ("d/e", ("d", "e")),
+                ("c/a", ("c", "a")),
+                ("g/b", ("g", "b")),
+            )
         }
         for task in tasks
     }
     return {
-        "tasks": [{"key": t.key, "title": t.title, "kind": t.kind,
-                   "classes": t.num_classes if t.kind == "macro" else
-                   (2 if t.kind == "binary" else t.num_classes),
-                   "stock": t.stock, "stock_correct": t.stock_correct} for t in tasks],
-        "rounds": rounds_done, "steps": settings.steps, "warmup": settings.warmup,
+        "tasks": [
+            {
+                "key": t.key,
+                "title": t.title,
+                "kind": t.kind,
+                "classes": t.num_classes
+                if t.kind == "macro"
+                else (2 if t.kind == "binary" else t.num_classes),
+                "stock": t.stock,
+                "stock_correct": t.stock_correct,
+            }
+            for t in tasks
+        ],
+        "rounds": rounds_done,
+        "steps": settings.steps,
+        "warmup": settings.warmup,
         "heavy_rounds_done": heavy_done,
         "runs": [dataclasses.asdict(run) for run in runs],
-        "summary": summary, "ratios": ratios,
+        "summary": summary,
+        "ratios": ratios,
         "train_seconds": {k: v.train_seconds for k, v in prepared.items()},
     }
 
@@ -207,28 +272,44 @@ def _child_env() -> dict:
 
 
 def run_graph_size(settings: Settings, quick: bool) -> list:
-    command = [sys.executable, "-m", "benchmarks.graph_size",
-               "--classes", ",".join(map(str, settings.graph_classes)),
-               "--cap", str(settings.graph_cap)] + (["--quick"] if quick else [])
+    command = [
+        sys.executable,
+        "-m",
+        "benchmarks.graph_size",
+        "--classes",
+        ",".join(map(str, settings.graph_classes)),
+        "--cap",
+        str(settings.graph_cap),
+    ] + (["--quick"] if quick else [])
     # Generous: every by-hand build stops itself at the cap; this only guards a hang.
     limit = 120 + len(settings.graph_classes) * (settings.graph_cap * 2 + 60)
     records = []
-    with subprocess.Popen(command, cwd=ROOT, env=_child_env(), stdout=subprocess.PIPE,
-                          stderr=subprocess.DEVNULL, text=True) as child:
+    with subprocess.Popen(
+        command,
+        cwd=ROOT,
+        env=_child_env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    ) as child:
         deadline = time.perf_counter() + limit
         try:
             for line in child.stdout:
                 record = json.loads(line)
                 if "progress" in record:
-                    log(f"[graph] {record['approach']} C={record['classes']:,}: "
+                    log(
+                        f"[graph] {record['approach']} C={record['classes']:,}: "
                         f"{record['progress']:,} classes, {record['ops']:,} ops, "
-                        f"{record['seconds']:.0f} s")
+                        f"{record['seconds']:.0f} s"
+                    )
                 else:
                     records.append(record)
-                    log(f"[graph] {record['approach']:<8} C={record['classes']:>6,}: "
+                    log(
+                        f"[graph] {record['approach']:<8} C={record['classes']:>6,}: "
                         f"{record['metric_ops']:>7,} ops, "
                         f"{record['metric_build_seconds']:.2f} s"
-                        + ("" if record["finished"] else " (stopped at the cap)"))
+                        + ("" if record["finished"] else " (stopped at the cap)")
+                    )
                 if time.perf_counter() > deadline:
                     raise subprocess.TimeoutExpired(command, limit)
             child.wait(timeout=max(deadline - time.perf_counter(), 1))
@@ -243,17 +324,27 @@ def run_graph_size(settings: Settings, quick: bool) -> list:
 def run_memory(settings: Settings, workdir: str, quick: bool) -> list:
     from benchmarks.memory import VARIANTS
 
-    jobs = [(examples, variant) for examples in settings.memory_examples
-            for variant in VARIANTS]
+    jobs = [(examples, variant) for examples in settings.memory_examples for variant in VARIANTS]
 
     def one(job):
         examples, variant = job
-        command = [sys.executable, "-m", "benchmarks.memory", "--variant", variant,
-                   "--examples", str(examples), "--batch", str(settings.memory_batch),
-                   "--model-dir", os.path.join(workdir, f"memory-{variant}-{examples}")]
+        command = [
+            sys.executable,
+            "-m",
+            "benchmarks.memory",
+            "--variant",
+            variant,
+            "--examples",
+            str(examples),
+            "--batch",
+            str(settings.memory_batch),
+            "--model-dir",
+            os.path.join(workdir, f"memory-{variant}-{examples}"),
+        ]
         try:
-            done = subprocess.run(command, cwd=ROOT, env=_child_env(), text=True,
-                                  capture_output=True, timeout=600)
+            done = subprocess.run(
+                command, cwd=ROOT, env=_child_env(), text=True, capture_output=True, timeout=600
+            )
             lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
             if done.returncode or not lines:
                 raise RuntimeError(done.stderr.strip().splitlines()[-1:] or done.returncode)
@@ -263,9 +354,11 @@ def run_memory(settings: Settings, workdir: str, quick: bool) -> list:
         if "error" in record:
             log(f"[memory] ({variant}) {examples:,}: {record['error']}")
         else:
-            log(f"[memory] ({variant}) {examples:>10,} examples: peak "
+            log(
+                f"[memory] ({variant}) {examples:>10,} examples: peak "
                 f"{record['peak_mib']:.0f} MiB (+{record['growth_mib']:.0f}), "
-                f"{record['examples_per_second'] / 1e6:.2f} M examples/s")
+                f"{record['examples_per_second'] / 1e6:.2f} M examples/s"
+            )
         return record
 
     if quick:  # Smoke run: the processes may share the CPUs, their numbers mean nothing.
@@ -419,7 +512,7 @@ NOTES = [
     "A second round (2026-11-22), after binary F-beta missed its target at 1.12× (b), "
     "counted the nodes one binary update runs: 68 against (b)'s 36. Now 52: the F-beta state "
     "is one [3, C] variable instead of three [C] ones (one read and one `AssignAdd` instead "
-    "of three each); with average=\"binary\" it is [3], the positive class's tp, fp, fn, "
+    'of three each); with average="binary" it is [3], the positive class\'s tp, fp, fn, '
     "summed in one reduction of a [3, N] stack of 0/1 indicators instead of three "
     "`unsorted_segment_sum`s; the probability check is one `Assert` on `all(0 <= p <= 1)` "
     "(NaN fails it) instead of a finite check followed by a range check; weights and float "
@@ -429,16 +522,22 @@ NOTES = [
 ]
 
 
-def plot(results_json: Path, png: Path, plot_python: Optional[str]) -> Optional[str]:
+def plot(results_json: Path, png: Path, plot_python: str | None) -> str | None:
     """Draws the PNG in-process or with `plot_python`; returns why not, if not."""
     try:
         import matplotlib  # noqa: F401
     except ImportError:
         if not plot_python:
-            return ("matplotlib is not installed (optional benchmark dependency): "
-                    "`pip install -e .[bench]`, or pass --plot-python PYTHON_WITH_MATPLOTLIB")
-        done = subprocess.run([plot_python, str(HERE / "plot.py"), str(results_json), str(png)],
-                              capture_output=True, text=True, timeout=300)
+            return (
+                "matplotlib is not installed (optional benchmark dependency): "
+                "`pip install -e .[bench]`, or pass --plot-python PYTHON_WITH_MATPLOTLIB"
+            )
+        done = subprocess.run(
+            [plot_python, str(HERE / "plot.py"), str(results_json), str(png)],
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
         if done.returncode:
             return f"{plot_python} could not draw it: {done.stderr.strip()[-300:]}"
         return None
@@ -457,9 +556,12 @@ def main(argv=None) -> int:
     parser.add_argument("--rounds", type=int, help="part 1 rounds (default 5; quick 1)")
     parser.add_argument("--steps", type=int, help="part 1 steps per evaluate")
     parser.add_argument("--plot-python", help="a Python with matplotlib, to draw the PNG")
-    parser.add_argument("--from-json", metavar="RESULTS_JSON",
-                        help="measure nothing: rewrite results.md (and the PNG) in --out from "
-                             "an earlier run's results.json")
+    parser.add_argument(
+        "--from-json",
+        metavar="RESULTS_JSON",
+        help="measure nothing: rewrite results.md (and the PNG) in --out from "
+        "an earlier run's results.json",
+    )
     args = parser.parse_args(argv)
     if args.from_json:
         results = json.loads(Path(args.from_json).read_text(encoding="utf-8"))
@@ -467,7 +569,8 @@ def main(argv=None) -> int:
     started = time.perf_counter()
     settings = dataclasses.replace(
         QUICK if args.quick else FULL,
-        **{k: v for k, v in (("rounds", args.rounds), ("steps", args.steps)) if v})
+        **{k: v for k, v in (("rounds", args.rounds), ("steps", args.steps)) if v},
+    )
     parts = {int(p) for p in args.parts.split(",")}
 
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -476,10 +579,12 @@ def main(argv=None) -> int:
     tf.get_logger().setLevel("ERROR")
     results: dict = {
         "meta": {
-            "command": "python -m benchmarks.run " + " ".join(argv if argv is not None
-                                                                else sys.argv[1:]),
-            "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
-            "machine": machine(), "versions": versions(), "git": git_revision(),
+            "command": "python -m benchmarks.run "
+            + " ".join(argv if argv is not None else sys.argv[1:]),
+            "date": datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+            "machine": machine(),
+            "versions": versions(),
+            "git": git_revision(),
             "load_start": load_average(),
         },
         "settings": {**dataclasses.asdict(settings), "quick": args.quick},
@@ -499,23 +604,33 @@ def main(argv=None) -> int:
     return finish(results, Path(args.out), args.plot_python)
 
 
-def finish(results: dict, out: Path, plot_python: Optional[str]) -> int:
+def finish(results: dict, out: Path, plot_python: str | None) -> int:
     """Target verdicts, results.md/.json, the optional PNG; prints the tables."""
     from benchmarks import report
 
     if "per_step" in results:
-        results["targets"] = report.targets(results["per_step"]["tasks"],
-                                            results["per_step"]["ratios"],
-                                            results.get("graph_size", []))
+        results["targets"] = report.targets(
+            results["per_step"]["tasks"],
+            results["per_step"]["ratios"],
+            results.get("graph_size", []),
+        )
     path = write_results(results, out)
     why_not = None
     if "per_step" in results and "graph_size" in results:
         why_not = plot(out / "results.json", out / "overhead_vs_classes.png", plot_python)
     print(path.read_text(encoding="utf-8"))
-    print(f"Wrote {path} and {out / 'results.json'}"
-          + (f"; plot skipped: {why_not}" if why_not else
-             (f" and {out / 'overhead_vs_classes.png'}" if "per_step" in results
-              and "graph_size" in results else "")))
+    print(
+        f"Wrote {path} and {out / 'results.json'}"
+        + (
+            f"; plot skipped: {why_not}"
+            if why_not
+            else (
+                f" and {out / 'overhead_vs_classes.png'}"
+                if "per_step" in results and "graph_size" in results
+                else ""
+            )
+        )
+    )
     return 0
 
 

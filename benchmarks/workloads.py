@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from typing import Callable, Optional, Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 import tensorflow as tf
@@ -63,28 +63,47 @@ class Task:
 
 
 def binary_task() -> Task:
-    return Task("binary", "binary F-beta", "binary", 1,
-                "FBetaScore: only updates[0] runs, value wrong", False)
+    return Task(
+        "binary",
+        "binary F-beta",
+        "binary",
+        1,
+        "FBetaScore: only updates[0] runs, value wrong",
+        False,
+    )
 
 
 def macro_task(num_classes: int) -> Task:
-    return Task(f"macro{num_classes}", f"{num_classes:,}-class macro F-beta", "macro",
-                num_classes, "FBetaScore: only updates[0] runs, value wrong", False)
+    return Task(
+        f"macro{num_classes}",
+        f"{num_classes:,}-class macro F-beta",
+        "macro",
+        num_classes,
+        "FBetaScore: only updates[0] runs, value wrong",
+        False,
+    )
 
 
 def mape_task() -> Task:
-    return Task("mape", "MAPE", "mape", 1,
-                "MeanAbsolutePercentageError: one update op, correct", True)
+    return Task(
+        "mape", "MAPE", "mape", 1, "MeanAbsolutePercentageError: one update op, correct", True
+    )
 
 
 def confidence_task() -> Task:
-    return Task("confidence", "average confidence (10 classes)", "confidence", 10,
-                "Mean of reduce_max(p): one update op, correct", True)
+    return Task(
+        "confidence",
+        "average confidence (10 classes)",
+        "confidence",
+        10,
+        "Mean of reduce_max(p): one update op, correct",
+        True,
+    )
 
 
 def make_task(key: str) -> Task:
     if key.startswith("macro"):
-        return macro_task(int(key[len("macro"):]))
+        return macro_task(int(key[len("macro") :]))
     return {"binary": binary_task, "mape": mape_task, "confidence": confidence_task}[key]()
 
 
@@ -105,7 +124,7 @@ def make_data(task: Task, num_examples: int, seed: int) -> tuple[dict, np.ndarra
         labels = labels.astype(np.int64)
     else:  # mape: positive targets in about [0.8, 120], away from 0.
         w = teacher.normal(size=NUM_FEATURES) / np.sqrt(NUM_FEATURES)
-        labels = (10 * np.exp(0.8 * (x @ w) + 0.1 * rng.normal(size=num_examples)))
+        labels = 10 * np.exp(0.8 * (x @ w) + 0.1 * rng.normal(size=num_examples))
         labels = labels.astype(np.float32)
     return {"x": x}, labels
 
@@ -131,23 +150,31 @@ class Heads:
     """The model's outputs; metric variants pick what they need (the rest is pruned)."""
 
     logits: tf.Tensor
-    probabilities: Optional[tf.Tensor] = None  # [B, C] softmax or [B, 1] sigmoid
-    value: Optional[tf.Tensor] = None  # regression [B, 1]
+    probabilities: tf.Tensor | None = None  # [B, C] softmax or [B, 1] sigmoid
+    value: tf.Tensor | None = None  # regression [B, 1]
 
 
 def model(features: dict, labels, task: Task) -> tuple[Heads, tf.Tensor]:
     """The small dense model and its loss."""
     # Op-level seeds: the same initial weights in every variant's graph, checkpoint or not.
     hidden = tf.compat.v1.layers.dense(
-        features["x"], HIDDEN, activation=tf.nn.relu, name="hidden",
-        kernel_initializer=tf.compat.v1.glorot_uniform_initializer(seed=1))
+        features["x"],
+        HIDDEN,
+        activation=tf.nn.relu,
+        name="hidden",
+        kernel_initializer=tf.compat.v1.glorot_uniform_initializer(seed=1),
+    )
     logits = tf.compat.v1.layers.dense(
-        hidden, task.num_classes, name="head",
-        kernel_initializer=tf.compat.v1.glorot_uniform_initializer(seed=2))
+        hidden,
+        task.num_classes,
+        name="head",
+        kernel_initializer=tf.compat.v1.glorot_uniform_initializer(seed=2),
+    )
     if task.kind == "binary":
         heads = Heads(logits, probabilities=tf.sigmoid(logits))
         loss = tf.compat.v1.losses.sigmoid_cross_entropy(
-            tf.reshape(tf.cast(labels, tf.float32), [-1, 1]), logits)
+            tf.reshape(tf.cast(labels, tf.float32), [-1, 1]), logits
+        )
     elif task.kind in ("macro", "confidence"):
         heads = Heads(logits, probabilities=tf.nn.softmax(logits))
         loss = tf.compat.v1.losses.sparse_softmax_cross_entropy(labels, logits)
@@ -173,8 +200,14 @@ class ClassDeadline(Exception):
         self.built = built
 
 
-def handwritten_macro_fbeta(labels, class_ids, num_classes: int, beta: float = BETA,
-                            deadline: Optional[float] = None, progress=None):
+def handwritten_macro_fbeta(
+    labels,
+    class_ids,
+    num_classes: int,
+    beta: float = BETA,
+    deadline: float | None = None,
+    progress=None,
+):
     """Macro F-beta as users write it today: one precision and one recall per class.
 
     `deadline` (a `time.perf_counter()` value) stops the build between two classes by
@@ -206,16 +239,21 @@ def metric_b(task: Task, heads: Heads, labels) -> dict:
         is_predicted = tf.reshape(heads.probabilities > THRESHOLD, [-1])
         precision, precision_update = tf.compat.v1.metrics.precision(is_true, is_predicted)
         recall, recall_update = tf.compat.v1.metrics.recall(is_true, is_predicted)
-        return {"metric": (handwritten_fbeta(precision, recall),
-                           tf.group(precision_update, recall_update))}
+        return {
+            "metric": (
+                handwritten_fbeta(precision, recall),
+                tf.group(precision_update, recall_update),
+            )
+        }
     if task.kind == "macro":
         class_ids = tf.argmax(heads.probabilities, axis=-1)
         return {"metric": handwritten_macro_fbeta(labels, class_ids, task.num_classes)}
     if task.kind == "mape":
         y = tf.reshape(labels, [-1])
         p = tf.reshape(heads.value, [-1])
-        return {"metric": tf.compat.v1.metrics.mean(
-            100.0 * tf.abs(y - p) / tf.maximum(tf.abs(y), 1e-7))}
+        return {
+            "metric": tf.compat.v1.metrics.mean(100.0 * tf.abs(y - p) / tf.maximum(tf.abs(y), 1e-7))
+        }
     return {"metric": tf.compat.v1.metrics.mean(tf.reduce_max(heads.probabilities, axis=-1))}
 
 
@@ -225,8 +263,15 @@ def metric_c(task: Task, heads: Heads, labels) -> dict:
     if task.kind == "binary":
         return {"metric": builders.fbeta(labels, heads.probabilities, beta=BETA)}
     if task.kind == "macro":
-        return {"metric": builders.fbeta(labels, heads.probabilities, beta=BETA,
-                                         num_classes=task.num_classes, average="macro")}
+        return {
+            "metric": builders.fbeta(
+                labels,
+                heads.probabilities,
+                beta=BETA,
+                num_classes=task.num_classes,
+                average="macro",
+            )
+        }
     if task.kind == "mape":
         return {"metric": builders.mape(labels, heads.value)}
     return {"metric": builders.average_confidence(heads.probabilities)}
@@ -255,14 +300,23 @@ def _keras_metric_and_inputs(task: Task, heads: Heads, labels):
 
     if task.kind == "binary":
         # One column, thresholded: "micro" over it is F-beta of class 1.
-        return (tf.keras.metrics.FBetaScore(beta=BETA, average="micro", threshold=THRESHOLD),
-                tf.reshape(tf.cast(labels, tf.float32), [-1, 1]), heads.probabilities)
+        return (
+            tf.keras.metrics.FBetaScore(beta=BETA, average="micro", threshold=THRESHOLD),
+            tf.reshape(tf.cast(labels, tf.float32), [-1, 1]),
+            heads.probabilities,
+        )
     if task.kind == "macro":
-        return (tf.keras.metrics.FBetaScore(beta=BETA, average="macro", threshold=None),
-                _one_hot(labels, task), heads.probabilities)
+        return (
+            tf.keras.metrics.FBetaScore(beta=BETA, average="macro", threshold=None),
+            _one_hot(labels, task),
+            heads.probabilities,
+        )
     if task.kind == "mape":
-        return (tf.keras.metrics.MeanAbsolutePercentageError(),
-                tf.reshape(labels, [-1, 1]), heads.value)
+        return (
+            tf.keras.metrics.MeanAbsolutePercentageError(),
+            tf.reshape(labels, [-1, 1]),
+            heads.value,
+        )
     return AverageConfidence(), None, heads.probabilities
 
 
@@ -316,20 +370,32 @@ def python_side(task: Task, heads: Heads, labels, sink: dict) -> PythonSideHook:
         fetches = {"labels": labels, "probabilities": heads.probabilities}
 
         def compute(labels, probabilities):
-            return fbeta_score(labels, (probabilities[:, 0] > THRESHOLD).astype(np.int64),
-                               beta=BETA, average="binary", zero_division=0)
+            return fbeta_score(
+                labels,
+                (probabilities[:, 0] > THRESHOLD).astype(np.int64),
+                beta=BETA,
+                average="binary",
+                zero_division=0,
+            )
     elif task.kind == "macro":
         fetches = {"labels": labels, "class_ids": tf.argmax(heads.probabilities, axis=-1)}
 
         def compute(labels, class_ids):
-            return fbeta_score(labels, class_ids, beta=BETA, average="macro",
-                               labels=np.arange(task.num_classes), zero_division=0)
+            return fbeta_score(
+                labels,
+                class_ids,
+                beta=BETA,
+                average="macro",
+                labels=np.arange(task.num_classes),
+                zero_division=0,
+            )
     elif task.kind == "mape":
         fetches = {"labels": labels, "value": heads.value}
 
         def compute(labels, value):
             return 100 * mean_absolute_percentage_error(
-                labels.astype(np.float64), value[:, 0].astype(np.float64))
+                labels.astype(np.float64), value[:, 0].astype(np.float64)
+            )
     else:
         fetches = {"probabilities": heads.probabilities}
 
@@ -342,8 +408,13 @@ def python_side(task: Task, heads: Heads, labels, sink: dict) -> PythonSideHook:
 METRIC_BUILDERS = {"b": metric_b, "c": metric_c, "d": metric_d, "e": metric_e, "g": metric_g}
 
 
-def make_model_fn(task: Task, variant: str, record: dict, train_learning_rate: float = 0.01,
-                  last_hooks: Sequence[tf.estimator.SessionRunHook] = ()):
+def make_model_fn(
+    task: Task,
+    variant: str,
+    record: dict,
+    train_learning_rate: float = 0.01,
+    last_hooks: Sequence[tf.estimator.SessionRunHook] = (),
+):
     """A model_fn of `task` with `variant`'s metrics; `record` receives build facts.
 
     record["metric_ops"]: ops the metric code added; record["metric_build_seconds"] and
@@ -357,7 +428,8 @@ def make_model_fn(task: Task, variant: str, record: dict, train_learning_rate: f
         heads, loss = model(features, labels, task)
         if mode == tf.estimator.ModeKeys.TRAIN:
             train_op = tf.compat.v1.train.AdamOptimizer(train_learning_rate).minimize(
-                loss, global_step=tf.compat.v1.train.get_or_create_global_step())
+                loss, global_step=tf.compat.v1.train.get_or_create_global_step()
+            )
             return tf.estimator.EstimatorSpec(mode, loss=loss, train_op=train_op)
         graph = tf.compat.v1.get_default_graph()
         ops_before = len(graph.get_operations())
@@ -370,8 +442,9 @@ def make_model_fn(task: Task, variant: str, record: dict, train_learning_rate: f
             hooks = [python_side(task, heads, labels, record["python_side"])]
         hooks += list(last_hooks)
         # EstimatorSpec adds result() ops for Keras objects (e): count them too.
-        spec = tf.estimator.EstimatorSpec(mode, loss=loss, eval_metric_ops=metric_ops,
-                                          evaluation_hooks=hooks)
+        spec = tf.estimator.EstimatorSpec(
+            mode, loss=loss, eval_metric_ops=metric_ops, evaluation_hooks=hooks
+        )
         end = time.perf_counter()
         record["metric_build_seconds"] = end - metric_start
         record["metric_ops"] = len(graph.get_operations()) - ops_before

@@ -6,7 +6,7 @@ import argparse
 import importlib
 import os
 import sys
-from typing import Optional, Sequence
+from collections.abc import Sequence
 
 from estimator_metrics._quiet import quiet_tensorflow
 
@@ -33,19 +33,26 @@ def _parser() -> argparse.ArgumentParser:
             "model directory (printed) for TensorBoard."
         ),
     )
-    demo.add_argument("--steps", type=int, default=None,
-                      help="training steps of every model (default: each example's own, "
-                      "300-400)")
+    demo.add_argument(
+        "--steps",
+        type=int,
+        default=None,
+        help="training steps of every model (default: each example's own, 300-400)",
+    )
     demo.add_argument(
         "--model-dir",
         help="where checkpoints and evaluation summaries go, one subdirectory per example "
         "(default: a new temporary directory, printed)",
     )
-    demo.add_argument("--examples", default=",".join(_examples().DEMO_EXAMPLES),
-                      help="comma-separated examples to compare (default: %(default)s)")
+    demo.add_argument(
+        "--examples",
+        default=",".join(_examples().DEMO_EXAMPLES),
+        help="comma-separated examples to compare (default: %(default)s)",
+    )
     demo.add_argument("--seed", type=int, default=0, help="seed of the generated data")
     demo.add_argument(
-        "--distributed", action="store_true",
+        "--distributed",
+        action="store_true",
         help="instead: train the binary example with tf.estimator.train_and_evaluate as a "
         "real local cluster (chief, worker, ps and evaluator processes on loopback ports, "
         "configured by TF_CONFIG), take the metrics the evaluator task computed on the final "
@@ -76,20 +83,33 @@ def _add_migrate(commands) -> None:
             "not ok and was not rewritten by this run; 2 usage error."
         ),
     )
-    migrate.add_argument("paths", nargs="+", metavar="PATH",
-                         help="Python files, or directories searched for *.py")
-    migrate.add_argument("--report", choices=("md", "json"), default="md",
-                         help="a Markdown table (default) or a JSON document")
-    migrate.add_argument("--write", action="store_true",
-                         help="rewrite the exactly equivalent uses in place (formatting and "
-                         "comments elsewhere kept; adds the imports needed; idempotent)")
-    migrate.add_argument("--diff", action="store_true",
-                         help="show the rewrite as a unified diff (without --write: nothing "
-                         "is written)")
-    migrate.add_argument("--fix-wrong", action="store_true",
-                         help="with --write/--diff, also rewrite the uses that are wrong under "
-                         "stock Estimator to adapter.from_keras: a corrected number, not the "
-                         "same one")
+    migrate.add_argument(
+        "paths", nargs="+", metavar="PATH", help="Python files, or directories searched for *.py"
+    )
+    migrate.add_argument(
+        "--report",
+        choices=("md", "json"),
+        default="md",
+        help="a Markdown table (default) or a JSON document",
+    )
+    migrate.add_argument(
+        "--write",
+        action="store_true",
+        help="rewrite the exactly equivalent uses in place (formatting and "
+        "comments elsewhere kept; adds the imports needed; idempotent)",
+    )
+    migrate.add_argument(
+        "--diff",
+        action="store_true",
+        help="show the rewrite as a unified diff (without --write: nothing is written)",
+    )
+    migrate.add_argument(
+        "--fix-wrong",
+        action="store_true",
+        help="with --write/--diff, also rewrite the uses that are wrong under "
+        "stock Estimator to adapter.from_keras: a corrected number, not the "
+        "same one",
+    )
 
 
 def _add_example(commands) -> None:
@@ -101,10 +121,8 @@ def _add_example(commands) -> None:
         "(--metrics legacy|keras, --steps, --model-dir, --seed). `distributed` runs an "
         "example on a local tf.estimator cluster.",
     )
-    example.add_argument("name", choices=(*_examples().EXAMPLES, "distributed"),
-                         help="the example")
-    example.add_argument("options", nargs=argparse.REMAINDER,
-                         help="the example's own options")
+    example.add_argument("name", choices=(*_examples().EXAMPLES, "distributed"), help="the example")
+    example.add_argument("options", nargs=argparse.REMAINDER, help="the example's own options")
 
 
 def _examples():
@@ -114,7 +132,7 @@ def _examples():
     return legacy_examples
 
 
-def main(argv: Optional[Sequence[str]] = None) -> int:
+def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.command == "demo":
         return _demo(args)
@@ -127,8 +145,13 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             _parser().error(f"no such file or directory: {', '.join(missing)}")
         from estimator_metrics import migrate
 
-        return migrate.run(args.paths, report_format=args.report, write=args.write,
-                           diff=args.diff, fix_wrong=args.fix_wrong)
+        return migrate.run(
+            args.paths,
+            report_format=args.report,
+            write=args.write,
+            diff=args.diff,
+            fix_wrong=args.fix_wrong,
+        )
     return 2  # pragma: no cover - argparse rejects unknown commands
 
 
@@ -139,15 +162,15 @@ def _demo(args) -> int:
     examples = [name for name in args.examples.split(",") if name]
     unknown = sorted(set(examples) - set(demo_examples))
     if unknown or not examples:
-        _parser().error(f"--examples must name some of {', '.join(demo_examples)}; "
-                        f"received {args.examples!r}")
+        _parser().error(
+            f"--examples must name some of {', '.join(demo_examples)}; received {args.examples!r}"
+        )
     quiet_tensorflow()
     from estimator_metrics import demo
 
     if args.distributed:
         return demo.run_distributed(steps=args.steps, model_dir=args.model_dir, seed=args.seed)
-    return demo.run(steps=args.steps, model_dir=args.model_dir, examples=examples,
-                    seed=args.seed)
+    return demo.run(steps=args.steps, model_dir=args.model_dir, examples=examples, seed=args.seed)
 
 
 if __name__ == "__main__":

@@ -31,7 +31,7 @@ import signal
 import sys
 import threading
 import time
-from typing import Dict, List, Mapping, Optional, Sequence, Tuple, Union
+from collections.abc import Mapping, Sequence
 
 from . import _common
 
@@ -44,9 +44,16 @@ _DEPRECATED = "is deprecated and will be removed"
 
 
 def command(
-    task_type: str, index: int, *, spec: str, steps: int, model_dir: str, metrics: str,
-    seed: int, parent_pid: int,
-) -> List[str]:
+    task_type: str,
+    index: int,
+    *,
+    spec: str,
+    steps: int,
+    model_dir: str,
+    metrics: str,
+    seed: int,
+    parent_pid: int,
+) -> list[str]:
     """The command line of one task process: `task_main` through distributed's `__main__`."""
     return [
         sys.executable, "-m", f"{__package__}.distributed",
@@ -57,8 +64,8 @@ def command(
 
 
 def environment(
-    cluster: Mapping[str, List[str]], task_type: str, index: int, extra_path: Optional[str]
-) -> Dict[str, str]:
+    cluster: Mapping[str, list[str]], task_type: str, index: int, extra_path: str | None
+) -> dict[str, str]:
     """This process's environment for one task: its own TF_CONFIG, `extra_path` on PYTHONPATH."""
     env = dict(os.environ)
     env["TF_CONFIG"] = json.dumps({"cluster": cluster, "task": {"type": task_type, "index": index}})
@@ -69,7 +76,7 @@ def environment(
     return env
 
 
-def example_spec(example: Union[_common.Example, str]) -> Tuple[str, Optional[str]]:
+def example_spec(example: _common.Example | str) -> tuple[str, str | None]:
     """(the spec a task process imports the example by, a sys.path entry it needs or None)."""
     if isinstance(example, str):
         return example, None
@@ -108,7 +115,7 @@ def load_example(spec: str) -> _common.Example:
 # -------------------------------------------------------------- inside the task
 
 
-def task_main(argv: Optional[Sequence[str]] = None) -> int:
+def task_main(argv: Sequence[str] | None = None) -> int:
     """One task of the cluster: its TF_CONFIG comes from the environment.
 
     `python -m estimator_metrics.legacy_examples.distributed --task chief --index 0 --example
@@ -336,18 +343,18 @@ def _write_trace(run_dir: str, task_type: str, index: int, trace: dict) -> None:
     os.replace(path + ".tmp", path)  # the driver never reads a partial trace
 
 
-def read_evaluations(run_dir: str) -> List[dict]:
+def read_evaluations(run_dir: str) -> list[dict]:
     """Every entry the metrics recorder of evaluator 0 appended, in order (OSError if none)."""
     with open(task_path(run_dir, "evaluator", 0, "jsonl"), encoding="utf-8") as f:
         return [json.loads(line) for line in f if line.strip()]
 
 
-def read_eval_summaries(model_dir: str, step: int) -> Dict[str, float]:
+def read_eval_summaries(model_dir: str, step: int) -> dict[str, float]:
     """The scalars the evaluator's Estimator.evaluate wrote to its event files at `step`."""
     import tensorflow as tf
 
     eval_dir = os.path.join(model_dir, "eval")
-    values: Dict[str, float] = {}
+    values: dict[str, float] = {}
     if not os.path.isdir(eval_dir):
         return values
     for name in sorted(os.listdir(eval_dir)):
@@ -362,9 +369,9 @@ def read_eval_summaries(model_dir: str, step: int) -> Dict[str, float]:
     return values
 
 
-def jsonable(values: Mapping) -> Dict[str, float]:
+def jsonable(values: Mapping) -> dict[str, float]:
     """An evaluation result as JSON: global_step an int, every metric a float."""
-    out: Dict[str, float] = {}
+    out: dict[str, float] = {}
     for name, value in values.items():
         item = value.item() if hasattr(value, "item") else value
         out[str(name)] = int(item) if name == "global_step" else float(item)

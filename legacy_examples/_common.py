@@ -6,7 +6,7 @@ import argparse
 import dataclasses
 import os
 import tempfile
-from typing import Callable, Mapping, Optional, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
 
@@ -81,8 +81,9 @@ def estimator(example: Example, metrics: str, model_dir: str, seed: int, config=
     )
 
 
-def train(example: Example, data: Data, model_dir: str, steps: int, seed: int,
-          hooks: Sequence = ()) -> None:
+def train(
+    example: Example, data: Data, model_dir: str, steps: int, seed: int, hooks: Sequence = ()
+) -> None:
     """Trains `steps` steps (metrics play no part in training).
 
     `RunConfig(tf_random_seed=...)` does not seed tf.compat.v1.layers'
@@ -94,7 +95,8 @@ def train(example: Example, data: Data, model_dir: str, steps: int, seed: int,
     tf.keras.utils.set_random_seed(seed)
     estimator(example, "legacy", model_dir, seed).train(
         input_fn(data.train_features, data.train_labels, train=True, seed=seed),
-        steps=steps, hooks=list(hooks),
+        steps=steps,
+        hooks=list(hooks),
     )
 
 
@@ -133,7 +135,7 @@ def evaluate(example: Example, data: Data, model_dir: str, metrics: str, seed: i
     )
 
 
-def run(example: Example, metrics: str, steps: int, model_dir: Optional[str], seed: int = 0) -> dict:
+def run(example: Example, metrics: str, steps: int, model_dir: str | None, seed: int = 0) -> dict:
     """Trains (if `model_dir` has no checkpoint of `steps`) and evaluates."""
     import tensorflow as tf
 
@@ -146,16 +148,24 @@ def run(example: Example, metrics: str, steps: int, model_dir: Optional[str], se
     return evaluate(example, data, model_dir, metrics, seed)
 
 
-def main(example: Example, argv: Optional[Sequence[str]] = None) -> int:
+def main(example: Example, argv: Sequence[str] | None = None) -> int:
     """`estimator-metrics example <name>`: train, evaluate, print the metrics."""
     parser = argparse.ArgumentParser(
         prog=f"estimator-metrics example {example.name}", description=example.description
     )
-    parser.add_argument("--metrics", choices=METRIC_MODES, default="legacy",
-                        help="legacy: builders and tf.compat.v1.metrics; keras: Keras metric "
-                        "objects through adapter.from_keras (default: legacy)")
-    parser.add_argument("--steps", type=int, default=example.default_steps,
-                        help=f"training steps (default: {example.default_steps})")
+    parser.add_argument(
+        "--metrics",
+        choices=METRIC_MODES,
+        default="legacy",
+        help="legacy: builders and tf.compat.v1.metrics; keras: Keras metric "
+        "objects through adapter.from_keras (default: legacy)",
+    )
+    parser.add_argument(
+        "--steps",
+        type=int,
+        default=example.default_steps,
+        help=f"training steps (default: {example.default_steps})",
+    )
     parser.add_argument("--model-dir", help="checkpoint directory (default: a new temporary one)")
     parser.add_argument("--seed", type=int, default=0, help="data and training seed")
     args = parser.parse_args(argv)

@@ -25,6 +25,7 @@ import numpy as np
 import tensorflow as tf
 
 from estimator_metrics import adapter, builders
+
 from . import _common
 
 NUM_FEATURES = 10

@@ -15,6 +15,7 @@ import tensorflow as tf
 
 from estimator_metrics import adapter, builders
 from estimator_metrics.keras_metrics import AverageConfidence
+
 from . import _common
 
 NUM_CLASSES = 10

@@ -33,6 +33,7 @@ import numpy as np
 import tensorflow as tf
 
 from estimator_metrics import adapter
+
 from . import _common
 
 NUM_FEATURES = 6

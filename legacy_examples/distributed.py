@@ -47,7 +47,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from typing import Callable, Dict, List, Mapping, Optional, Sequence, Tuple, Union
+from collections.abc import Callable, Mapping, Sequence
 
 from . import _cluster_task, _common
 from ._cluster_task import RUN_SUBDIR  # where the tasks leave their files
@@ -70,12 +70,12 @@ class ClusterError(RuntimeError):
     stopped and reaped.
     """
 
-    def __init__(self, message: str, tasks: Sequence["TaskRun"] = ()):
+    def __init__(self, message: str, tasks: Sequence[TaskRun] = ()):
         super().__init__(message)
         self.tasks = tuple(tasks)
 
     @property
-    def pids(self) -> Tuple[int, ...]:
+    def pids(self) -> tuple[int, ...]:
         return tuple(t.pid for t in self.tasks)
 
 
@@ -89,10 +89,10 @@ class TaskRun:
 
     type: str
     index: int
-    address: Optional[str]  # None for the evaluator: it is not in the cluster spec.
+    address: str | None  # None for the evaluator: it is not in the cluster spec.
     pid: int
     log_path: str
-    returncode: Optional[int] = None
+    returncode: int | None = None
 
     @property
     def key(self) -> str:
@@ -133,27 +133,27 @@ class ClusterResult:
     steps: int
     global_step: int
     checkpoint: str
-    evaluator_metrics: Dict[str, float]
-    single_process_metrics: Dict[str, float]
-    evaluator_summaries: Dict[str, float]
-    evaluated_steps: Tuple[int, ...]
-    steps_by_task: Dict[str, int]
-    variable_devices: Tuple[str, ...]
-    cluster: Dict[str, List[str]]
-    ports: Dict[str, int]
-    tasks: Tuple[TaskRun, ...]
+    evaluator_metrics: dict[str, float]
+    single_process_metrics: dict[str, float]
+    evaluator_summaries: dict[str, float]
+    evaluated_steps: tuple[int, ...]
+    steps_by_task: dict[str, int]
+    variable_devices: tuple[str, ...]
+    cluster: dict[str, list[str]]
+    ports: dict[str, int]
+    tasks: tuple[TaskRun, ...]
     model_dir: str
     wall_s: float
 
     @property
-    def pids(self) -> Tuple[int, ...]:
+    def pids(self) -> tuple[int, ...]:
         return tuple(t.pid for t in self.tasks)
 
     @property
-    def log_paths(self) -> Dict[str, str]:
+    def log_paths(self) -> dict[str, str]:
         return {t.key: t.log_path for t in self.tasks}
 
-    def comparison(self, rtol: float = RTOL) -> List[Tuple[str, float, float, float, bool]]:
+    def comparison(self, rtol: float = RTOL) -> list[tuple[str, float, float, float, bool]]:
         """(name, evaluator task, single process, |diff|, agree) per metric."""
         rows = []
         for name in sorted(set(self.evaluator_metrics) | set(self.single_process_metrics)):
@@ -171,10 +171,10 @@ class ClusterResult:
 
 
 def run_cluster(
-    example: Union[_common.Example, str],
+    example: _common.Example | str,
     *,
     steps: int,
-    model_dir: Optional[str] = None,
+    model_dir: str | None = None,
     metrics: str = "legacy",
     seed: int = 0,
     timeout_s: float = DEFAULT_TIMEOUT_S,
@@ -225,14 +225,16 @@ def run_cluster(
         os.remove(os.path.join(run_dir, name))
 
     members = [(t, i) for t, n in CLUSTER_SHAPE for i in range(n)]
-    ports = {f"{t}:{i}": port for (t, i), port in zip(members, _free_ports(len(members)))}
+    ports = {
+        f"{t}:{i}": port for (t, i), port in zip(members, _free_ports(len(members)), strict=False)
+    }
     cluster = {t: [f"127.0.0.1:{ports[f'{t}:{i}']}" for i in range(n)] for t, n in CLUSTER_SHAPE}
     # Start the ps first: the others connect to it.
     order = sorted(members, key=lambda member: member[0] != "ps") + [("evaluator", 0)]
 
-    tasks: List[TaskRun] = []
-    procs: Dict[str, subprocess.Popen] = {}
-    traces: Dict[str, dict] = {}  # task key -> its trace, once it exited with 0
+    tasks: list[TaskRun] = []
+    procs: dict[str, subprocess.Popen] = {}
+    traces: dict[str, dict] = {}  # task key -> its trace, once it exited with 0
     start = time.monotonic()
     try:
         for task_type, index in order:
@@ -264,8 +266,7 @@ def run_cluster(
                 if code != 0 or task.type == "ps":
                     during = " while training" if task.type == "ps" else ""
                     raise ClusterError(
-                        f"{task.key} exited with code {code}{during}"
-                        + _tails(tasks, procs, task),
+                        f"{task.key} exited with code {code}{during}" + _tails(tasks, procs, task),
                         tasks,
                     )
                 pending.remove(task)
@@ -326,7 +327,7 @@ def run_cluster(
     )
 
 
-def _free_ports(count: int) -> List[int]:
+def _free_ports(count: int) -> list[int]:
     """`count` distinct loopback ports, free a moment ago (bound to port 0, then released)."""
     sockets = []
     try:
@@ -347,10 +348,8 @@ def _stop(tasks: Sequence[TaskRun], procs: Mapping[str, subprocess.Popen]) -> No
             _signal_group(task.pid, signal.SIGTERM)
     deadline = time.monotonic() + _TERMINATE_GRACE_S
     for proc in procs.values():
-        try:
+        with contextlib.suppress(subprocess.TimeoutExpired):
             proc.wait(timeout=max(0.0, deadline - time.monotonic()))
-        except subprocess.TimeoutExpired:
-            pass
     for task in tasks:
         # Also groups whose leader is gone: nothing of a task may outlive it.
         # (A group id stays reserved while any member lives, so this cannot hit
@@ -360,14 +359,12 @@ def _stop(tasks: Sequence[TaskRun], procs: Mapping[str, subprocess.Popen]) -> No
 
 
 def _signal_group(pgid: int, sig: int) -> None:
-    try:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(pgid, sig)
-    except (ProcessLookupError, PermissionError):
-        pass
 
 
 def _tails(
-    tasks: Sequence[TaskRun], procs: Mapping[str, subprocess.Popen], first: Optional[TaskRun] = None
+    tasks: Sequence[TaskRun], procs: Mapping[str, subprocess.Popen], first: TaskRun | None = None
 ) -> str:
     """The end of every task's log, `first`'s (the failed task's) first."""
     parts = []
@@ -401,7 +398,7 @@ def _finished_line(task: TaskRun, trace: dict) -> str:
     )
 
 
-def _evaluator_final(run_dir: str, steps: int, tasks) -> Tuple[dict, Tuple[int, ...]]:
+def _evaluator_final(run_dir: str, steps: int, tasks) -> tuple[dict, tuple[int, ...]]:
     """(the metrics recorder's final entry, the global step of each entry) of evaluator 0."""
     try:
         entries = _cluster_task.read_evaluations(run_dir)
@@ -434,7 +431,7 @@ def _format(values: Mapping[str, float]) -> str:
 # ---------------------------------------------------------------------- the CLI
 
 
-def main(argv: Optional[Sequence[str]] = None) -> int:
+def main(argv: Sequence[str] | None = None) -> int:
     """`estimator-metrics example distributed`: run the cluster, compare, print a table."""
     parser = argparse.ArgumentParser(
         prog="estimator-metrics example distributed",
@@ -442,14 +439,19 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         "evaluator; train_and_evaluate with TF_CONFIG), then evaluate its final checkpoint "
         "in one process: both results must agree.",
     )
-    parser.add_argument("--example", default="binary",
-                        help="a legacy_examples module (default: binary)")
+    parser.add_argument(
+        "--example", default="binary", help="a legacy_examples module (default: binary)"
+    )
     parser.add_argument("--steps", type=int, help="training steps (default: the example's)")
     parser.add_argument("--model-dir", help="a new directory (default: a new temporary one)")
     parser.add_argument("--metrics", choices=_common.METRIC_MODES, default="legacy")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT_S,
-                        help=f"seconds for the whole cluster (default: {DEFAULT_TIMEOUT_S:g})")
+    parser.add_argument(
+        "--timeout",
+        type=float,
+        default=DEFAULT_TIMEOUT_S,
+        help=f"seconds for the whole cluster (default: {DEFAULT_TIMEOUT_S:g})",
+    )
     args = parser.parse_args(argv)
     _common.quiet()
     try:
@@ -486,7 +488,7 @@ def format_table(result: ClusterResult, rtol: float = RTOL) -> str:
         verdict = "ok" if ok else f"DIFFERS (rtol {rtol:g})"
         rows.append((name, f"{a:.9g}", f"{b:.9g}", f"{diff:.3g}", verdict))
     widths = [max(len(r[i]) for r in rows) for i in range(5)]
-    lines = [" | ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in rows]
+    lines = [" | ".join(c.ljust(w) for c, w in zip(r, widths, strict=False)).rstrip() for r in rows]
     lines.insert(1, "-+-".join("-" * w for w in widths))
     return "\n".join(lines)
 

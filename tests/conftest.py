@@ -6,11 +6,11 @@ import os
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
-import tensorflow as tf  # noqa: E402
+import numpy as np
+import pytest
+import tensorflow as tf
 
-from support.data import NUM_CLASSES, SEED, SIZES, probabilities, weights  # noqa: E402
+from support.data import NUM_CLASSES, SEED, SIZES, probabilities, weights
 
 tf.get_logger().setLevel("ERROR")
 

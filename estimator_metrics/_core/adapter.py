@@ -15,13 +15,14 @@ import inspect
 import re
 import types
 import warnings
-from typing import Any, Callable, Optional, Sequence, Union
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import tensorflow as tf
 
 __all__ = ["from_keras", "per_class"]
 
-MetricLike = Union[tf.keras.metrics.Metric, Callable[[tf.Tensor, tf.Tensor], tf.Tensor]]
+MetricLike = tf.keras.metrics.Metric | Callable[[tf.Tensor, tf.Tensor], tf.Tensor]
 
 
 class _GraphState:
@@ -40,7 +41,7 @@ class _GraphState:
         self.calls: list[tuple[tf.keras.metrics.Metric, list]] = []
 
     @classmethod
-    def of(cls, graph: tf.Graph) -> "_GraphState":
+    def of(cls, graph: tf.Graph) -> _GraphState:
         # An attribute, not a graph collection: collections are exported with the
         # MetaGraphDef of every checkpoint, and this one cannot be serialized.
         if not hasattr(graph, cls.ATTRIBUTE):
@@ -145,12 +146,13 @@ def from_keras(
         # tf.compat.v1.metrics returns: the value after this step's updates.
         with tf.control_dependencies(calls):
             update_op = tf.nest.map_structure(
-                lambda t: tf.identity(t, name="update_op"), _result(metric))
+                lambda t: tf.identity(t, name="update_op"), _result(metric)
+            )
     return _result(metric), update_op
 
 
 def per_class(
-    name: str, pair: tuple[tf.Tensor, Any], class_names: Optional[Sequence[str]] = None
+    name: str, pair: tuple[tf.Tensor, Any], class_names: Sequence[str] | None = None
 ) -> dict[str, tuple[tf.Tensor, Any]]:
     """One scalar `eval_metric_ops` entry per element of a vector metric.
 
@@ -177,9 +179,7 @@ def per_class(
     size = value.shape[0]
     keys = list(class_names) if class_names is not None else [str(i) for i in range(size)]
     if len(keys) != size:
-        raise ValueError(
-            f"Expected {size} class_names for {name!r}, received {len(keys)}: {keys}"
-        )
+        raise ValueError(f"Expected {size} class_names for {name!r}, received {len(keys)}: {keys}")
     repeated = sorted({key for key in keys if keys.count(key) > 1}, key=keys.index)
     if repeated:  # Each would overwrite the entry of an earlier class.
         raise ValueError(
@@ -212,7 +212,7 @@ def _scope_name(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]", "_", name).lstrip("_-") or "metric"
 
 
-def _variable_graph(variable) -> Optional[tf.Graph]:
+def _variable_graph(variable) -> tf.Graph | None:
     try:
         return variable.graph
     except (AttributeError, RuntimeError):  # Eager variables have no graph.
@@ -307,7 +307,8 @@ def update_inputs(metric: tf.keras.metrics.Metric, labels, predictions) -> tuple
     """
     parameters = inspect.signature(type(metric).update_state).parameters
     positional = [
-        name for name, parameter in list(parameters.items())[1:]
+        name
+        for name, parameter in list(parameters.items())[1:]
         if parameter.kind in (parameter.POSITIONAL_ONLY, parameter.POSITIONAL_OR_KEYWORD)
         and name != "sample_weight"
     ]

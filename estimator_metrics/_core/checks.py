@@ -13,7 +13,6 @@ import tensorflow as tf
 from estimator_metrics._core import shapes as _shapes
 
 
-
 def finite_valid(tensor: tf.Tensor) -> tf.Tensor:
     # reduce_all(is_finite), which Eigen vectorises and spreads over threads, rather than
     # tf.debugging.assert_all_finite (CheckNumerics: one scalar loop, about 4x slower on
@@ -46,9 +45,11 @@ def one_hot_valid(rows: tf.Tensor) -> tf.Tensor:
     rows = tf.cast(rows, tf.float64)
     return tf.logical_and(
         tf.reduce_min(rows) >= 0,
-        tf.reduce_all(tf.logical_and(
-            tf.equal(tf.reduce_sum(rows, axis=1), 1), tf.equal(tf.reduce_max(rows, axis=1), 1)
-        )),
+        tf.reduce_all(
+            tf.logical_and(
+                tf.equal(tf.reduce_sum(rows, axis=1), 1), tf.equal(tf.reduce_max(rows, axis=1), 1)
+            )
+        ),
     )
 
 
@@ -64,8 +65,7 @@ def assert_valid(valid: tf.Tensor, message: str, tensor: tf.Tensor, extremes=Non
         if tensor.dtype.is_bool:
             tensor = tf.cast(tensor, tf.int32)
         extremes = tf.reduce_min(tensor), tf.reduce_max(tensor)
-    return [_shapes.assert_that(valid, [message, "received min", extremes[0], "max",
-                                        extremes[1]])]
+    return [_shapes.assert_that(valid, [message, "received min", extremes[0], "max", extremes[1]])]
 
 
 def assert_finite(tensor: tf.Tensor, arg: str) -> list:
@@ -76,14 +76,25 @@ def assert_finite(tensor: tf.Tensor, arg: str) -> list:
 
 def assert_probabilities(tensor: tf.Tensor, arg: str) -> list:
     """Every value finite and in [0, 1]; e.g. logits passed where probabilities belong fail."""
-    return assert_valid(unit_interval_valid(tensor), f"`{arg}` must be finite and lie in [0, 1]",
-                        tensor)
+    return assert_valid(
+        unit_interval_valid(tensor), f"`{arg}` must be finite and lie in [0, 1]", tensor
+    )
 
 
-def assert_in_range(tensor: tf.Tensor, low, high, arg: str, *, closed_high: bool,
-                    whole: bool = False, message: str = "") -> list:
+def assert_in_range(
+    tensor: tf.Tensor,
+    low,
+    high,
+    arg: str,
+    *,
+    closed_high: bool,
+    whole: bool = False,
+    message: str = "",
+) -> list:
     valid, *extremes = range_valid(tensor, low, high, closed_high=closed_high, whole=whole)
     return assert_valid(
-        valid, message or range_message(arg, low, high, closed_high=closed_high, whole=whole),
-        tensor, extremes,
+        valid,
+        message or range_message(arg, low, high, closed_high=closed_high, whole=whole),
+        tensor,
+        extremes,
     )

@@ -7,17 +7,16 @@ arguments and the static shape where they settle it, else from the shape at run 
 
 from __future__ import annotations
 
-from typing import Optional
-
 import tensorflow as tf
 
-from estimator_metrics._core import checks as _checks, shapes as _shapes
+from estimator_metrics._core import checks as _checks
+from estimator_metrics._core import shapes as _shapes
 from estimator_metrics._core.shapes import all_of, any_of, at_least, equal, negate
 from estimator_metrics._core.state import STATE_DTYPE
 
 
 def single_label_ids(
-    labels: tf.Tensor, predictions: tf.Tensor, num_classes: Optional[int], threshold: float
+    labels: tf.Tensor, predictions: tf.Tensor, num_classes: int | None, threshold: float
 ) -> tuple[tf.Tensor, tf.Tensor, _shapes.Dims, list]:
     """Flat int64 class ids [N] (true, predicted), the labels' id shape, and the checks.
 
@@ -47,7 +46,7 @@ def single_label_ids(
 
 
 def multilabel_indicators(
-    labels: tf.Tensor, predictions: tf.Tensor, num_classes: Optional[int], threshold: float
+    labels: tf.Tensor, predictions: tf.Tensor, num_classes: int | None, threshold: float
 ) -> tuple[tf.Tensor, tf.Tensor, int, _shapes.Dims, list]:
     """float64 0/1 indicators [N, C] (true, predicted), C, the labels' shape, the checks."""
     pred_shape, label_shape = _shapes.dims(predictions), _shapes.dims(labels)
@@ -62,8 +61,11 @@ def multilabel_indicators(
             f"predictions.shape={predictions.shape}"
         )
     checks = _shapes.require(
-        all_of(at_least(_shapes.rank(pred_shape), 2), equal(_shapes.last(pred_shape), classes),
-               classes >= 2),
+        all_of(
+            at_least(_shapes.rank(pred_shape), 2),
+            equal(_shapes.last(pred_shape), classes),
+            classes >= 2,
+        ),
         f"Expected multilabel `predictions` of shape [B, C] with C = num_classes={classes} "
         "(>= 2) columns",
         received,
@@ -88,7 +90,7 @@ def multilabel_indicators(
 
 
 def _prediction_ids(
-    predictions: tf.Tensor, num_classes: Optional[int], threshold: float
+    predictions: tf.Tensor, num_classes: int | None, threshold: float
 ) -> tuple[tf.Tensor, _shapes.Dims, list]:
     """Flat int64 predicted ids, their shape (without a class axis), and the checks."""
     shape = _shapes.dims(predictions)
@@ -99,29 +101,40 @@ def _prediction_ids(
     rank, width = _shapes.rank(shape), _shapes.last(shape)
     has_axis = at_least(rank, 2)  # A last axis that is not an example axis.
     if num_classes is None:
-        expected = ("float `predictions` of shape [B] or [B, 1] (probabilities of class 1) "
-                    "with num_classes=None; pass num_classes=2 if the last axis holds two "
-                    "class scores, or multilabel=True for one probability per column")
+        expected = (
+            "float `predictions` of shape [B] or [B, 1] (probabilities of class 1) "
+            "with num_classes=None; pass num_classes=2 if the last axis holds two "
+            "class scores, or multilabel=True for one probability per column"
+        )
         ok, is_scores = all_of(at_least(rank, 1), any_of(negate(has_axis), equal(width, 1))), False
     elif num_classes == 2:
-        expected = ("float `predictions` of shape [..., 2] (scores: argmax) or [B] / [B, 1] "
-                    "(probabilities of class 1) with num_classes=2")
-        ok = all_of(at_least(rank, 1),
-                    any_of(negate(has_axis), equal(width, 1), equal(width, 2)))
+        expected = (
+            "float `predictions` of shape [..., 2] (scores: argmax) or [B] / [B, 1] "
+            "(probabilities of class 1) with num_classes=2"
+        )
+        ok = all_of(at_least(rank, 1), any_of(negate(has_axis), equal(width, 1), equal(width, 2)))
         is_scores = all_of(has_axis, equal(width, 2))
     else:
-        expected = (f"float `predictions` of shape [..., num_classes={num_classes}] (scores: "
-                    "argmax) or integer class ids")
+        expected = (
+            f"float `predictions` of shape [..., num_classes={num_classes}] (scores: "
+            "argmax) or integer class ids"
+        )
         ok, is_scores = all_of(has_axis, equal(width, num_classes)), True
     checks = _shapes.require(ok, f"Expected {expected}", {"predictions.shape": predictions})
     # Scores may be logits (only finite); probabilities must lie in [0, 1]. Where the width
     # decides at run time ([B, None] with num_classes=2), the one Assert follows it.
-    message = {True: "`predictions` must be finite (no NaN/Inf)",
-               False: "`predictions` must be finite and lie in [0, 1]"}.get(
-        is_scores, "`predictions` must be finite scores ([..., 2]) or probabilities in [0, 1] "
-        "([B] or [B, 1])")
-    valid = _shapes.select(is_scores, lambda: _checks.finite_valid(predictions),
-                           lambda: _checks.unit_interval_valid(predictions))
+    message = {
+        True: "`predictions` must be finite (no NaN/Inf)",
+        False: "`predictions` must be finite and lie in [0, 1]",
+    }.get(
+        is_scores,
+        "`predictions` must be finite scores ([..., 2]) or probabilities in [0, 1] ([B] or [B, 1])",
+    )
+    valid = _shapes.select(
+        is_scores,
+        lambda: _checks.finite_valid(predictions),
+        lambda: _checks.unit_interval_valid(predictions),
+    )
     checks += _checks.assert_valid(valid, message, predictions)
     with tf.control_dependencies(checks):
         if is_scores is True:
@@ -129,8 +142,10 @@ def _prediction_ids(
         elif has_axis is False:  # [B] probabilities.
             ids = tf.cast(_shapes.flat(predictions) > threshold, tf.int64)
         else:  # Rows of the last axis, 1 or 2 wide where only known at run time.
-            rows = tf.reshape(predictions, _shapes.as_vector([-1, _shapes.select(
-                has_axis, lambda: width, lambda: 1)]))
+            rows = tf.reshape(
+                predictions,
+                _shapes.as_vector([-1, _shapes.select(has_axis, lambda: width, lambda: 1)]),
+            )
             ids = _shapes.select(
                 is_scores,
                 lambda: tf.argmax(rows, axis=1),
@@ -150,8 +165,7 @@ def _label_ids(
     shape = _shapes.dims(labels)
     width = _shapes.last(shape)
     rank = _shapes.rank(shape)
-    one_hot = all_of(any_of(*(equal(rank, r + 1) for r in pred_ranks)),
-                     equal(width, num_classes))
+    one_hot = all_of(any_of(*(equal(rank, r + 1) for r in pred_ranks)), equal(width, num_classes))
     if one_hot is False:
         checks = _class_id_checks(labels, num_classes, "labels")
         with tf.control_dependencies(checks):
@@ -162,14 +176,18 @@ def _label_ids(
         message = "one-hot `labels` must have exactly one 1 per row, 0 elsewhere"
     else:
         rows = tf.reshape(labels, _shapes.as_vector([-1, tf.where(one_hot, width, 1)]))
-        message = (f"`labels` must be class ids in [0, {num_classes}) or, with one axis more "
-                   f"than the predicted ids, one-hot rows of width {num_classes}")
-    valid = _shapes.select(one_hot, lambda: _checks.one_hot_valid(rows),
-                           lambda: _id_valid(rows[:, 0], num_classes)[0])
+        message = (
+            f"`labels` must be class ids in [0, {num_classes}) or, with one axis more "
+            f"than the predicted ids, one-hot rows of width {num_classes}"
+        )
+    valid = _shapes.select(
+        one_hot, lambda: _checks.one_hot_valid(rows), lambda: _id_valid(rows[:, 0], num_classes)[0]
+    )
     checks = _checks.assert_valid(valid, message, labels)
     with tf.control_dependencies(checks):
-        ids = _shapes.select(one_hot, lambda: tf.argmax(rows, axis=1),
-                             lambda: tf.cast(rows[:, 0], tf.int64))
+        ids = _shapes.select(
+            one_hot, lambda: tf.argmax(rows, axis=1), lambda: tf.cast(rows[:, 0], tf.int64)
+        )
     return ids, _shapes.leading(shape, one_hot), checks
 
 
@@ -178,13 +196,15 @@ def _id_valid(ids: tf.Tensor, num_classes: int) -> tuple:
     # int32/int64 ids compare as they are; other dtypes (bool, uint8, floats) in float64,
     # where 0 and num_classes are exact. Float ids also must be whole (so not NaN).
     comparable = ids if ids.dtype in (tf.int32, tf.int64) else tf.cast(ids, tf.float64)
-    return _checks.range_valid(comparable, 0, num_classes, closed_high=False,
-                               whole=ids.dtype.is_floating)
+    return _checks.range_valid(
+        comparable, 0, num_classes, closed_high=False, whole=ids.dtype.is_floating
+    )
 
 
 def _class_id_checks(ids: tf.Tensor, num_classes: int, arg: str) -> list:
-    message = _checks.range_message(arg, 0, num_classes, closed_high=False,
-                                    whole=ids.dtype.is_floating)
+    message = _checks.range_message(
+        arg, 0, num_classes, closed_high=False, whole=ids.dtype.is_floating
+    )
     valid, *extremes = _id_valid(ids, num_classes)
     return _checks.assert_valid(valid, message, ids, extremes)
 
@@ -194,6 +214,11 @@ def _zero_one(tensor: tf.Tensor, arg: str) -> list:
     if tensor.dtype.is_bool:
         return []
     return _checks.assert_in_range(
-        tf.cast(tensor, tf.float64), 0, 1, arg, closed_high=True, whole=True,
+        tf.cast(tensor, tf.float64),
+        0,
+        1,
+        arg,
+        closed_high=True,
+        whole=True,
         message=f"`{arg}` must hold only 0 and 1",
     )

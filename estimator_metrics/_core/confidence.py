@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any, Iterable, Optional
+from collections.abc import Iterable
+from typing import Any
 
 import tensorflow as tf
 
+from estimator_metrics._core import checks as _checks
+from estimator_metrics._core import inputs as _inputs
+from estimator_metrics._core import shapes as _shapes
+from estimator_metrics._core import state as _state
 from estimator_metrics._core.keys import MetricKeys
-from estimator_metrics._core import checks as _checks, inputs as _inputs, shapes as _shapes, state as _state
 
 AVERAGE_CONFIDENCE = MetricKeys.AVERAGE_CONFIDENCE
 
@@ -16,9 +20,9 @@ def average_confidence(
     predictions: Any,
     weights: Any = None,
     *,
-    metrics_collections: Optional[Iterable[str]] = None,
-    updates_collections: Optional[Iterable[str]] = None,
-    name: Optional[str] = None,
+    metrics_collections: Iterable[str] | None = None,
+    updates_collections: Iterable[str] | None = None,
+    name: str | None = None,
 ) -> tuple[tf.Tensor, tf.Tensor]:
     """Weighted mean over examples of the largest class probability.
 
@@ -66,8 +70,9 @@ def confidence_increments(predictions: Any, weights: Any) -> list[tf.Tensor]:
     predictions = _inputs.to_tensor(predictions, "predictions")
     shape = _shapes.dims(predictions)
     checks = _shapes.require(
-        _shapes.all_of(_shapes.at_least(_shapes.rank(shape), 2),
-                       _shapes.at_least(_shapes.last(shape), 2)),
+        _shapes.all_of(
+            _shapes.at_least(_shapes.rank(shape), 2), _shapes.at_least(_shapes.last(shape), 2)
+        ),
         "Expected `predictions` of shape [B, C] with C >= 2 class probabilities (for a "
         "sigmoid output p pass tf.concat([1 - p, p], axis=-1))",
         {"predictions.shape": predictions},

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import functools
 import numbers
-from typing import Any, Iterable, Optional, Sequence
+from collections.abc import Iterable, Sequence
+from typing import Any
 
 import tensorflow as tf
 
+from estimator_metrics._core import classes as _classes
+from estimator_metrics._core import inputs as _inputs
+from estimator_metrics._core import state as _state
 from estimator_metrics._core.keys import MetricKeys
-from estimator_metrics._core import classes as _classes, inputs as _inputs, state as _state
 
 FBETA = MetricKeys.FBETA
 AVERAGES = ("binary", "micro", "macro", "weighted", None)
@@ -25,14 +28,14 @@ def fbeta(
     weights: Any = None,
     *,
     beta: float = 1.0,
-    num_classes: Optional[int] = None,
-    average: Optional[str] = "binary",
-    classes: Optional[Sequence[int]] = None,
+    num_classes: int | None = None,
+    average: str | None = "binary",
+    classes: Sequence[int] | None = None,
     threshold: float = 0.5,
     multilabel: bool = False,
-    metrics_collections: Optional[Iterable[str]] = None,
-    updates_collections: Optional[Iterable[str]] = None,
-    name: Optional[str] = None,
+    metrics_collections: Iterable[str] | None = None,
+    updates_collections: Iterable[str] | None = None,
+    name: str | None = None,
 ) -> tuple[tf.Tensor, tf.Tensor]:
     """Streaming F-beta score as a `(value, update_op)` pair.
 
@@ -124,7 +127,7 @@ def fbeta(
 
 
 def fbeta_from_counts(
-    counts, *, beta: float, average: Optional[str], classes: Optional[Sequence[int]] = None
+    counts, *, beta: float, average: str | None, classes: Sequence[int] | None = None
 ) -> tf.Tensor:
     """F-beta from `counts` [3, C] (tp, fp, fn per class), reduced as sklearn's `average`.
 
@@ -163,11 +166,13 @@ def _single_label_counts(label_ids, pred_ids, weights, num_classes: int) -> tf.T
     """Weighted per-class [tp, fp, fn] increments [3, C] from flat class ids."""
     hit = tf.cast(tf.equal(label_ids, pred_ids), _state.STATE_DTYPE)
     hit_w, miss_w = (hit, 1 - hit) if weights is None else (weights * hit, weights * (1 - hit))
-    return tf.stack([
-        tf.math.unsorted_segment_sum(hit_w, label_ids, num_classes),
-        tf.math.unsorted_segment_sum(miss_w, pred_ids, num_classes),
-        tf.math.unsorted_segment_sum(miss_w, label_ids, num_classes),
-    ])
+    return tf.stack(
+        [
+            tf.math.unsorted_segment_sum(hit_w, label_ids, num_classes),
+            tf.math.unsorted_segment_sum(miss_w, pred_ids, num_classes),
+            tf.math.unsorted_segment_sum(miss_w, label_ids, num_classes),
+        ]
+    )
 
 
 def _indicator_counts(true, predicted, weights) -> tf.Tensor:
@@ -180,8 +185,8 @@ def _indicator_counts(true, predicted, weights) -> tf.Tensor:
 
 
 def _check_classes(
-    classes: Optional[Sequence[int]], num_classes: Optional[int], average: Optional[str]
-) -> Optional[tuple[int, ...]]:
+    classes: Sequence[int] | None, num_classes: int | None, average: str | None
+) -> tuple[int, ...] | None:
     """`classes` as a tuple of distinct ids in [0, num_classes), or ValueError/TypeError."""
     if classes is None:
         return None
@@ -194,15 +199,19 @@ def _check_classes(
         raise TypeError(f"Expected `classes` to be a sequence of class ids, received {classes!r}")
     ids = tuple(classes)
     if not ids or any(isinstance(c, bool) or not isinstance(c, numbers.Integral) for c in ids):
-        raise ValueError(f"Expected `classes` to be a non-empty sequence of int class ids, "
-                         f"received classes={classes!r}")
+        raise ValueError(
+            f"Expected `classes` to be a non-empty sequence of int class ids, "
+            f"received classes={classes!r}"
+        )
     if len(set(ids)) != len(ids) or not all(0 <= c < num_classes for c in ids):
-        raise ValueError(f"Expected `classes` to be distinct ids in [0, num_classes="
-                         f"{num_classes}), received classes={classes!r}")
+        raise ValueError(
+            f"Expected `classes` to be distinct ids in [0, num_classes="
+            f"{num_classes}), received classes={classes!r}"
+        )
     return tuple(int(c) for c in ids)
 
 
-def _check_mode(num_classes: Optional[int], average: Optional[str], multilabel: bool) -> None:
+def _check_mode(num_classes: int | None, average: str | None, multilabel: bool) -> None:
     """ValueError for argument combinations that cannot define one F-beta."""
     if not isinstance(multilabel, bool):
         raise TypeError(f"Expected `multilabel` to be a bool, received {multilabel!r}")

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import math
 import numbers
-from typing import Any, Optional, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import tensorflow as tf
 
@@ -28,8 +29,7 @@ def to_tensor(value: Any, arg: str) -> tf.Tensor:
         ) from err
     if not (tensor.dtype.is_floating or tensor.dtype.is_integer or tensor.dtype.is_bool):
         raise TypeError(
-            f"Expected `{arg}` to have a numeric or bool dtype, received "
-            f"dtype={tensor.dtype.name}"
+            f"Expected `{arg}` to have a numeric or bool dtype, received dtype={tensor.dtype.name}"
         )
     return tensor
 
@@ -57,7 +57,7 @@ def align(
 
 def broadcast_weights(
     weights: Any, shape: _shapes.Dims, values: str, inner: Sequence[int] = ()
-) -> tuple[Optional[tf.Tensor], list]:
+) -> tuple[tf.Tensor | None, list]:
     """Float64 weights for values of `shape`, flattened to [N, *inner]; None if no weights.
 
     `weights` may be a scalar, of length 1, match `shape`, or cover its leading axes (e.g.
@@ -82,20 +82,30 @@ def broadcast_weights(
     data = ["`weights` must be finite and >= 0; received min", smallest, "sum", total]
     if not isinstance(fits, bool):  # One Assert for the argument: its values and its shape.
         valid = tf.logical_and(valid, fits)
-        data = [f"`weights` must be finite and >= 0, and {expected}; received min", smallest,
-                "sum", total]
+        data = [
+            f"`weights` must be finite and >= 0, and {expected}; received min",
+            smallest,
+            "sum",
+            total,
+        ]
         for name, value in received.items():
             data += [f"{name}=", _shapes.shape_vector(value)]
     checks = [_shapes.assert_that(valid, data)]
     with tf.control_dependencies(checks):
-        same_rank = (isinstance(weight_shape, list) and isinstance(shape, list)
-                     and len(weight_shape) == len(shape) == weights.shape.rank)
-        padded = as_float if same_rank else tf.reshape(
-            as_float, _shapes.as_vector(_shapes.pad_to_rank(weight_shape, shape)))
+        same_rank = (
+            isinstance(weight_shape, list)
+            and isinstance(shape, list)
+            and len(weight_shape) == len(shape) == weights.shape.rank
+        )
+        padded = (
+            as_float
+            if same_rank
+            else tf.reshape(as_float, _shapes.as_vector(_shapes.pad_to_rank(weight_shape, shape)))
+        )
         return _shapes.flat(tf.broadcast_to(padded, _shapes.as_vector(shape)), inner), checks
 
 
-def check_name(name: Optional[str], default: str) -> str:
+def check_name(name: str | None, default: str) -> str:
     """The name scope of a builder: `name` or the builder's default."""
     if name is not None and not isinstance(name, str):
         raise TypeError(f"Expected `name` to be a str or None, received {type(name).__name__}")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Any
 
 import tensorflow as tf
 
@@ -37,7 +37,7 @@ class AverageConfidence(tf.keras.metrics.Metric):
         self.total = self.add_weight("total", initializer="zeros", dtype=STATE_DTYPE)
         self.count = self.add_weight("count", initializer="zeros", dtype=STATE_DTYPE)
 
-    def update_state(self, y_true: Any, y_pred: Any, sample_weight: Optional[Any] = None):
+    def update_state(self, y_true: Any, y_pred: Any, sample_weight: Any | None = None):
         """Adds one batch of probabilities `y_pred` [B, C] (C >= 2)."""
         del y_true  # The confidence of a prediction does not depend on the label.
         total, count = confidence_increments(y_pred, sample_weight)

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any, Iterable, Optional
+from collections.abc import Iterable
+from typing import Any
 
 import tensorflow as tf
 
+from estimator_metrics._core import checks as _checks
+from estimator_metrics._core import inputs as _inputs
+from estimator_metrics._core import state as _state
 from estimator_metrics._core.keys import MetricKeys
-from estimator_metrics._core import checks as _checks, inputs as _inputs, state as _state
 
 MAPE = MetricKeys.MAPE
 
@@ -18,9 +21,9 @@ def mape(
     weights: Any = None,
     *,
     epsilon: float = 1e-7,
-    metrics_collections: Optional[Iterable[str]] = None,
-    updates_collections: Optional[Iterable[str]] = None,
-    name: Optional[str] = None,
+    metrics_collections: Iterable[str] | None = None,
+    updates_collections: Iterable[str] | None = None,
+    name: str | None = None,
 ) -> tuple[tf.Tensor, tf.Tensor]:
     """Mean absolute percentage error, in percent, as a `(value, update_op)` pair.
 
@@ -82,4 +85,3 @@ def _percent(total, count) -> tf.Tensor:
     return tf.math.multiply(
         tf.constant(100.0, total.dtype), tf.math.divide_no_nan(total, count), name="value"
     )
-

@@ -8,7 +8,8 @@ difference before switching.
 from __future__ import annotations
 
 import dataclasses
-from typing import Any, Callable, Optional, Sequence, Union
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 import tensorflow as tf
@@ -46,10 +47,10 @@ class ParityReport:
 
 def compare(
     pair_fn: PairFn,
-    keras_metric: Union[tf.keras.metrics.Metric, Callable[[], tf.keras.metrics.Metric]],
+    keras_metric: tf.keras.metrics.Metric | Callable[[], tf.keras.metrics.Metric],
     batches: Sequence[Batch],
     *,
-    keras_inputs: Optional[KerasInputs] = None,
+    keras_inputs: KerasInputs | None = None,
 ) -> ParityReport:
     """Runs both metrics over `batches` and reports their largest difference.
 
@@ -90,13 +91,16 @@ def compare(
         )
     diff = np.abs(legacy - keras)
     rel = np.divide(diff, np.abs(keras), out=np.where(diff > 0, np.inf, 0.0), where=keras != 0)
-    return ParityReport(legacy, keras, float(np.max(diff, initial=0.0)),
-                        float(np.max(rel, initial=0.0)))
+    return ParityReport(
+        legacy, keras, float(np.max(diff, initial=0.0)), float(np.max(rel, initial=0.0))
+    )
 
 
 def _run_keras(keras_metric, batches: Sequence[Batch], keras_inputs) -> np.ndarray:
     with tf.init_scope():  # Keras' side runs eagerly even if called in a graph.
-        metric = keras_metric if isinstance(keras_metric, tf.keras.metrics.Metric) else keras_metric()
+        metric = (
+            keras_metric if isinstance(keras_metric, tf.keras.metrics.Metric) else keras_metric()
+        )
         metric.reset_state()
         for batch in batches:
             y_true, y_pred, weights = (

@@ -9,7 +9,8 @@ rest static, as `tf.data` batches), "none" (every dimension None, as `padded_bat
 
 from __future__ import annotations
 
-from typing import Any, Callable, NamedTuple, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any, NamedTuple
 
 import numpy as np
 import tensorflow as tf
@@ -39,7 +40,9 @@ def placeholder(array: Any, static: str = "batch") -> tf.Tensor:
 
 
 def run_stream(
-    build: Callable[..., tuple[Any, Any]], batches: Sequence[Sequence[Any]], *,
+    build: Callable[..., tuple[Any, Any]],
+    batches: Sequence[Sequence[Any]],
+    *,
     static: str = "batch",
 ) -> StreamValues:
     """Runs `build(*placeholders)`'s update op once per batch in a fresh graph.
@@ -59,6 +62,8 @@ def run_stream(
             session.run(tf.compat.v1.local_variables_initializer())
             before = session.run(value)
             for batch in batches:
-                session.run(update_op, {p: a for p, a in zip(inputs, batch) if p is not None})
+                session.run(
+                    update_op, {p: a for p, a in zip(inputs, batch, strict=False) if p is not None}
+                )
             after = session.run(value)
     return StreamValues(np.asarray(before, np.float64), np.asarray(after, np.float64))

@@ -12,13 +12,14 @@ ops only for what the static shape leaves open.
 from __future__ import annotations
 
 import functools
-from typing import NamedTuple, Sequence, Union
+from collections.abc import Sequence
+from typing import NamedTuple
 
 import tensorflow as tf
 
-Cond = Union[bool, tf.Tensor]
-Dim = Union[int, tf.Tensor]
-Dims = Union[list, tf.Tensor]
+Cond = bool | tf.Tensor
+Dim = int | tf.Tensor
+Dims = list | tf.Tensor
 
 
 # ------------------------------------------------------------------------------ conditions
@@ -94,7 +95,7 @@ def assert_that(condition: tf.Tensor, data: list):
 class Given(NamedTuple):
     """A shape (`Dims`) to report in `require`'s messages as it is, not a tensor's shape."""
 
-    dims: Union[list, tf.Tensor]
+    dims: list | tf.Tensor
 
 
 def static_text(value) -> str:
@@ -165,7 +166,7 @@ def same(a: Dims, b: Dims) -> Cond:
     if isinstance(a, list) and isinstance(b, list):
         if len(a) != len(b):
             return False
-        return all_of(*(equal(x, y) for x, y in zip(a, b)))
+        return all_of(*(equal(x, y) for x, y in zip(a, b, strict=False)))
     a, b = as_vector(a), as_vector(b)
     size = tf.maximum(tf.size(a), tf.size(b))
     # Padded with -1 (no real dimension) so vectors of different lengths compare unequal.
@@ -181,7 +182,9 @@ def covers_leading(weights: Dims, values: Dims) -> Cond:
     if isinstance(weights, list) and isinstance(values, list):
         if len(weights) > len(values):
             return False
-        return all_of(*(any_of(equal(w, 1), equal(w, v)) for w, v in zip(weights, values)))
+        return all_of(
+            *(any_of(equal(w, 1), equal(w, v)) for w, v in zip(weights, values, strict=False))
+        )
     w, v = as_vector(weights), as_vector(values)
     fits = tf.size(w) <= tf.size(v)
     padded = tf.concat([w, tf.ones([tf.maximum(tf.size(v) - tf.size(w), 0)], tf.int32)], 0)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Callable, Iterable, Optional, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 import tensorflow as tf
 
@@ -49,8 +49,8 @@ def streaming_pair(
     state: Sequence[tuple[str, Sequence[int]]],
     increments: Sequence[tf.Tensor],
     compute: Callable[..., tf.Tensor],
-    metrics_collections: Optional[Iterable[str]],
-    updates_collections: Optional[Iterable[str]],
+    metrics_collections: Iterable[str] | None,
+    updates_collections: Iterable[str] | None,
 ) -> tuple[tf.Tensor, tf.Tensor]:
     """The `(value, update_op)` pair of a metric over float64 accumulators.
 
@@ -80,14 +80,14 @@ def _accumulate(
     """Adds each increment to its variable; returns the updated local values."""
     return [
         tf.convert_to_tensor(var.assign_add(inc))
-        for var, inc in zip(variables, increments)
+        for var, inc in zip(variables, increments, strict=False)
     ]
 
 
 def _read_value(
     compute: Callable[..., tf.Tensor],
     variables: Sequence[tf.Variable],
-    metrics_collections: Optional[Iterable[str]],
+    metrics_collections: Iterable[str] | None,
 ) -> tf.Tensor:
     """`compute(*variables)` in cross-replica context, so replicas are summed.
 
@@ -105,4 +105,3 @@ def _read_value(
     if replica_context is None:  # Already in cross-replica context.
         return in_cross_replica(tf.distribute.get_strategy(), *variables)
     return replica_context.merge_call(in_cross_replica, args=tuple(variables))
-

@@ -6,7 +6,7 @@ import dataclasses
 import importlib
 import os
 import tempfile
-from typing import Callable, Optional, Sequence
+from collections.abc import Callable, Sequence
 
 from estimator_metrics import legacy_examples
 from estimator_metrics.demo import numpy_check as _numpy_check
@@ -35,8 +35,10 @@ class Comparison:
 
 def format_table(headers: Sequence[str], rows: Sequence[Comparison]) -> str:
     """A text table: example, metric, both values, |difference|, verdict."""
-    lines = [f"{headers[0]:<13}{headers[1]:<20}{headers[2]:>14}{headers[3]:>14}"
-             f"{'|difference|':>14}  verdict"]
+    lines = [
+        f"{headers[0]:<13}{headers[1]:<20}{headers[2]:>14}{headers[3]:>14}"
+        f"{'|difference|':>14}  verdict"
+    ]
     for row in rows:
         verdict = "agree" if row.agrees else "DIFFER"
         lines.append(
@@ -46,8 +48,9 @@ def format_table(headers: Sequence[str], rows: Sequence[Comparison]) -> str:
     return "\n".join(lines)
 
 
-def compare_example(name: str, steps: Optional[int], model_dir: str, seed: int,
-                    log: Callable[[str], None]) -> list[Comparison]:
+def compare_example(
+    name: str, steps: int | None, model_dir: str, seed: int, log: Callable[[str], None]
+) -> list[Comparison]:
     """Trains one example once and evaluates its checkpoint in both metric modes.
 
     Where this Keras lacks a class the Keras twin needs, says so and evaluates the
@@ -59,21 +62,26 @@ def compare_example(name: str, steps: Optional[int], model_dir: str, seed: int,
     steps = steps or example.default_steps
     data = example.make_data(seed)
     log(f"[{name}] {example.description}")
-    _common.train(example, data, model_dir, steps, seed,
-                  hooks=[_common.progress_hook(name, steps, log)])
+    _common.train(
+        example, data, model_dir, steps, seed, hooks=[_common.progress_hook(name, steps, log)]
+    )
     missing = example.missing_keras_classes()
     if missing:
         import tensorflow as tf
 
-        log(f"[{name}] SKIPPED the Keras twin: it needs tf.keras.metrics.{', '.join(missing)}, "
+        log(
+            f"[{name}] SKIPPED the Keras twin: it needs tf.keras.metrics.{', '.join(missing)}, "
             f"which the Keras of TensorFlow {tf.__version__} lacks; evaluating with legacy "
-            "metrics only")
+            "metrics only"
+        )
     else:
         log(f"[{name}] evaluating the checkpoint with legacy metrics, then with Keras metrics")
     legacy = _common.evaluate(example, data, model_dir, "legacy", seed)
     if missing:
-        log(f"[{name}] legacy: " + ", ".join(
-            f"{metric}={float(legacy[metric]):.8f}" for metric in example.tolerances))
+        log(
+            f"[{name}] legacy: "
+            + ", ".join(f"{metric}={float(legacy[metric]):.8f}" for metric in example.tolerances)
+        )
         return []
     keras = _common.evaluate(example, data, model_dir, "keras", seed)
     return [
@@ -82,8 +90,9 @@ def compare_example(name: str, steps: Optional[int], model_dir: str, seed: int,
     ]
 
 
-def numpy_check(steps: Optional[int], model_dir: str, seed: int,
-                log: Callable[[str], None]) -> list[Comparison]:
+def numpy_check(
+    steps: int | None, model_dir: str, seed: int, log: Callable[[str], None]
+) -> list[Comparison]:
     """Every builder in a two-headed Estimator beside a NumPy recomputation."""
     log("[builders] a 3-class classifier + regressor, every builder beside NumPy")
     rows = _numpy_check.run(steps or 300, model_dir, seed)
@@ -93,8 +102,14 @@ def numpy_check(steps: Optional[int], model_dir: str, seed: int,
     ]
 
 
-def run(*, steps: Optional[int], model_dir: Optional[str], examples: Sequence[str],
-        seed: int = 0, log: Callable[[str], None] = print) -> int:
+def run(
+    *,
+    steps: int | None,
+    model_dir: str | None,
+    examples: Sequence[str],
+    seed: int = 0,
+    log: Callable[[str], None] = print,
+) -> int:
     """Runs the demo; returns the exit status (1 when any pair differs)."""
     model_dir = model_dir or tempfile.mkdtemp(prefix="estimator-metrics-demo-")
     log(f"Model directory: {model_dir}")
@@ -102,13 +117,17 @@ def run(*, steps: Optional[int], model_dir: Optional[str], examples: Sequence[st
     for name in examples:
         migration += compare_example(name, steps, os.path.join(model_dir, name), seed, log)
     checked = numpy_check(steps, os.path.join(model_dir, "builders"), seed, log)
-    log("\nLegacy metrics (builders, tf.compat.v1.metrics) vs Keras metrics (adapter.from_keras),"
-        " same checkpoint, same data:\n")
+    log(
+        "\nLegacy metrics (builders, tf.compat.v1.metrics) vs Keras metrics (adapter.from_keras),"
+        " same checkpoint, same data:\n"
+    )
     log(format_table(("example", "metric", "legacy", "Keras"), migration))
     log("\nBuilders in Estimator.evaluate vs an independent NumPy recomputation:\n")
     log(format_table(("example", "metric", "Estimator", "NumPy"), checked))
-    log(f"\nEvaluation summaries: tensorboard --logdir {model_dir}"
-        "  (eval_legacy/, eval_keras/ per example)")
+    log(
+        f"\nEvaluation summaries: tensorboard --logdir {model_dir}"
+        "  (eval_legacy/, eval_keras/ per example)"
+    )
     failed = [row for row in migration + checked if not row.agrees]
     if failed:
         log(f"FAILED: {len(failed)} pair(s) differ beyond their tolerance.")
@@ -119,17 +138,21 @@ def run(*, steps: Optional[int], model_dir: Optional[str], examples: Sequence[st
 DISTRIBUTED_STEPS = 200
 
 
-def run_distributed(*, steps: Optional[int], model_dir: Optional[str], seed: int = 0,
-                    log: Callable[[str], None] = print) -> int:
+def run_distributed(
+    *, steps: int | None, model_dir: str | None, seed: int = 0, log: Callable[[str], None] = print
+) -> int:
     """The binary example on a local TF_CONFIG cluster; evaluator vs one process."""
     from estimator_metrics.legacy_examples import binary, distributed
 
     model_dir = model_dir or tempfile.mkdtemp(prefix="estimator-metrics-distributed-")
     log(f"Model directory: {model_dir}")
-    result = distributed.run_cluster(binary.EXAMPLE, steps=steps or DISTRIBUTED_STEPS,
-                                     model_dir=model_dir, seed=seed, log=log)
-    log("\nMetrics of the evaluator task vs a single-process evaluation of the same "
-        "final checkpoint:\n")
+    result = distributed.run_cluster(
+        binary.EXAMPLE, steps=steps or DISTRIBUTED_STEPS, model_dir=model_dir, seed=seed, log=log
+    )
+    log(
+        "\nMetrics of the evaluator task vs a single-process evaluation of the same "
+        "final checkpoint:\n"
+    )
     log(distributed.format_table(result))
     log(f"\nEvaluation summaries: tensorboard --logdir {model_dir}")
     if not result.agree:

@@ -61,8 +61,9 @@ def model_fn(features, labels, mode):
     return tf.estimator.EstimatorSpec(mode, loss=loss, train_op=train_op, eval_metric_ops=metrics)
 
 
-def numpy_metrics(labels: dict, weight: np.ndarray, probabilities: np.ndarray,
-                  value: np.ndarray) -> dict:
+def numpy_metrics(
+    labels: dict, weight: np.ndarray, probabilities: np.ndarray, value: np.ndarray
+) -> dict:
     """The same three metrics, recomputed in float64 NumPy from predictions."""
     weight = weight.astype(np.float64)
     predicted = probabilities.argmax(axis=1)
@@ -97,15 +98,21 @@ def run(steps: int, model_dir: str, seed: int) -> list[tuple[str, float, float]]
     train_features, train_labels = make_data(seed, TRAIN_EXAMPLES, split=0)
     eval_features, eval_labels = make_data(seed, EVAL_EXAMPLES, split=1)
     estimator = tf.estimator.Estimator(
-        model_fn, model_dir=model_dir,
+        model_fn,
+        model_dir=model_dir,
         config=tf.estimator.RunConfig(tf_random_seed=seed, log_step_count_steps=None),
     )
     estimator.train(_input_fn(train_features, train_labels, train=True, seed=seed), steps=steps)
     evaluated = estimator.evaluate(_input_fn(eval_features, eval_labels, train=False, seed=seed))
-    predictions = list(estimator.predict(lambda: tf.data.Dataset.from_tensor_slices(
-        eval_features).batch(BATCH), yield_single_examples=False))
+    predictions = list(
+        estimator.predict(
+            lambda: tf.data.Dataset.from_tensor_slices(eval_features).batch(BATCH),
+            yield_single_examples=False,
+        )
+    )
     reference = numpy_metrics(
-        eval_labels, eval_features["weight"],
+        eval_labels,
+        eval_features["weight"],
         np.concatenate([p["probabilities"] for p in predictions]),
         np.concatenate([p["value"] for p in predictions])[:, 0],
     )

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-from typing import Optional
 
 import libcst as cst
 
@@ -31,8 +30,12 @@ def top_level_imports(tree: cst.Module) -> dict:
                         bound[alias.asname.name.value] = path
                     else:  # `import a.b.c` binds `a`.
                         bound[path.split(".")[0]] = path.split(".")[0]
-            elif isinstance(small, cst.ImportFrom) and not small.relative and small.module and (
-                    not isinstance(small.names, cst.ImportStar)):
+            elif (
+                isinstance(small, cst.ImportFrom)
+                and not small.relative
+                and small.module
+                and (not isinstance(small.names, cst.ImportStar))
+            ):
                 module = cst.Module([]).code_for_node(small.module)
                 for alias in small.names:
                     name = alias.name.value
@@ -51,14 +54,14 @@ class Context:
     pairs: Pairs
     layout: edit.Layout
     path: str
-    adapter: Optional[str]  # Names estimator_metrics.adapter (None: cannot).
+    adapter: str | None  # Names estimator_metrics.adapter (None: cannot).
     keras: str  # Names tf.keras.metrics.
-    estimator: Optional[str]  # Names tf.estimator.
+    estimator: str | None  # Names tf.estimator.
     imports: tuple  # Keys of IMPORTS a rewrite adds.
     tf_imports: dict  # {local name: path} of the top-level imports.
 
     @classmethod
-    def build(cls, tree: cst.Module, text: str, path: str) -> "Context":
+    def build(cls, tree: cst.Module, text: str, path: str) -> Context:
         module = Module(tree)
         values = Values(module)
         imports = top_level_imports(module.tree)
@@ -86,9 +89,19 @@ class Context:
         keras_prefix = f"{tf}.keras.metrics" if tf else (keras or "tf.keras.metrics")
         if tf is None and keras is None:
             adapter = None  # No way to name tf.keras.metrics: report only.
-        return cls(module, values, HandBuilt(module, values), Pairs(module),
-                   edit.Layout(module, text), path, adapter, keras_prefix,
-                   f"{tf}.estimator" if tf else None, tuple(needed), imports)
+        return cls(
+            module,
+            values,
+            HandBuilt(module, values),
+            Pairs(module),
+            edit.Layout(module, text),
+            path,
+            adapter,
+            keras_prefix,
+            f"{tf}.estimator" if tf else None,
+            tuple(needed),
+            imports,
+        )
 
     @property
     def keras_needs(self) -> tuple:
@@ -99,17 +112,40 @@ class Context:
         """The imports (keys of IMPORTS) a rewrite using these names must add."""
         return tuple(name for name in names_used if name in self.imports)
 
-    def text(self, node: Optional[cst.CSTNode]) -> str:
+    def text(self, node: cst.CSTNode | None) -> str:
         return edit.flatten(self.module.code(node)) if node is not None else ""
 
-    def finding(self, node: cst.CSTNode, function: Function, metric: str, status: Status,
-                replacement: str, same_number: str, notes: list, *,
-                fix: Optional[Fix] = None, edits: Optional[dict] = None,
-                imports: tuple = ()) -> Finding:
+    def finding(
+        self,
+        node: cst.CSTNode,
+        function: Function,
+        metric: str,
+        status: Status,
+        replacement: str,
+        same_number: str,
+        notes: list,
+        *,
+        fix: Fix | None = None,
+        edits: dict | None = None,
+        imports: tuple = (),
+    ) -> Finding:
         line, column = self.module.position(node)
-        return Finding(self.path, line, column, function.qualname, function.role, metric,
-                       status, replacement, same_number, list(notes), source=self.text(node),
-                       fix=fix, edits=edits or {}, imports=imports)
+        return Finding(
+            self.path,
+            line,
+            column,
+            function.qualname,
+            function.role,
+            metric,
+            status,
+            replacement,
+            same_number,
+            list(notes),
+            source=self.text(node),
+            fix=fix,
+            edits=edits or {},
+            imports=imports,
+        )
 
     def rewritten(self, new: cst.CSTNode) -> str:
         """A new node's code on one line, for the report."""

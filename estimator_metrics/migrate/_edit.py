@@ -15,7 +15,7 @@ import difflib
 import io
 import re
 import tokenize
-from typing import Optional, Sequence
+from collections.abc import Sequence
 
 import libcst as cst
 
@@ -31,8 +31,11 @@ def flatten(text: str) -> str:
     if "#" in text:
         lines = text.splitlines(keepends=True)
         try:
-            comments = [t for t in tokenize.generate_tokens(io.StringIO(text).readline)
-                        if t.type == tokenize.COMMENT]
+            comments = [
+                t
+                for t in tokenize.generate_tokens(io.StringIO(text).readline)
+                if t.type == tokenize.COMMENT
+            ]
         except (tokenize.TokenError, IndentationError, SyntaxError):
             comments = []
         for token in reversed(comments):
@@ -43,11 +46,14 @@ def flatten(text: str) -> str:
     return re.sub(r"([(\[{]) ", r"\1", re.sub(r",? ([)\]}])", r"\1", text))
 
 
-def _newline_and(column: int, comment: Optional[cst.TrailingWhitespace] = None):
+def _newline_and(column: int, comment: cst.TrailingWhitespace | None = None):
     """A line break followed by `column` spaces (absolute, not block-relative)."""
     return cst.ParenthesizedWhitespace(
-        first_line=comment or cst.TrailingWhitespace(), empty_lines=[], indent=False,
-        last_line=cst.SimpleWhitespace(" " * column))
+        first_line=comment or cst.TrailingWhitespace(),
+        empty_lines=[],
+        indent=False,
+        last_line=cst.SimpleWhitespace(" " * column),
+    )
 
 
 class Layout:
@@ -65,12 +71,18 @@ class Layout:
         """The source lines of `original`, with `before` + `new` in its place."""
         start = self.module.span(original)[0]
         end = self.module.span(original)[1]
-        prefix = self._line(start.line)[:start.column]
-        suffix = self._line(end.line)[end.column:]
+        prefix = self._line(start.line)[: start.column]
+        suffix = self._line(end.line)[end.column :]
         return (prefix + before + self.module.tree.code_for_node(new) + suffix).splitlines()
 
-    def call(self, original: cst.Call, func: str, leading: Sequence[str],
-             args: Sequence[cst.Arg], before: str = "") -> cst.Call:
+    def call(
+        self,
+        original: cst.Call,
+        func: str,
+        leading: Sequence[str],
+        args: Sequence[cst.Arg],
+        before: str = "",
+    ) -> cst.Call:
         """`func(<leading>, <args>)` in the place and layout of `original`.
 
         `args` are nodes of `original.args` (possibly renamed) in their order;
@@ -78,17 +90,21 @@ class Layout:
         """
 
         def fits(new: cst.Call, lines: int) -> bool:
-            return all(len(line) <= self.max_line
-                       for line in self._rendered_lines(original, new, before)[:lines + 1])
+            return all(
+                len(line) <= self.max_line
+                for line in self._rendered_lines(original, new, before)[: lines + 1]
+            )
 
-        new_args = [cst.Arg(cst.parse_expression(text),
-                            comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" ")))
-                    for text in leading]
-        call = original.with_changes(func=cst.parse_expression(func),
-                                     args=[*new_args, *args])
+        new_args = [
+            cst.Arg(
+                cst.parse_expression(text),
+                comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" ")),
+            )
+            for text in leading
+        ]
+        call = original.with_changes(func=cst.parse_expression(func), args=[*new_args, *args])
         paren = self.module.span(original.func)[1]
-        on_paren_line = not isinstance(original.whitespace_before_args,
-                                       cst.ParenthesizedWhitespace)
+        on_paren_line = not isinstance(original.whitespace_before_args, cst.ParenthesizedWhitespace)
         old_column = paren.column + 1  # Where visually indented arguments start.
         new_column = old_column + len(func) - len(self.module.code(original.func))
         if not on_paren_line:
@@ -96,7 +112,8 @@ class Layout:
                 return call
             column = self.module.span(original.args[0])[0].column if original.args else 0
             new_args[-1] = new_args[-1].with_changes(
-                comma=cst.Comma(whitespace_after=_newline_and(column)))
+                comma=cst.Comma(whitespace_after=_newline_and(column))
+            )
             return call.with_changes(args=[*new_args, *args])
         call = self._visual(original, call, old_column, new_column, len(new_args))
         if fits(call, 0):
@@ -105,16 +122,23 @@ class Layout:
         start = self.module.span(original)[0]
         indent = len(self._line(start.line)) - len(self._line(start.line).lstrip())
         hang = indent + 4
-        call = self._visual(original, call.with_changes(whitespace_before_args=_newline_and(hang)),
-                            old_column, hang, len(new_args))
+        call = self._visual(
+            original,
+            call.with_changes(whitespace_before_args=_newline_and(hang)),
+            old_column,
+            hang,
+            len(new_args),
+        )
         if not fits(call, 1):
             new_args[-1] = new_args[-1].with_changes(
-                comma=cst.Comma(whitespace_after=_newline_and(hang)))
-            call = call.with_changes(args=[*new_args, *call.args[len(new_args):]])
+                comma=cst.Comma(whitespace_after=_newline_and(hang))
+            )
+            call = call.with_changes(args=[*new_args, *call.args[len(new_args) :]])
         return call
 
-    def _visual(self, original: cst.Call, call: cst.Call, old_column: int, new_column: int,
-                added: int) -> cst.Call:
+    def _visual(
+        self, original: cst.Call, call: cst.Call, old_column: int, new_column: int, added: int
+    ) -> cst.Call:
         """Argument lines that started under the old "(" + 1 start at `new_column`."""
         if old_column == new_column:
             return call
@@ -123,17 +147,21 @@ class Layout:
             comma = args[index].comma
             following = args[index + 1]
             if not isinstance(comma, cst.Comma) or not isinstance(
-                    comma.whitespace_after, cst.ParenthesizedWhitespace):
+                comma.whitespace_after, cst.ParenthesizedWhitespace
+            ):
                 continue
             # Rewritten arguments are new nodes; their keyword and value nodes are the originals.
             first = following.keyword if following.keyword is not None else following.value
             if self.module.has_span(first) and self.module.span(first)[0].column == old_column:
-                args[index] = args[index].with_changes(comma=comma.with_changes(
-                    whitespace_after=_newline_and(new_column, comma.whitespace_after.first_line)))
+                args[index] = args[index].with_changes(
+                    comma=comma.with_changes(
+                        whitespace_after=_newline_and(new_column, comma.whitespace_after.first_line)
+                    )
+                )
         return call.with_changes(args=args)
 
 
-def remove_args(args: list, removed: Sequence[cst.Arg]) -> Optional[list]:
+def remove_args(args: list, removed: Sequence[cst.Arg]) -> list | None:
     """`args` without `removed`; each removed argument's comma moves to the one before.
 
     None when the first argument would go (nothing before it to take the comma).
@@ -162,13 +190,17 @@ def _import_index(tree: cst.Module) -> int:
     index = 0
     for position, statement in enumerate(tree.body):
         if isinstance(statement, cst.SimpleStatementLine) and all(
-                isinstance(s, (cst.Import, cst.ImportFrom)) for s in statement.body):
+            isinstance(s, (cst.Import, cst.ImportFrom)) for s in statement.body
+        ):
             index = position + 1
         elif isinstance(statement, (cst.FunctionDef, cst.ClassDef)):
             break
-        elif position == 0 and isinstance(statement, cst.SimpleStatementLine) and isinstance(
-                statement.body[0], cst.Expr) and isinstance(
-                    statement.body[0].value, (cst.SimpleString, cst.ConcatenatedString)):
+        elif (
+            position == 0
+            and isinstance(statement, cst.SimpleStatementLine)
+            and isinstance(statement.body[0], cst.Expr)
+            and isinstance(statement.body[0].value, (cst.SimpleString, cst.ConcatenatedString))
+        ):
             index = max(index, 1)
     return index
 
@@ -200,6 +232,11 @@ def overlapping(module, first: dict, second: dict) -> bool:
 
 def unified_diff(path: str, before: str, after: str) -> str:
     old, new = (path, path) if path.startswith("/") else (f"a/{path}", f"b/{path}")
-    return "".join(difflib.unified_diff(
-        before.splitlines(keepends=True), after.splitlines(keepends=True),
-        fromfile=old, tofile=new))
+    return "".join(
+        difflib.unified_diff(
+            before.splitlines(keepends=True),
+            after.splitlines(keepends=True),
+            fromfile=old,
+            tofile=new,
+        )
+    )

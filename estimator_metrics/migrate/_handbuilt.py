@@ -16,7 +16,7 @@
 from __future__ import annotations
 
 import dataclasses
-from typing import Iterator, Optional
+from collections.abc import Iterator
 
 import libcst as cst
 
@@ -26,17 +26,34 @@ from estimator_metrics.migrate._values import FIRST, Values, arg, number, subscr
 
 _ABS = {"abs", "math.abs"}
 _REDUCE_MAX = {"reduce_max", "math.reduce_max"}
-_DIVIDE = {"divide", "math.divide", "truediv", "math.truediv", "realdiv", "div",
-           "math.divide_no_nan", "div_no_nan"}
+_DIVIDE = {
+    "divide",
+    "math.divide",
+    "truediv",
+    "math.truediv",
+    "realdiv",
+    "div",
+    "math.divide_no_nan",
+    "div_no_nan",
+}
 _NO_NAN = {"math.divide_no_nan", "div_no_nan"}
 _MULTIPLY = {"multiply", "math.multiply"}
 _ADD = {"add", "math.add"}
 _DIAG = {"linalg.diag_part", "diag_part", "matrix_diag_part", "linalg.tensor_diag_part"}
 #: v1 metrics whose value is a float32 count (or a mean of counts).
-COUNTERS = frozenset({"true_positives", "false_positives", "true_negatives", "false_negatives",
-                      "true_positives_at_thresholds", "false_positives_at_thresholds",
-                      "true_negatives_at_thresholds", "false_negatives_at_thresholds",
-                      "mean_tensor"})
+COUNTERS = frozenset(
+    {
+        "true_positives",
+        "false_positives",
+        "true_negatives",
+        "false_negatives",
+        "true_positives_at_thresholds",
+        "false_positives_at_thresholds",
+        "true_negatives_at_thresholds",
+        "false_negatives_at_thresholds",
+        "mean_tensor",
+    }
+)
 _DEPTH = 6
 
 
@@ -55,7 +72,7 @@ class FBeta:
     function: Function
     precision: cst.Call
     recall: cst.Call
-    beta_squared: Optional[list]  # Factors of b² on precision in the denominator, or None.
+    beta_squared: list | None  # Factors of b² on precision in the denominator, or None.
     half: int
     no_nan: bool  # Divided with divide_no_nan: 0.0, not NaN, where P + R = 0.
 
@@ -73,12 +90,12 @@ class HandBuilt:
         self.module = module
         self.values = values
 
-    def op(self, node: cst.CSTNode) -> Optional[str]:
+    def op(self, node: cst.CSTNode) -> str | None:
         return self.values.op(node)
 
     # -- which v1 pair element an expression is ---------------------------------
 
-    def half(self, expr: cst.CSTNode, env: dict, depth: int = 0) -> Optional[Half]:
+    def half(self, expr: cst.CSTNode, env: dict, depth: int = 0) -> Half | None:
         """The v1 pair element `expr` is: `p[0]`, `value` of `value, op = ...`, ..."""
         if depth > _DEPTH:
             return None
@@ -93,8 +110,11 @@ class HandBuilt:
                 return self._pair_call(value, index)
             if index is None:
                 return self.half(value, {}, depth + 1)
-        if isinstance(expr, cst.Subscript) and subscript_key(expr) in (0, 1) and not isinstance(
-                subscript_key(expr), bool):
+        if (
+            isinstance(expr, cst.Subscript)
+            and subscript_key(expr) in (0, 1)
+            and not isinstance(subscript_key(expr), bool)
+        ):
             inner = expr.value
             if isinstance(inner, cst.Name) and inner.value not in env:
                 bound = self.module.binding(inner)
@@ -106,12 +126,13 @@ class HandBuilt:
             return self._pair_call(inner, subscript_key(expr))
         return None
 
-    def _pair_call(self, node: cst.CSTNode, index: int) -> Optional[Half]:
+    def _pair_call(self, node: cst.CSTNode, index: int) -> Half | None:
         if not isinstance(node, cst.Call):
             return None
         metric = self.module.path_of(node.func, names.v1_metric) or {
-            "streaming_precision": "precision", "streaming_recall": "recall"}.get(
-                self.module.path_of(node.func, names.contrib_metric) or "")
+            "streaming_precision": "precision",
+            "streaming_recall": "recall",
+        }.get(self.module.path_of(node.func, names.contrib_metric) or "")
         return Half(metric, node, index) if metric else None
 
     def halves_read(self, expr: cst.CSTNode, env: dict, depth: int = 0) -> list:
@@ -134,7 +155,7 @@ class HandBuilt:
 
     # -- F-beta -------------------------------------------------------------------
 
-    def fbeta(self, node: cst.CSTNode, env: Optional[dict] = None) -> Optional[dict]:
+    def fbeta(self, node: cst.CSTNode, env: dict | None = None) -> dict | None:
         """`precision`, `recall`, `beta_squared`, `half`, `no_nan` of a hand-built F-beta."""
         env = env or {}
         ratio = self._ratio(node)
@@ -166,16 +187,20 @@ class HandBuilt:
             if len(named) != 1 or named[0].metric in roles:
                 return None
             roles[named[0].metric] = named[0]
-            rest = [f for f, h in zip(factors, halves) if not h]
+            rest = [f for f, h in zip(factors, halves, strict=True) if not h]
             if named[0].metric == "precision" and rest:
                 beta_squared = rest
         if set(roles) != {"precision", "recall"}:
             return None
         if len({h.half for h in (*found.values(), *roles.values())}) != 1:
             return None
-        return {"precision": found["precision"].call, "recall": found["recall"].call,
-                "beta_squared": beta_squared, "half": found["precision"].half,
-                "no_nan": no_nan}
+        return {
+            "precision": found["precision"].call,
+            "recall": found["recall"].call,
+            "beta_squared": beta_squared,
+            "half": found["precision"].half,
+            "no_nan": no_nan,
+        }
 
     def _division(self, node: cst.CSTNode):
         if isinstance(node, cst.BinaryOperation) and isinstance(node.operator, cst.Divide):
@@ -205,8 +230,9 @@ class HandBuilt:
     def _operands(self, node: cst.CSTNode, operator: type, tf_ops: set) -> list:
         """The operands of a chain of `operator` (Python or its two-argument TF op names)."""
         if isinstance(node, cst.BinaryOperation) and isinstance(node.operator, operator):
-            return (self._operands(node.left, operator, tf_ops)
-                    + self._operands(node.right, operator, tf_ops))
+            return self._operands(node.left, operator, tf_ops) + self._operands(
+                node.right, operator, tf_ops
+            )
         if self.op(node) in tf_ops:
             x, y = arg(node, 0, "x"), arg(node, 1, "y")
             if x is not None and y is not None:
@@ -223,20 +249,32 @@ class HandBuilt:
                     if found is None and isinstance(node, cst.Call):
                         found = self._through_helper(node)
                     if found is not None:
-                        matches.append(FBeta(node, function, found["precision"],
-                                             found["recall"], found["beta_squared"],
-                                             found["half"], found["no_nan"]))
-        inside = {id(m.node) for m in matches for other in matches if other is not m
-                  and any(a is other.node for a in self.module.ancestors(m.node))}
+                        matches.append(
+                            FBeta(
+                                node,
+                                function,
+                                found["precision"],
+                                found["recall"],
+                                found["beta_squared"],
+                                found["half"],
+                                found["no_nan"],
+                            )
+                        )
+        inside = {
+            id(m.node)
+            for m in matches
+            for other in matches
+            if other is not m and any(a is other.node for a in self.module.ancestors(m.node))
+        }
         yield from (m for m in matches if id(m.node) not in inside)
 
-    def _through_helper(self, call: cst.Call) -> Optional[dict]:
+    def _through_helper(self, call: cst.Call) -> dict | None:
         """F-beta of a helper or lambda whose returned expression is one, on these arguments."""
         for helper in self.module.functions_named(call.func):
             params = helper.params
             if len(call.args) != len(params) or any(a.keyword or a.star for a in call.args):
                 continue
-            env = {p: a.value for p, a in zip(params, call.args)}
+            env = {p: a.value for p, a in zip(params, call.args, strict=True)}
             for body in self.returned(helper):
                 found = self.fbeta(self.values.origin(body), env)
                 if found is not None:
@@ -250,7 +288,7 @@ class HandBuilt:
 
     # -- MAPE and average confidence ------------------------------------------------
 
-    def mape(self, values: cst.CSTNode) -> Optional[dict]:
+    def mape(self, values: cst.CSTNode) -> dict | None:
         """`labels`, `predictions`, `percent` of `[100 *] abs((y - p) / y)` or `abs(y - p) / y`."""
         values = self.values.origin(values)
         factors = self._operands(values, cst.Multiply, _MULTIPLY)
@@ -271,16 +309,20 @@ class HandBuilt:
             difference, denominator = arg(parts[0], 0, "x"), parts[1]
         if self.op(denominator) in _ABS and arg(denominator, 0, "x") is not None:
             denominator = arg(denominator, 0, "x")
-        if not (isinstance(difference, cst.BinaryOperation) and isinstance(
-                difference.operator, cst.Subtract)):
+        if not (
+            isinstance(difference, cst.BinaryOperation)
+            and isinstance(difference.operator, cst.Subtract)
+        ):
             return None
-        for labels, predictions in ((difference.left, difference.right),
-                                    (difference.right, difference.left)):
+        for labels, predictions in (
+            (difference.left, difference.right),
+            (difference.right, difference.left),
+        ):
             if labels.deep_equals(denominator):
                 return {"labels": labels, "predictions": predictions, "percent": percent}
         return None
 
-    def confidence(self, values: cst.CSTNode) -> Optional[cst.BaseExpression]:
+    def confidence(self, values: cst.CSTNode) -> cst.BaseExpression | None:
         """The probabilities `p` of `reduce_max(p, axis=-1)` (or axis 1)."""
         values = self.values.origin(values)
         if self.op(values) not in _REDUCE_MAX:
@@ -300,8 +342,12 @@ class HandBuilt:
                 halves = [h for h in self.halves_read(node, {}) if h.metric in COUNTERS]
                 if halves and all(h.half == 0 for h in halves):
                     matches.append(Counters(node, function, halves, self._reads_diagonal(node)))
-        inside = {id(m.node) for m in matches for other in matches if other is not m
-                  and any(a is other.node for a in self.module.ancestors(m.node))}
+        inside = {
+            id(m.node)
+            for m in matches
+            for other in matches
+            if other is not m and any(a is other.node for a in self.module.ancestors(m.node))
+        }
         yield from (m for m in matches if id(m.node) not in inside)
 
     def _reads_diagonal(self, node: cst.CSTNode, depth: int = 0) -> bool:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import enum
-from typing import Any, Optional
+from typing import Any
 
 
 class Status(enum.StrEnum):
@@ -86,16 +86,31 @@ class Finding:
     same_number: str
     notes: list
     source: str = ""
-    fix: Optional[Fix] = None
+    fix: Fix | None = None
     action: Action = Action.NONE
     #: {original libcst node: its replacement}, applied by --write.
     edits: dict = dataclasses.field(default_factory=dict, repr=False)
     imports: tuple = ()  # Keys of IMPORTS the rewrite needs.
 
     def as_dict(self) -> dict[str, Any]:
-        values = {key: getattr(self, key) for key in (
-            "path", "line", "column", "function", "role", "metric", "status", "replacement",
-            "same_number", "notes", "source", "fix", "action")}
+        values = {
+            key: getattr(self, key)
+            for key in (
+                "path",
+                "line",
+                "column",
+                "function",
+                "role",
+                "metric",
+                "status",
+                "replacement",
+                "same_number",
+                "notes",
+                "source",
+                "fix",
+                "action",
+            )
+        }
         for key in ("status", "fix", "action"):
             values[key] = None if values[key] is None else str(values[key])
         return values
@@ -107,9 +122,9 @@ class FileResult:
 
     path: str
     findings: list = dataclasses.field(default_factory=list)
-    error: Optional[str] = None
-    error_line: Optional[int] = None
+    error: str | None = None
+    error_line: int | None = None
     text: str = ""
     module: Any = dataclasses.field(default=None, repr=False)  # The parsed libcst.Module.
-    new_text: Optional[str] = None  # The rewritten text, when anything is rewritten.
+    new_text: str | None = None  # The rewritten text, when anything is rewritten.
     encoding: str = "utf-8"

@@ -20,7 +20,7 @@ for the functions those call or pass on. A name defined in several branches
 from __future__ import annotations
 
 import dataclasses
-from typing import Iterator, Optional, Union
+from collections.abc import Iterator
 
 import libcst as cst
 from libcst import metadata as meta
@@ -28,7 +28,7 @@ from libcst import metadata as meta
 from estimator_metrics.migrate import _names as names
 from estimator_metrics.migrate._model import ADD_METRICS_FN, MODEL_FN, TPU_METRIC_FN
 
-FunctionNode = Union[cst.FunctionDef, cst.Lambda]
+FunctionNode = cst.FunctionDef | cst.Lambda
 _LOOPS = (cst.For, cst.While, cst.ListComp, cst.SetComp, cst.DictComp, cst.GeneratorExp)
 #: How far alias chains, factories and helper-of-helper roles are followed.
 _DEPTH = 5
@@ -38,9 +38,9 @@ _DEPTH = 5
 class Function:
     """The module, a function or a lambda: the nodes that belong to it directly."""
 
-    node: Optional[FunctionNode]
+    node: FunctionNode | None
     qualname: str
-    parent: Optional["Function"]
+    parent: Function | None
     nodes: list = dataclasses.field(default_factory=list)
     roles: list = dataclasses.field(default_factory=list)
 
@@ -53,8 +53,10 @@ class Function:
         if self.node is None:
             return []
         parameters = self.node.params
-        return [p.name.value for p in (*parameters.posonly_params, *parameters.params,
-                                       *parameters.kwonly_params)]
+        return [
+            p.name.value
+            for p in (*parameters.posonly_params, *parameters.params, *parameters.kwonly_params)
+        ]
 
 
 class _Collector(cst.CSTVisitor):
@@ -117,8 +119,9 @@ class Module:
         self.tree.visit(collector)
         self.functions = collector.functions
         self.by_node = collector.by_node
-        self.function_of = {id(node): function for function in self.functions
-                            for node in function.nodes}
+        self.function_of = {
+            id(node): function for function in self.functions for node in function.nodes
+        }
         self._assign_roles()
 
     # -- positions and text ---------------------------------------------------
@@ -148,8 +151,7 @@ class Module:
     def statement_of(self, node: cst.CSTNode) -> cst.CSTNode:
         """The small statement (Expr, Assign, Return, ...) holding `node`."""
         for parent in (node, *self.ancestors(node)):
-            if isinstance(parent, cst.BaseSmallStatement) or isinstance(
-                    parent, cst.BaseCompoundStatement):
+            if isinstance(parent, (cst.BaseSmallStatement, cst.BaseCompoundStatement)):
                 return parent
         return node
 
@@ -174,7 +176,7 @@ class Module:
             return []
         return list(scope[name.value]) if name.value in scope else []
 
-    def qualify(self, node: cst.CSTNode, _seen: Optional[set] = None) -> set:
+    def qualify(self, node: cst.CSTNode, _seen: set | None = None) -> set:
         """Every dotted path `node` (a name chain) can name through imports and aliases."""
         parts = []
         base = node
@@ -201,12 +203,15 @@ class Module:
             if not isinstance(target, cst.Name) or id(target) in seen:
                 continue
             statement = self.parents.get(self.parents.get(target))
-            if isinstance(statement, cst.Assign) and len(statement.targets) == 1 and isinstance(
-                    statement.value, (cst.Name, cst.Attribute)):
+            if (
+                isinstance(statement, cst.Assign)
+                and len(statement.targets) == 1
+                and isinstance(statement.value, (cst.Name, cst.Attribute))
+            ):
                 seen.add(id(target))
                 yield statement.value
 
-    def path_of(self, node: cst.CSTNode, classify) -> Optional[str]:
+    def path_of(self, node: cst.CSTNode, classify) -> str | None:
         """The first of `node`'s paths that `classify` accepts, and its result."""
         for path in sorted(self.qualify(node)):
             found = classify(path)
@@ -214,7 +219,7 @@ class Module:
                 return found
         return None
 
-    def binding(self, name: cst.Name) -> Optional[tuple]:
+    def binding(self, name: cst.Name) -> tuple | None:
         """`(statement, value, index)` of the only assignment `name` can refer to.
 
         `index` is the position in a tuple target (`a, b = value`), else None.
@@ -226,12 +231,13 @@ class Module:
             return None
         return self.target_binding(found[0].node)
 
-    def target_binding(self, target: cst.Name) -> Optional[tuple]:
+    def target_binding(self, target: cst.Name) -> tuple | None:
         """`(statement, value, index)` for an assignment target name, or None."""
         parent = self.parents.get(target)
         index = None
-        if isinstance(parent, cst.Element) and isinstance(self.parents.get(parent),
-                                                          (cst.Tuple, cst.List)):
+        if isinstance(parent, cst.Element) and isinstance(
+            self.parents.get(parent), (cst.Tuple, cst.List)
+        ):
             sequence = self.parents[parent]
             index = list(sequence.elements).index(parent)
             parent = self.parents.get(sequence)
@@ -247,16 +253,21 @@ class Module:
         """The value of the last `name = value` in `function` above `before`'s line."""
         found = None
         for node in function.nodes:
-            if isinstance(node, cst.Assign) and self.line(node) < self.line(before) and any(
-                    isinstance(t.target, cst.Name) and t.target.value == name
-                    for t in node.targets):
+            if (
+                isinstance(node, cst.Assign)
+                and self.line(node) < self.line(before)
+                and any(
+                    isinstance(t.target, cst.Name) and t.target.value == name for t in node.targets
+                )
+            ):
                 found = node.value
         return found
 
     # -- roles ----------------------------------------------------------------
 
-    def functions_named(self, expr: Optional[cst.CSTNode], depth: int = 0,
-                        through_params: bool = False) -> list:
+    def functions_named(
+        self, expr: cst.CSTNode | None, depth: int = 0, through_params: bool = False
+    ) -> list:
         """The functions an expression can refer to: by name (every definition of it),
         a variable, a lambda, `functools.partial(fn, ...)` or a factory's return value;
         with `through_params`, also what the callers of a function pass as a parameter
@@ -302,7 +313,8 @@ class Module:
         for caller in self.functions:
             for call in caller.nodes:
                 if not isinstance(call, cst.Call) or function not in self.functions_named(
-                        call.func, depth + 1):
+                    call.func, depth + 1
+                ):
                     continue
                 positional = [a.value for a in call.args if a.keyword is None and not a.star]
                 keyword = [a.value for a in call.args if a.keyword and a.keyword.value == name]
@@ -317,14 +329,18 @@ class Module:
             if function.node is not None and role not in function.roles:
                 function.roles.append(role)
 
-    def _tpu_metric_fns(self, expr: Optional[cst.CSTNode]) -> list:
+    def _tpu_metric_fns(self, expr: cst.CSTNode | None) -> list:
         """The functions of `eval_metrics=(fn, tensors)`, also through a variable
         (`eval_metrics = None` in one branch, the tuple in another)."""
         candidates = [expr]
         if isinstance(expr, cst.Name):
-            candidates = [bound[1] for a in self.assignments(expr)
-                          if isinstance(getattr(a, "node", None), cst.Name)
-                          for bound in [self.target_binding(a.node)] if bound and bound[2] is None]
+            candidates = [
+                bound[1]
+                for a in self.assignments(expr)
+                if isinstance(getattr(a, "node", None), cst.Name)
+                for bound in [self.target_binding(a.node)]
+                if bound and bound[2] is None
+            ]
         found = []
         for candidate in candidates:
             if isinstance(candidate, (cst.Tuple, cst.List)) and candidate.elements:
@@ -348,8 +364,11 @@ class Module:
             for function in list(self.functions):
                 if not function.roles:
                     continue
-                label = (function.role if function.role.startswith("helper")
-                         else f"helper of {function.role}")
+                label = (
+                    function.role
+                    if function.role.startswith("helper")
+                    else f"helper of {function.role}"
+                )
                 for node in function.nodes:
                     if isinstance(node, cst.Name) and not self._is_target(node):
                         for target in self.functions_named(node):
@@ -359,7 +378,8 @@ class Module:
     def _is_target(self, name: cst.Name) -> bool:
         parent = self.parents.get(name)
         return isinstance(parent, (cst.FunctionDef, cst.Param, cst.AssignTarget)) or (
-            isinstance(parent, cst.Attribute) and parent.attr is name)
+            isinstance(parent, cst.Attribute) and parent.attr is name
+        )
 
     def _roles_of_call(self, call: cst.Call, function: Function) -> None:
         paths = self.qualify(call.func)
@@ -384,8 +404,11 @@ class Module:
             return []
         for assignment in scope.assignments[target.value]:
             if getattr(assignment, "node", None) is target:
-                return [access.node for access in assignment.references
-                        if isinstance(access.node, cst.Name)]
+                return [
+                    access.node
+                    for access in assignment.references
+                    if isinstance(access.node, cst.Name)
+                ]
         return []
 
     def assignment_count(self, target: cst.Name) -> int:
@@ -402,5 +425,9 @@ class Module:
 
     def bound_names(self) -> set:
         """Every name the module binds anywhere (so an added import clashes with none)."""
-        return {assignment.name for scope in set(self._scopes.values()) if scope is not None
-                for assignment in scope.assignments}
+        return {
+            assignment.name
+            for scope in set(self._scopes.values())
+            if scope is not None
+            for assignment in scope.assignments
+        }

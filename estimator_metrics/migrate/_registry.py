@@ -2,27 +2,30 @@
 
 from __future__ import annotations
 
-from typing import Mapping, Optional
+from collections.abc import Mapping
 
 from estimator_metrics.migrate import _rules_keras as keras
 from estimator_metrics.migrate import _rules_more as more
 from estimator_metrics.migrate._context import Context
 from estimator_metrics.migrate._model import Finding, Kind, Status
-from estimator_metrics.migrate._uses import Use
 from estimator_metrics.migrate._rule import Call, Rule
 from estimator_metrics.migrate._rules_v1 import V1_RULES
+from estimator_metrics.migrate._uses import Use
 from estimator_metrics.migrate._values import bind
 
-REGISTRY: Mapping[tuple[Kind, Optional[str]], Rule] = {
-    (rule.kind, rule.name): rule for rule in (
+REGISTRY: Mapping[tuple[Kind, str | None], Rule] = {
+    (rule.kind, rule.name): rule
+    for rule in (
         *V1_RULES,
-        *(Rule(kind, name, label, params, handler)
-          for kind, name, label, params, handler in more.MORE_TABLE),
+        *(
+            Rule(kind, name, label, params, handler)
+            for kind, name, label, params, handler in more.MORE_TABLE
+        ),
         Rule(Kind.KERAS, None, "tf.keras.metrics.{name}", None, keras.keras_object),
         Rule(Kind.OURS, None, "{name}", None, keras.ours),
-        Rule(Kind.ADD_METRICS, None, "tf.contrib.estimator.add_metrics", None,
-             keras.add_metrics),
-    )}
+        Rule(Kind.ADD_METRICS, None, "tf.contrib.estimator.add_metrics", None, keras.add_metrics),
+    )
+}
 
 
 def rule_for(kind: Kind, name: str) -> Rule:
@@ -39,8 +42,12 @@ def classify(use: Use, ctx: Context) -> Finding:
     if rule.params is not None:
         bound = bind(use.node, rule.params)
         if bound is None:
-            return call.finding(Status.MIGRATABLE, f"see docs/migration.md ({use.name})",
-                                "unknown", ["arguments passed as *args/**kwargs: not analysed"])
+            return call.finding(
+                Status.MIGRATABLE,
+                f"see docs/migration.md ({use.name})",
+                "unknown",
+                ["arguments passed as *args/**kwargs: not analysed"],
+            )
         call.bound = bound
     return rule.handler(call)
 
@@ -55,16 +62,22 @@ def _contrib_streaming(use: Use, ctx: Context) -> Finding:
     call = Call(use, ctx, {}, f"tf.contrib.metrics.{use.name}")
     bound = bind(use.node, params)
     if bound is None:
-        return call.finding(Status.MIGRATABLE, f"see docs/migration.md ({name})", "unknown",
-                            ["arguments passed as *args/**kwargs: not analysed"])
+        return call.finding(
+            Status.MIGRATABLE,
+            f"see docs/migration.md ({name})",
+            "unknown",
+            ["arguments passed as *args/**kwargs: not analysed"],
+        )
     call.bound = bound
     original = use.name
     use.name = name  # The v1 rule reads the metric name (notes cite the guide row by it).
     finding = rule.handler(call)
     use.name = original
     finding.fix, finding.edits = None, {}
-    finding.notes.append("tf.contrib is gone in TF 2; streaming_* take predictions first, "
-                         "from_keras takes labels first")
+    finding.notes.append(
+        "tf.contrib is gone in TF 2; streaming_* take predictions first, "
+        "from_keras takes labels first"
+    )
     return finding
 
 

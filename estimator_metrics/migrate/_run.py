@@ -8,7 +8,8 @@ import os
 import sys
 import tempfile
 import tokenize
-from typing import Optional, Sequence, TextIO
+from collections.abc import Sequence
+from typing import TextIO
 
 import libcst as cst
 
@@ -37,8 +38,12 @@ def python_files(paths: Sequence[str]) -> list:
             continue
         for root, directories, files in os.walk(path):
             directories[:] = sorted(
-                d for d in directories if not d.startswith(".") and d not in _SKIPPED_DIRECTORIES
-                and not os.path.exists(os.path.join(root, d, "pyvenv.cfg")))
+                d
+                for d in directories
+                if not d.startswith(".")
+                and d not in _SKIPPED_DIRECTORIES
+                and not os.path.exists(os.path.join(root, d, "pyvenv.cfg"))
+            )
             for name in sorted(files):
                 if name.endswith(".py"):
                     add(os.path.join(root, name))
@@ -80,8 +85,9 @@ def plan(result: FileResult, *, write: bool, fix_wrong: bool) -> None:
         if finding.status is Status.OK:
             finding.action = Action.NONE
         elif not wanted or not finding.edits:
-            finding.action = Action.WOULD_FIX if finding.fix is Fix.CORRECTION else (
-                Action.REPORT_ONLY)
+            finding.action = (
+                Action.WOULD_FIX if finding.fix is Fix.CORRECTION else (Action.REPORT_ONLY)
+            )
         elif edit.overlapping(result.module, finding.edits, taken):
             finding.action = Action.REPORT_ONLY
             finding.notes.append("overlaps another rewrite: run --write again")
@@ -118,8 +124,9 @@ def read(path: str) -> tuple:
 def write_file(path: str, text: str, encoding: str) -> None:
     """Replaces `path` atomically, keeping its permissions."""
     path = os.path.realpath(path)  # Through a symlink, not over it.
-    handle, temporary = tempfile.mkstemp(dir=os.path.dirname(path), prefix=".migrate-",
-                                         suffix=".py")
+    handle, temporary = tempfile.mkstemp(
+        dir=os.path.dirname(path), prefix=".migrate-", suffix=".py"
+    )
     try:
         with os.fdopen(handle, "wb") as output:
             output.write(text.encode(encoding))
@@ -135,11 +142,20 @@ def needs_attention(results: Sequence[FileResult]) -> bool:
     """A file that cannot be parsed, or a use that is not ok and was not rewritten now."""
     return any(r.error for r in results) or any(
         f.status is not Status.OK and f.action not in (Action.REWRITTEN, Action.FIXED)
-        for r in results for f in r.findings)
+        for r in results
+        for f in r.findings
+    )
 
 
-def run(paths: Sequence[str], *, report_format: str = "md", write: bool = False,
-        diff: bool = False, fix_wrong: bool = False, out: Optional[TextIO] = None) -> int:
+def run(
+    paths: Sequence[str],
+    *,
+    report_format: str = "md",
+    write: bool = False,
+    diff: bool = False,
+    fix_wrong: bool = False,
+    out: TextIO | None = None,
+) -> int:
     """The whole command: 0 when nothing needs attention, else 1."""
     out = out or sys.stdout
     results = []
@@ -154,8 +170,13 @@ def run(paths: Sequence[str], *, report_format: str = "md", write: bool = False,
         if not result.error:
             plan(result, write=write, fix_wrong=fix_wrong)
         results.append(result)
-    diffs = "".join(edit.unified_diff(r.path, r.text, r.new_text)
-                    for r in results if r.new_text is not None) if diff else None
+    diffs = (
+        "".join(
+            edit.unified_diff(r.path, r.text, r.new_text) for r in results if r.new_text is not None
+        )
+        if diff
+        else None
+    )
     if write:
         for result in results:
             if result.new_text is not None and result.new_text != result.text:

@@ -11,7 +11,7 @@ function with a role.
 from __future__ import annotations
 
 import dataclasses
-from typing import Iterator, Optional
+from collections.abc import Iterator
 
 import libcst as cst
 
@@ -28,12 +28,11 @@ class Use:
     node: cst.CSTNode  # The call, or the value placed in a metric dict.
     function: Function
     name: str  # Metric function or class name.
-    variable: Optional[str] = None  # Keras: the name bound to the metric object.
-    ctor: Optional[cst.Call] = None  # Keras: the constructor call.
+    variable: str | None = None  # Keras: the name bound to the metric object.
+    ctor: cst.Call | None = None  # Keras: the constructor call.
     updates: list = dataclasses.field(default_factory=list)  # Keras: update_state calls.
     in_loop: bool = False  # Keras: an update_state call runs in a loop.
     manual_pair: bool = False  # Keras: placed as (m.result(), m.update_state(...)).
-
 
 
 def uses(module: Module) -> Iterator[Use]:
@@ -44,11 +43,15 @@ def uses(module: Module) -> Iterator[Use]:
         if function.roles:
             yield from _keras_placements(module, function)
 
+
 def _call_use(module: Module, call: cst.Call, function: Function) -> Iterator[Use]:
     func = call.func
-    checks = ((Kind.V1, names.v1_metric), (Kind.CONTRIB, names.contrib_metric),
-              (Kind.TF_METRICS, names.tf_metrics_function),
-              (Kind.CONTRIB_LEARN, names.contrib_learn))
+    checks = (
+        (Kind.V1, names.v1_metric),
+        (Kind.CONTRIB, names.contrib_metric),
+        (Kind.TF_METRICS, names.tf_metrics_function),
+        (Kind.CONTRIB_LEARN, names.contrib_learn),
+    )
     for kind, classify in checks:
         name = module.path_of(func, classify)
         if name:
@@ -62,18 +65,20 @@ def _call_use(module: Module, call: cst.Call, function: Function) -> Iterator[Us
     elif module.path_of(func, lambda p: names.add_metrics_kind(p) == "contrib"):
         yield Use(Kind.ADD_METRICS, call, function, "add_metrics")
 
+
 def _adapter_class(module: Module, call: cst.Call, function: Function) -> str:
     metric = call.args[0].value if call.args else None
     if isinstance(metric, cst.Name):
         metric = module.latest_assignment(metric.value, function, call) or metric
     cls = keras_ctor(module, metric)
-    return f"tf.keras.metrics.{cls} through adapter.from_keras" if cls else (
-        "adapter.from_keras")
+    return f"tf.keras.metrics.{cls} through adapter.from_keras" if cls else ("adapter.from_keras")
 
-def keras_ctor(module: Module, node: Optional[cst.CSTNode]) -> Optional[str]:
+
+def keras_ctor(module: Module, node: cst.CSTNode | None) -> str | None:
     if isinstance(node, cst.Call):
         return module.path_of(node.func, names.keras_metric_class)
     return None
+
 
 def placed_values(module: Module, function: Function) -> Iterator[cst.BaseExpression]:
     """Values put in a dict: displays, `d[k] = v`, `d.update(k=v)`, `dict(k=v)`."""
@@ -81,12 +86,19 @@ def placed_values(module: Module, function: Function) -> Iterator[cst.BaseExpres
         if isinstance(node, cst.Dict):
             yield from (e.value for e in node.elements if isinstance(e, cst.DictElement))
         elif isinstance(node, cst.Assign) and any(
-                isinstance(t.target, cst.Subscript) for t in node.targets):
+            isinstance(t.target, cst.Subscript) for t in node.targets
+        ):
             yield node.value
-        elif isinstance(node, cst.Call) and any(a.keyword for a in node.args) and (
+        elif (
+            isinstance(node, cst.Call)
+            and any(a.keyword for a in node.args)
+            and (
                 (isinstance(node.func, cst.Attribute) and node.func.attr.value == "update")
-                or (isinstance(node.func, cst.Name) and node.func.value == "dict")):
+                or (isinstance(node.func, cst.Name) and node.func.value == "dict")
+            )
+        ):
             yield from (a.value for a in node.args if a.keyword)
+
 
 def _keras_placements(module: Module, function: Function) -> Iterator[Use]:
     for value in placed_values(module, function):
@@ -104,24 +116,42 @@ def _keras_placements(module: Module, function: Function) -> Iterator[Use]:
         if cls is None:
             continue
         updates = _updates(name_node.value, function)
-        yield Use(Kind.KERAS, value, function, cls, variable=name_node.value, ctor=ctor,
-                  updates=updates,
-                  in_loop=any(module.in_loop(call, function) for call in updates),
-                  manual_pair=pair is not None)
+        yield Use(
+            Kind.KERAS,
+            value,
+            function,
+            cls,
+            variable=name_node.value,
+            ctor=ctor,
+            updates=updates,
+            in_loop=any(module.in_loop(call, function) for call in updates),
+            manual_pair=pair is not None,
+        )
+
 
 def _updates(variable: str, function: Function) -> list:
-    return [node for node in function.nodes if isinstance(node, cst.Call)
-            and isinstance(node.func, cst.Attribute)
-            and node.func.attr.value == "update_state"
-            and isinstance(node.func.value, cst.Name) and node.func.value.value == variable]
+    return [
+        node
+        for node in function.nodes
+        if isinstance(node, cst.Call)
+        and isinstance(node.func, cst.Attribute)
+        and node.func.attr.value == "update_state"
+        and isinstance(node.func.value, cst.Name)
+        and node.func.value.value == variable
+    ]
 
-def _manual_pair(value: cst.CSTNode) -> Optional[cst.Name]:
+
+def _manual_pair(value: cst.CSTNode) -> cst.Name | None:
     """`m` of `(m.result(), m.update_state(...))`."""
     if not isinstance(value, cst.Tuple) or len(value.elements) != 2:
         return None
     calls = [e.value for e in value.elements]
-    if not all(isinstance(c, cst.Call) and isinstance(c.func, cst.Attribute)
-               and isinstance(c.func.value, cst.Name) for c in calls):
+    if not all(
+        isinstance(c, cst.Call)
+        and isinstance(c.func, cst.Attribute)
+        and isinstance(c.func.value, cst.Name)
+        for c in calls
+    ):
         return None
     first, second = (c.func for c in calls)
     if first.value.value != second.value.value:

@@ -13,24 +13,52 @@ a guess.
 
 from __future__ import annotations
 
-from typing import Optional
-
 import libcst as cst
 
 from estimator_metrics.migrate import _names as names
 from estimator_metrics.migrate._module import Module
 
-_BOOL = {"greater", "greater_equal", "less", "less_equal", "equal", "not_equal",
-         "logical_and", "logical_or", "logical_not", "logical_xor", "is_nan", "is_finite",
-         "math.greater", "math.greater_equal", "math.less", "math.less_equal", "math.equal",
-         "math.not_equal", "math.logical_and", "math.logical_or", "math.logical_not",
-         "math.is_nan", "math.is_finite", "math.in_top_k", "nn.in_top_k"}
+_BOOL = {
+    "greater",
+    "greater_equal",
+    "less",
+    "less_equal",
+    "equal",
+    "not_equal",
+    "logical_and",
+    "logical_or",
+    "logical_not",
+    "logical_xor",
+    "is_nan",
+    "is_finite",
+    "math.greater",
+    "math.greater_equal",
+    "math.less",
+    "math.less_equal",
+    "math.equal",
+    "math.not_equal",
+    "math.logical_and",
+    "math.logical_or",
+    "math.logical_not",
+    "math.is_nan",
+    "math.is_finite",
+    "math.in_top_k",
+    "nn.in_top_k",
+}
 _IDS = {"argmax", "math.argmax", "argmin", "math.argmin"}
 _PROBABILITIES = {"sigmoid", "nn.sigmoid", "math.sigmoid", "keras.activations.sigmoid"}
 _SCORES = {"nn.softmax", "math.softmax", "keras.activations.softmax"}
 #: Ops that keep the values (and so the kind) of their first argument.
-_SAME_VALUES = {"reshape", "squeeze", "expand_dims", "identity", "stop_gradient",
-                "transpose", "gather", "boolean_mask"}
+_SAME_VALUES = {
+    "reshape",
+    "squeeze",
+    "expand_dims",
+    "identity",
+    "stop_gradient",
+    "transpose",
+    "gather",
+    "boolean_mask",
+}
 #: The keyword names TF ops give their first argument (tf.argmax(input=...), tf.cast(x=...)).
 FIRST = ("input", "x", "tensor", "input_tensor", "logits", "a", "params", "features")
 #: Prediction keys of the canned Estimator heads (what add_metrics metric_fns read).
@@ -38,7 +66,7 @@ _CANNED = {"class_ids": "ids", "logistic": "probabilities", "probabilities": "sc
 _DEPTH = 8
 
 
-def arg(call: cst.Call, position: Optional[int], *keywords: str) -> Optional[cst.BaseExpression]:
+def arg(call: cst.Call, position: int | None, *keywords: str) -> cst.BaseExpression | None:
     """The argument passed at `position` or under one of `keywords`, else None."""
     positional = [a for a in call.args if a.keyword is None]
     if any(a.star for a in call.args):
@@ -51,14 +79,14 @@ def arg(call: cst.Call, position: Optional[int], *keywords: str) -> Optional[cst
     return None
 
 
-def bind(call: cst.Call, params: tuple) -> Optional[dict]:
+def bind(call: cst.Call, params: tuple) -> dict | None:
     """`{parameter: cst.Arg}` for a call of a function with these positional parameters."""
     if any(a.star for a in call.args):
         return None
     positional = [a for a in call.args if a.keyword is None]
     if len(positional) > len(params):
         return None
-    bound = dict(zip(params, positional))
+    bound = dict(zip(params, positional, strict=False))  # Trailing parameters may be absent.
     for a in call.args:
         if a.keyword is not None:
             if a.keyword.value in bound:
@@ -67,14 +95,14 @@ def bind(call: cst.Call, params: tuple) -> Optional[dict]:
     return bound
 
 
-def string(node: Optional[cst.CSTNode]) -> Optional[str]:
+def string(node: cst.CSTNode | None) -> str | None:
     if isinstance(node, cst.SimpleString):
         value = node.evaluated_value
         return value if isinstance(value, str) else None
     return None
 
 
-def number(node: Optional[cst.CSTNode]):
+def number(node: cst.CSTNode | None):
     """The value of an int or float literal (also negated), else None."""
     if isinstance(node, cst.UnaryOperation) and isinstance(node.operator, cst.Minus):
         value = number(node.expression)
@@ -84,7 +112,7 @@ def number(node: Optional[cst.CSTNode]):
     return None
 
 
-def is_none(node: Optional[cst.CSTNode]) -> bool:
+def is_none(node: cst.CSTNode | None) -> bool:
     return node is None or (isinstance(node, cst.Name) and node.value == "None")
 
 
@@ -101,12 +129,15 @@ class Values:
     def __init__(self, module: Module):
         self.module = module
 
-    def op(self, node: cst.CSTNode) -> Optional[str]:
+    def op(self, node: cst.CSTNode) -> str | None:
         """`argmax` for a call of tf.argmax (any alias), else None."""
         if not isinstance(node, cst.Call):
             return None
-        if isinstance(node.func, cst.Name) and node.func.value == "abs" and not \
-                self.module.qualify(node.func):
+        if (
+            isinstance(node.func, cst.Name)
+            and node.func.value == "abs"
+            and not self.module.qualify(node.func)
+        ):
             return "abs"  # The builtin: Tensor.__abs__.
         return self.module.path_of(node.func, names.tf_op)
 
@@ -119,8 +150,7 @@ class Values:
             if bound:
                 _, value, index = bound
                 if index is not None:
-                    if not isinstance(value, (cst.Tuple, cst.List)) or index >= len(
-                            value.elements):
+                    if not isinstance(value, (cst.Tuple, cst.List)) or index >= len(value.elements):
                         return expr
                     value = value.elements[index].value
                 return self.origin(value, depth + 1)
@@ -130,7 +160,7 @@ class Values:
                 return self.origin(value, depth + 1)
         return expr
 
-    def dict_entry(self, table: cst.CSTNode, key: str) -> Optional[cst.BaseExpression]:
+    def dict_entry(self, table: cst.CSTNode, key: str) -> cst.BaseExpression | None:
         """The one value a function puts under `key` in the dict named `table`."""
         if not isinstance(table, cst.Name):
             return None
@@ -138,25 +168,35 @@ class Values:
         values = []
         for node in function.nodes:
             if isinstance(node, cst.Assign) and any(
-                    isinstance(t.target, cst.Name) and t.target.value == table.value
-                    for t in node.targets):
+                isinstance(t.target, cst.Name) and t.target.value == table.value
+                for t in node.targets
+            ):
                 if not isinstance(node.value, cst.Dict):
                     return None
-                values += [e.value for e in node.value.elements
-                           if isinstance(e, cst.DictElement) and string(e.key) == key]
-            elif isinstance(node, cst.Subscript) and isinstance(node.value, cst.Name) and (
-                    node.value.value == table.value) and isinstance(
-                        self.module.parents.get(node), cst.AssignTarget):
+                values += [
+                    e.value
+                    for e in node.value.elements
+                    if isinstance(e, cst.DictElement) and string(e.key) == key
+                ]
+            elif (
+                isinstance(node, cst.Subscript)
+                and isinstance(node.value, cst.Name)
+                and (node.value.value == table.value)
+                and isinstance(self.module.parents.get(node), cst.AssignTarget)
+            ):
                 if subscript_key(node) == key:
                     values.append(self.module.parents[self.module.parents[node]].value)
-            elif isinstance(node, cst.Attribute) and node.attr.value in (
-                    "update", "setdefault", "pop") and isinstance(node.value, cst.Name) and (
-                        node.value.value == table.value):
+            elif (
+                isinstance(node, cst.Attribute)
+                and node.attr.value in ("update", "setdefault", "pop")
+                and isinstance(node.value, cst.Name)
+                and (node.value.value == table.value)
+            ):
                 return None
         return values[0] if len(values) == 1 else None
 
-    def kind(self, expr: cst.CSTNode, depth: int = 0) -> Optional[str]:
-        """"bool", "ids", "probabilities", "scores" or None (unknown)."""
+    def kind(self, expr: cst.CSTNode, depth: int = 0) -> str | None:
+        """ "bool", "ids", "probabilities", "scores" or None (unknown)."""
         if depth > _DEPTH:
             return None
         expr = self.origin(expr)
@@ -165,7 +205,8 @@ class Values:
         if isinstance(expr, cst.UnaryOperation) and isinstance(expr.operator, cst.BitInvert):
             return "bool" if self.kind(expr.expression, depth + 1) == "bool" else None
         if isinstance(expr, cst.BinaryOperation) and isinstance(
-                expr.operator, (cst.BitAnd, cst.BitOr, cst.BitXor)):
+            expr.operator, (cst.BitAnd, cst.BitOr, cst.BitXor)
+        ):
             both = {self.kind(expr.left, depth + 1), self.kind(expr.right, depth + 1)}
             return "bool" if both == {"bool"} else None
         if isinstance(expr, cst.Subscript):
@@ -192,8 +233,10 @@ class Values:
             return self.kind(first, depth + 1)
         if op in ("cast", "dtypes.cast"):
             dtype = arg(expr, 1, "dtype")
-            if dtype is not None and (string(dtype) == "bool" or self.module.path_of(
-                    dtype, lambda p: names.is_tf(p, "bool"))):
+            if dtype is not None and (
+                string(dtype) == "bool"
+                or self.module.path_of(dtype, lambda p: names.is_tf(p, "bool"))
+            ):
                 return "bool"
             inner = self.kind(first, depth + 1)
             return inner if inner in ("bool", "ids") else None
@@ -201,10 +244,14 @@ class Values:
 
     def _is_predictions_param(self, node: cst.CSTNode) -> bool:
         function = self.module.function_at(node)
-        return (isinstance(node, cst.Name) and node.value == "predictions"
-                and node.value in function.params and function.role == "add_metrics metric_fn")
+        return (
+            isinstance(node, cst.Name)
+            and node.value == "predictions"
+            and node.value in function.params
+            and function.role == "add_metrics metric_fn"
+        )
 
-    def argmax_scores(self, expr: cst.CSTNode) -> Optional[cst.BaseExpression]:
+    def argmax_scores(self, expr: cst.CSTNode) -> cst.BaseExpression | None:
         """The scores `x` of `tf.argmax(x, -1)` / `tf.argmax(input=x, axis=-1)`, else None."""
         expr = self.origin(expr)
         if self.op(expr) not in _IDS - {"argmin", "math.argmin"}:

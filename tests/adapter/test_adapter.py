@@ -6,10 +6,9 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from estimator_metrics import adapter
 from support import estimator as harness
 from support.keras import needs_keras
-from estimator_metrics import adapter
-
 
 # One example on which FBetaScore (micro F1) is 0.75 eagerly: P = 1, R = 3/5.
 ONE_Y = np.array([[1, 1, 1, 1, 1]], np.float32)
@@ -65,8 +64,10 @@ class TF1Style(tf.keras.metrics.Metric):
 
     def update_state(self, y_true, y_pred, sample_weight=None):
         error = tf.reduce_sum(tf.abs(tf.cast(y_true, tf.float32) - y_pred))
-        return tf.group(self.total.assign_add(error),
-                        self.count.assign_add(tf.cast(tf.size(y_pred), tf.float32)))
+        return tf.group(
+            self.total.assign_add(error),
+            self.count.assign_add(tf.cast(tf.size(y_pred), tf.float32)),
+        )
 
     def result(self):
         return tf.math.divide_no_nan(self.total, self.count)
@@ -112,13 +113,18 @@ class Lazy(tf.keras.metrics.Metric):
 
 CALLS = [
     (np.array([[1.0, 0.0, 2.0]], np.float32), np.array([[0.5, 0.25, 1.0]], np.float32)),
-    (np.array([[0.0, 1.0, 1.0], [2.0, 2.0, 0.0]], np.float32),
-     np.array([[0.75, 0.5, 3.0], [1.0, 4.0, 0.5]], np.float32)),
+    (
+        np.array([[0.0, 1.0, 1.0], [2.0, 2.0, 0.0]], np.float32),
+        np.array([[0.75, 0.5, 3.0], [1.0, 4.0, 0.5]], np.float32),
+    ),
 ]
 
 
-@pytest.mark.parametrize("make_metric", [TF1Style, TF2StyleOrdered, Lazy],
-                         ids=["tf1_returns_op", "tf2_returns_none_ordered", "lazy_variables"])
+@pytest.mark.parametrize(
+    "make_metric",
+    [TF1Style, TF2StyleOrdered, Lazy],
+    ids=["tf1_returns_op", "tf2_returns_none_ordered", "lazy_variables"],
+)
 def test_custom_metric_styles_match_eager_after_two_updates(make_metric):
     np.testing.assert_allclose(
         _graph_value(make_metric, CALLS), _eager_value(make_metric, CALLS), rtol=1e-6
@@ -130,7 +136,7 @@ def test_callable_is_a_weighted_mean_and_shares_state_across_calls():
         return tf.reduce_mean(tf.abs(y_true - y_pred), axis=-1)
 
     weights = [np.array([2.0], np.float32), np.array([1.0, 3.0], np.float32)]
-    calls = [(y, p, w) for (y, p), w in zip(CALLS, weights)]
+    calls = [(y, p, w) for (y, p), w in zip(CALLS, weights, strict=False)]
     per_example = np.concatenate([np.abs(y - p).mean(-1) for y, p in CALLS])
     expected = np.average(per_example, weights=np.concatenate(weights))
     np.testing.assert_allclose(_graph_value(lambda: abs_error, calls), expected, rtol=1e-6)
@@ -145,8 +151,11 @@ def test_single_input_metrics_take_predictions_and_refuse_labels():
             sess.run(tf.compat.v1.local_variables_initializer())
             sess.run(update)
             assert sess.run(value) == pytest.approx(15 / 4)
-        with pytest.raises(ValueError, match=r"Mean.update_state takes one input \(values\): "
-                                             r"pass it as `predictions` with labels=None"):
+        with pytest.raises(
+            ValueError,
+            match=r"Mean.update_state takes one input \(values\): "
+            r"pass it as `predictions` with labels=None",
+        ):
             adapter.from_keras(tf.keras.metrics.Mean(), values, values)
 
 
@@ -185,8 +194,9 @@ def _stock_and_adapter(tmp_path, build_metric, calls):
     `calls` are (y_true, y_pred) NumPy pairs for the metric's update calls,
     fed as one example so that the eval loop reads (and ends) its input.
     """
-    features = {f"{i}/{j}": value[None] for i, call in enumerate(calls)
-                for j, value in enumerate(call)}
+    features = {
+        f"{i}/{j}": value[None] for i, call in enumerate(calls) for j, value in enumerate(call)
+    }
 
     def batch_calls(features):
         return [(features[f"{i}/0"][0], features[f"{i}/1"][0]) for i in range(len(calls))]
@@ -202,21 +212,24 @@ def _stock_and_adapter(tmp_path, build_metric, calls):
         return {"metric": [adapter.from_keras(metric, *call) for call in batch_calls(features)][-1]}
 
     return [
-        harness.evaluate_with_metrics(fn, features, None, batch_size=1,
-                                      model_dir=str(tmp_path / name))["metric"]
+        harness.evaluate_with_metrics(
+            fn, features, None, batch_size=1, model_dir=str(tmp_path / name)
+        )["metric"]
         for name, fn in (("stock", stock_fn), ("adapter", adapter_fn))
     ]
 
 
 @needs_keras("FBetaScore")
 def test_stock_estimator_is_wrong_for_fbeta_and_the_adapter_is_right(tmp_path):
-    make = lambda: tf.keras.metrics.FBetaScore(average="micro", threshold=0.5)  # noqa: E731
+    make = lambda: tf.keras.metrics.FBetaScore(average="micro", threshold=0.5)
     with tf.Graph().as_default():  # What stock EstimatorSpec runs: metric.updates.
         metric = make()
         metric.update_state(ONE_Y, ONE_P)
         if not metric.updates:
-            pytest.skip("this Keras' FBetaScore records no update op in a graph: "
-                        "stock EstimatorSpec refuses it instead")
+            pytest.skip(
+                "this Keras' FBetaScore records no update op in a graph: "
+                "stock EstimatorSpec refuses it instead"
+            )
     truth = _eager_value(make, [(ONE_Y, ONE_P)])
     stock, ours = _stock_and_adapter(tmp_path, make, [(ONE_Y, ONE_P)])
     assert truth == pytest.approx(0.75)
@@ -225,8 +238,10 @@ def test_stock_estimator_is_wrong_for_fbeta_and_the_adapter_is_right(tmp_path):
 
 
 def test_stock_estimator_counts_only_the_first_of_two_updates(tmp_path):
-    calls = [(np.array([[1.0]]), np.array([[3.0]])),
-             (np.array([[1.0], [1.0]]), np.array([[1.0], [2.0]]))]
+    calls = [
+        (np.array([[1.0]]), np.array([[3.0]])),
+        (np.array([[1.0], [1.0]]), np.array([[1.0], [2.0]])),
+    ]
     make = tf.keras.metrics.MeanAbsoluteError
     truth = _eager_value(make, calls)
     stock, ours = _stock_and_adapter(tmp_path, make, calls)
@@ -243,21 +258,29 @@ def _keras_metric_fn(labels, features):
     probabilities = features["multiclass_probabilities"]
     f1 = tf.keras.metrics.F1Score(average=None, threshold=0.5)  # Lazily built.
     mae = tf.keras.metrics.MeanAbsoluteError()
-    ops = adapter.per_class("f1", adapter.from_keras(f1, one_hot, probabilities,
-                                                     features["weights"]))
+    ops = adapter.per_class(
+        "f1", adapter.from_keras(f1, one_hot, probabilities, features["weights"])
+    )
     regression = labels["regression"][:, None]  # Keras' MAE averages the last axis.
     adapter.from_keras(mae, regression, features["regression_predictions"])
     ops["mae_twice"] = adapter.from_keras(  # Second update of the same metric.
-        mae, regression, -features["regression_predictions"], features["weights"])
-    ops["r2"] = adapter.from_keras(tf.keras.metrics.R2Score(), labels["regression"][:, None],
-                                   features["regression_predictions"])
+        mae, regression, -features["regression_predictions"], features["weights"]
+    )
+    ops["r2"] = adapter.from_keras(
+        tf.keras.metrics.R2Score(),
+        labels["regression"][:, None],
+        features["regression_predictions"],
+    )
     return ops
 
 
 def _keras_truth(features, labels):
     f1 = tf.keras.metrics.F1Score(average=None, threshold=0.5)
-    f1.update_state(tf.one_hot(labels["multiclass"], harness.NUM_CLASSES),
-                    features["multiclass_probabilities"], features["weights"])
+    f1.update_state(
+        tf.one_hot(labels["multiclass"], harness.NUM_CLASSES),
+        features["multiclass_probabilities"],
+        features["weights"],
+    )
     mae = tf.keras.metrics.MeanAbsoluteError()
     regression = labels["regression"][:, None]
     mae.update_state(regression, features["regression_predictions"])
@@ -277,8 +300,14 @@ def test_modes_after_train_match_eager_keras(tmp_path, mode):
     # a graph holding Keras metric state.
     features, labels = harness.take(*harness.make_builder_data(96), 96)
     results = harness.evaluate_with_metrics(
-        _keras_metric_fn, features, labels, batch_size=16, mode=mode,
-        model_dir=str(tmp_path), train_steps=2, metrics_in_train=True,
+        _keras_metric_fn,
+        features,
+        labels,
+        batch_size=16,
+        mode=mode,
+        model_dir=str(tmp_path),
+        train_steps=2,
+        metrics_in_train=True,
     )
     assert results["global_step"] == 2
     assert harness.checkpoint_variable_names(str(tmp_path)) == [harness.BIAS, "global_step"]
@@ -289,8 +318,9 @@ def test_modes_after_train_match_eager_keras(tmp_path, mode):
 @needs_keras("F1Score", "R2Score")
 def test_per_class_entries_reach_tensorboard(tmp_path):
     features, labels = harness.take(*harness.make_builder_data(40), 40)
-    harness.evaluate_with_metrics(_keras_metric_fn, features, labels, batch_size=16,
-                                  model_dir=str(tmp_path))
+    harness.evaluate_with_metrics(
+        _keras_metric_fn, features, labels, batch_size=16, model_dir=str(tmp_path)
+    )
     tags = set()
     for path in glob.glob(str(tmp_path / "eval" / "events.out.tfevents.*")):
         for event in tf.compat.v1.train.summary_iterator(path):
@@ -306,7 +336,9 @@ def test_per_class_names_and_errors():
         assert all(update is pair[1] for _, update in ops.values())
         with pytest.raises(ValueError, match=r"Expected 3 class_names for 'f1', received 2"):
             adapter.per_class("f1", pair, class_names=["cat", "dog"])
-        with pytest.raises(ValueError, match=r"vector of statically known length, received shape \(\)"):
+        with pytest.raises(
+            ValueError, match=r"vector of statically known length, received shape \(\)"
+        ):
             adapter.per_class("auc", (tf.constant(0.5), tf.no_op()))
 
 
@@ -316,25 +348,32 @@ def test_per_class_names_and_errors():
 @pytest.mark.parametrize(
     "metric, message",
     [
-        (42, r"Expected a tf.keras.metrics.Metric instance or a callable fn\(y_true, y_pred\), "
-             r"received int: 42"),
+        (
+            42,
+            r"Expected a tf.keras.metrics.Metric instance or a callable fn\(y_true, y_pred\), "
+            r"received int: 42",
+        ),
         ("auc", r"received str: 'auc'"),
         (tf.keras.metrics.AUC, r"received the class AUC; instantiate it, e.g. AUC\(\)"),
     ],
 )
 def test_non_metrics_raise_type_error_naming_the_type(metric, message):
-    with tf.Graph().as_default():
-        with pytest.raises(TypeError, match=message):
-            adapter.from_keras(metric, [1.0], [1.0])
+    with tf.Graph().as_default(), pytest.raises(TypeError, match=message):
+        adapter.from_keras(metric, [1.0], [1.0])
 
 
 def test_metric_from_another_graph_is_refused():
     with tf.Graph().as_default():
         metric = tf.keras.metrics.Mean()
-    with tf.Graph().as_default():
-        with pytest.raises(ValueError, match=r"'mean' \(Mean\) has variables .* in another "
-                                             r"graph: it was created outside this model_fn"):
-            adapter.from_keras(metric, [1.0], [1.0])
+    with (
+        tf.Graph().as_default(),
+        pytest.raises(
+            ValueError,
+            match=r"'mean' \(Mean\) has variables .* in another "
+            r"graph: it was created outside this model_fn",
+        ),
+    ):
+        adapter.from_keras(metric, [1.0], [1.0])
 
 
 @needs_keras("F1Score")
@@ -345,15 +384,20 @@ def test_metric_reused_across_two_model_fn_calls_is_refused(tmp_path):
         return {"f1": adapter.from_keras(lazy, features["y"], features["p"])}
 
     features = {"y": ONE_Y, "p": ONE_P}
-    first = harness.evaluate_with_metrics(metric_fn, features, None, batch_size=1,
-                                          model_dir=str(tmp_path))
+    first = harness.evaluate_with_metrics(
+        metric_fn, features, None, batch_size=1, model_dir=str(tmp_path)
+    )
     assert first["f1"].shape == (5,)
     with pytest.raises(ValueError, match=r"reused from an earlier model_fn call"):
-        harness.evaluate_with_metrics(metric_fn, features, None, batch_size=1,
-                                      model_dir=str(tmp_path))
+        harness.evaluate_with_metrics(
+            metric_fn, features, None, batch_size=1, model_dir=str(tmp_path)
+        )
 
 
 def test_eager_call_says_where_it_belongs():
-    with pytest.raises(RuntimeError, match=r"call it inside a model_fn .* not under eager "
-                                           r"execution.*metric.update_state"):
+    with pytest.raises(
+        RuntimeError,
+        match=r"call it inside a model_fn .* not under eager "
+        r"execution.*metric.update_state",
+    ):
         adapter.from_keras(tf.keras.metrics.Mean(), [1.0], [1.0])

@@ -21,15 +21,15 @@ from __future__ import annotations
 
 import dataclasses
 import inspect
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 import pytest
 import tensorflow as tf
 
+from estimator_metrics import adapter
 from support import estimator as harness
 from support.data import SEED
-from estimator_metrics import adapter
 
 M = tf.keras.metrics
 RTOL = 1e-5
@@ -363,6 +363,7 @@ CASES: dict[type, Case] = {
 ABSENT = sorted(name for name in CASES if isinstance(name, str))
 CASES = {cls: case for cls, case in CASES.items() if not isinstance(cls, str)}
 
+
 def _param(cls):
     return pytest.param(cls, id=cls.__name__)
 
@@ -439,9 +440,14 @@ def test_enumeration_finds_the_known_classes():
     assert len(exported) >= 40
 
 
-@pytest.mark.parametrize("cls", [_param(cls) for cls in CASES] + [
-    pytest.param(name, id=name, marks=pytest.mark.skip(f"tf.keras.metrics has no {name}"))
-    for name in ABSENT])
+@pytest.mark.parametrize(
+    "cls",
+    [_param(cls) for cls in CASES]
+    + [
+        pytest.param(name, id=name, marks=pytest.mark.skip(f"tf.keras.metrics has no {name}"))
+        for name in ABSENT
+    ],
+)
 def test_two_updates_in_a_graph_match_eager(cls):
     case = CASES[cls]
     rng = np.random.default_rng([SEED, sorted(KINDS).index(case.kind)])
@@ -501,7 +507,7 @@ def estimator_run(tmp_path_factory):
     for kind in sorted({CASES[cls].kind for cls in ESTIMATOR_CLASSES}):
         for side in SIDES:
             batch = make_batch(kind, rng, ESTIMATOR_EXAMPLES)
-            for field, array in zip(("y", "p", "w"), batch):
+            for field, array in zip(("y", "p", "w"), batch, strict=False):
                 if array is not None:  # No "p" for single-input metrics.
                     features[_feature_key(kind, side, field)] = array
 
@@ -537,7 +543,9 @@ def _estimator_eager_value(cls, features, sides=SIDES):
         rows = slice(start, start + ESTIMATOR_BATCH)
         for side in sides:
             batch = tuple(
-                None if (key := _feature_key(kind, side, f)) not in features else features[key][rows]
+                None
+                if (key := _feature_key(kind, side, f)) not in features
+                else features[key][rows]
                 for f in ("y", "p", "w")
             )
             calls.append(_call_args(cls, batch))
@@ -564,4 +572,4 @@ def test_estimator_evaluate_matches_eager_for_every_class(estimator_run):
 
 def test_estimator_run_covers_every_case_but_mean_tensor():
     assert set(ESTIMATOR_CLASSES) | ESTIMATOR_SKIPPED == set(CASES)
-    assert ESTIMATOR_SKIPPED == {M.MeanTensor}
+    assert {M.MeanTensor} == ESTIMATOR_SKIPPED

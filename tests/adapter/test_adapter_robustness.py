@@ -57,17 +57,21 @@ def _model_fn(features, labels, mode):
     tf.identity(pair[1], name="train_mean")
     tf.compat.v1.summary.scalar("running_mean", pair[1])
     train_op = tf.compat.v1.train.GradientDescentOptimizer(0.1).minimize(
-        loss, global_step=tf.compat.v1.train.get_or_create_global_step())
-    return tf.estimator.EstimatorSpec(mode, loss=loss, train_op=train_op,
-                                      eval_metric_ops={"mean": pair})
+        loss, global_step=tf.compat.v1.train.get_or_create_global_step()
+    )
+    return tf.estimator.EstimatorSpec(
+        mode, loss=loss, train_op=train_op, eval_metric_ops={"mean": pair}
+    )
 
 
 def test_train_mode_identity_and_summary_of_the_update_op_in_a_real_estimator(tmp_path):
     estimator = tf.estimator.Estimator(
-        _model_fn, model_dir=str(tmp_path),
-        config=tf.estimator.RunConfig(save_summary_steps=1, log_step_count_steps=None))
+        _model_fn,
+        model_dir=str(tmp_path),
+        config=tf.estimator.RunConfig(save_summary_steps=1, log_step_count_steps=None),
+    )
     hook = _TrainSummaryHook()
-    input_fn = lambda: tf.data.Dataset.from_tensor_slices({"x": X}).batch(BATCH)  # noqa: E731
+    input_fn = lambda: tf.data.Dataset.from_tensor_slices({"x": X}).batch(BATCH)
     estimator.train(input_fn, hooks=[hook])
     np.testing.assert_allclose(hook.seen, _running_means(), rtol=1e-6)
     summaries = {}
@@ -75,11 +79,13 @@ def test_train_mode_identity_and_summary_of_the_update_op_in_a_real_estimator(tm
         for event in tf.compat.v1.train.summary_iterator(str(path)):
             for value in event.summary.value:
                 if value.tag == "running_mean":
-                    summaries[event.step] = tf.make_ndarray(value.tensor) if value.HasField(
-                        "tensor") else value.simple_value
+                    summaries[event.step] = (
+                        tf.make_ndarray(value.tensor)
+                        if value.HasField("tensor")
+                        else value.simple_value
+                    )
     assert sorted(summaries) == [1, 2, 3]
-    np.testing.assert_allclose([summaries[step] for step in (1, 2, 3)], _running_means(),
-                               rtol=1e-6)
+    np.testing.assert_allclose([summaries[step] for step in (1, 2, 3)], _running_means(), rtol=1e-6)
     evaluated = estimator.evaluate(input_fn)
     assert evaluated["mean"] == pytest.approx(X[:, 0].mean(), rel=1e-6)
 
@@ -114,7 +120,7 @@ def test_an_unhashable_callable_is_a_metric_function():
     assert value == pytest.approx(3.0)
 
 
-_EXEC_SOURCE = '''
+_EXEC_SOURCE = """
 class SumOfPredictions(tf.keras.metrics.Metric):
     def __init__(self, name="sum_of_predictions"):
         super().__init__(name=name)
@@ -127,14 +133,14 @@ class SumOfPredictions(tf.keras.metrics.Metric):
 
     def result(self):
         return tf.identity(self.total)
-'''
+"""
 
 
 def test_a_metric_class_without_source_code_is_run_as_it_is():
     # Defined with exec, like an interactive session or a .pyc-only package: AutoGraph
     # cannot read it (it once raised ConversionError); called as is, it runs.
     namespace = {"tf": tf}
-    exec(compile(_EXEC_SOURCE, "<interactive>", "exec"), namespace)  # noqa: S102
+    exec(compile(_EXEC_SOURCE, "<interactive>", "exec"), namespace)
     metric_class = namespace["SumOfPredictions"]
     value = _one_step(lambda: adapter.from_keras(metric_class(), [0.0, 0.0], [1.5, 2.5]))
     assert value == pytest.approx(4.0)
@@ -147,8 +153,7 @@ def test_r2score_with_regressors_branches_in_python_and_still_works():
     eager = tf.keras.metrics.R2Score(num_regressors=1)
     eager.update_state(y, p)
     expected = float(eager.result())
-    value = _one_step(lambda: adapter.from_keras(
-        tf.keras.metrics.R2Score(num_regressors=1), y, p))
+    value = _one_step(lambda: adapter.from_keras(tf.keras.metrics.R2Score(num_regressors=1), y, p))
     assert value == pytest.approx(expected, rel=1e-6)
 
 
@@ -159,10 +164,10 @@ def _metric_kinds():
     return {
         "builder": lambda y, p: builders.mape(y, p),
         "v1 metric": lambda y, p: tf.compat.v1.metrics.mean_absolute_error(y, p),
-        "Keras object": lambda y, p: adapter.from_keras(
-            tf.keras.metrics.MeanAbsoluteError(), y, p),
+        "Keras object": lambda y, p: adapter.from_keras(tf.keras.metrics.MeanAbsoluteError(), y, p),
         "plain function": lambda y, p: adapter.from_keras(
-            tf.keras.losses.mean_absolute_error, y, p),
+            tf.keras.losses.mean_absolute_error, y, p
+        ),
         "lambda": lambda y, p: adapter.from_keras(lambda a, b: tf.abs(a - b), y, p),
     }
 
@@ -176,12 +181,12 @@ def test_evaluation_graphs_are_freed_after_evaluate(tmp_path, kind):
         graphs.append(weakref.ref(tf.compat.v1.get_default_graph()))
         prediction = features["x"][:, :1]
         loss = tf.reduce_mean(tf.abs(labels - prediction))
-        return tf.estimator.EstimatorSpec(mode, loss=loss, eval_metric_ops={
-            "metric": make_pair(labels, prediction)})
+        return tf.estimator.EstimatorSpec(
+            mode, loss=loss, eval_metric_ops={"metric": make_pair(labels, prediction)}
+        )
 
     estimator = tf.estimator.Estimator(model_fn, model_dir=str(tmp_path))
-    input_fn = lambda: tf.data.Dataset.from_tensor_slices(  # noqa: E731
-        ({"x": X}, X[:, 1:])).batch(BATCH)
+    input_fn = lambda: tf.data.Dataset.from_tensor_slices(({"x": X}, X[:, 1:])).batch(BATCH)
     for _ in range(3):  # Continuous evaluation: one graph per checkpoint.
         estimator.evaluate(input_fn)
     gc.collect()

@@ -16,42 +16,67 @@ import pytest
 
 from support.keras import stock_estimator_takes_fbeta
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 TASK_TITLES = ("binary F-beta", "10-class macro F-beta", "MAPE", "average confidence")
-VARIANT_LABELS = ("(a) loss only", "(b) tf.compat.v1.metrics by hand", "(c) builders (ours)",
-                  "(d) Keras via adapter.from_keras", "(e) stock Keras object in EstimatorSpec",
-                  "(f) Python-side: fetch + scikit-learn")
+VARIANT_LABELS = (
+    "(a) loss only",
+    "(b) tf.compat.v1.metrics by hand",
+    "(c) builders (ours)",
+    "(d) Keras via adapter.from_keras",
+    "(e) stock Keras object in EstimatorSpec",
+    "(f) Python-side: fetch + scikit-learn",
+)
 
 
-@pytest.mark.skipif(not (ROOT / "benchmarks" / "run.py").exists(),
-                    reason="benchmarks/ is not shipped here (e.g. in the Docker image)")
-@pytest.mark.skipif(not stock_estimator_takes_fbeta(),
-                    reason="the F-beta tasks' variants (d) and (e) need FBetaScore, and (e) a "
-                           "stock EstimatorSpec that takes it: this Keras lacks one or the other")
+@pytest.mark.skipif(
+    not (ROOT / "benchmarks" / "run.py").exists(),
+    reason="benchmarks/ is not shipped here (e.g. in the Docker image)",
+)
+@pytest.mark.skipif(
+    not stock_estimator_takes_fbeta(),
+    reason="the F-beta tasks' variants (d) and (e) need FBetaScore, and (e) a "
+    "stock EstimatorSpec that takes it: this Keras lacks one or the other",
+)
 def test_quick_benchmark_runs_and_writes_its_tables(tmp_path):
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join(
-        filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])))
+    env = dict(
+        os.environ,
+        PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
+    )
     done = subprocess.run(
         [sys.executable, "-m", "benchmarks.run", "--quick", "--out", str(tmp_path)],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=900,
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
     )
     assert done.returncode == 0, done.stderr[-3000:]
 
     markdown = (tmp_path / "results.md").read_text(encoding="utf-8")
     assert "| binary F-beta |" in done.stdout  # The table is printed, too.
-    for heading in ("## Machine", "## Targets", "## 1. Per-step evaluation cost",
-                    "## 2. Graph size and build time", "## 3. Memory"):
+    for heading in (
+        "## Machine",
+        "## Targets",
+        "## 1. Per-step evaluation cost",
+        "## 2. Graph size and build time",
+        "## 3. Memory",
+    ):
         assert heading in markdown, heading
     assert "TensorFlow 2." in markdown and "quick smoke run" in markdown
     rows = [line for line in markdown.splitlines() if line.startswith("| ")]
     for task in TASK_TITLES:
         for variant in VARIANT_LABELS:
-            assert any(row.startswith(f"| {task}") and f"| {variant} |" in row
-                       for row in rows), (task, variant)
+            assert any(row.startswith(f"| {task}") and f"| {variant} |" in row for row in rows), (
+                task,
+                variant,
+            )
     for classes in ("10", "1,000"):
         assert any(row.startswith(f"| {classes} |") for row in rows), classes
-    for variant in ("(a) loss only", "(c) builders (ours)",
-                    "(f) Python-side: fetch + scikit-learn"):
+    for variant in (
+        "(a) loss only",
+        "(c) builders (ours)",
+        "(f) Python-side: fetch + scikit-learn",
+    ):
         assert any(row.startswith(f"| {variant} | 20,000 |") for row in rows), variant
 
     results = json.loads((tmp_path / "results.json").read_text(encoding="utf-8"))

@@ -3,9 +3,9 @@
 import numpy as np
 import pytest
 
-from support.data import concat
-from estimator_metrics._core.session import run_stream
 from estimator_metrics import builders
+from estimator_metrics._core.session import run_stream
+from support.data import concat
 
 
 @pytest.mark.parametrize("weighted", [True, False])

@@ -168,9 +168,7 @@ def test_mirrored_equals_single_device_and_oracle(child_results, oracles, name, 
 
 @pytest.mark.parametrize("run", DISTRIBUTED_RUNS)
 @pytest.mark.parametrize("name", [case.name for case in harness.KERAS_CASES])
-def test_keras_metrics_through_the_adapter_equal_single_device_and_eager(
-    child_results, name, run
-):
+def test_keras_metrics_through_the_adapter_equal_single_device_and_eager(child_results, name, run):
     features, labels = harness.make_builder_data(NUM_EXAMPLES)
     eager = harness.oracle_values(features, labels, harness.KERAS_CASES)[name]
     single = np.asarray(child_results["single"][name])

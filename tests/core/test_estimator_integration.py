@@ -20,8 +20,8 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from support import estimator as harness
 from estimator_metrics._core.session import run_stream
+from support import estimator as harness
 
 RTOL = 1e-6
 BATCH = 16
@@ -80,7 +80,7 @@ def run(request, tmp_path_factory):
     }
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _stream_value(name, mode):
     """`run_stream` of case `name` over the batches Estimator reads in `mode`."""
     case = CASES[name]
@@ -93,8 +93,8 @@ def _stream_value(name, mode):
     ]
 
     def build(*tensors):
-        x = dict(zip(feature_keys, tensors[: len(feature_keys)]))
-        y = dict(zip(label_keys, tensors[len(feature_keys) :]))
+        x = dict(zip(feature_keys, tensors[: len(feature_keys)], strict=False))
+        y = dict(zip(label_keys, tensors[len(feature_keys) :], strict=False))
         return case.build(y, x)
 
     return run_stream(build, batches)[1]
@@ -128,7 +128,7 @@ BUILDER_STATE = {
 def test_no_metric_state_in_global_variables(run):
     graph = run["graph"]  # Recorded in the EVAL graph, right after metric_fn.
     assert graph["GLOBAL_VARIABLES"] == [harness.BIAS, "global_step"]
-    assert BUILDER_STATE <= set(graph["METRIC_VARIABLES"])
+    assert set(graph["METRIC_VARIABLES"]) >= BUILDER_STATE
     assert set(graph["METRIC_VARIABLES"]) <= set(graph["LOCAL_VARIABLES"])
 
 

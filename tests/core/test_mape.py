@@ -5,9 +5,9 @@ import pytest
 import tensorflow as tf
 from sklearn.metrics import mean_absolute_percentage_error
 
-from support.data import concat
-from estimator_metrics._core.session import run_stream
 from estimator_metrics import builders
+from estimator_metrics._core.session import run_stream
+from support.data import concat
 
 
 def _sklearn_mape(batches, weighted):

@@ -21,8 +21,13 @@ from sklearn import metrics
 from estimator_metrics import builders
 
 PLACEHOLDERS = ("batch-None", "all-None", "unknown")
-SETTINGS = settings(max_examples=80, deadline=None, derandomize=True, database=None,
-                    suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = settings(
+    max_examples=80,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
 
 
 def _placeholder(array: np.ndarray, kind: str):
@@ -43,7 +48,9 @@ def run_stream(build, batches, kind):
         with tf.compat.v1.Session() as session:
             session.run(tf.compat.v1.local_variables_initializer())
             for batch in batches:
-                session.run(update, {p: a for p, a in zip(inputs, batch) if p is not None})
+                session.run(
+                    update, {p: a for p, a in zip(inputs, batch, strict=False) if p is not None}
+                )
             return session.run(value)
 
 
@@ -71,8 +78,7 @@ def _expand(w, total, per_example=1):
 
 
 def _oracle_weights(batches, index, per_example=1):
-    parts = [_expand(batch[index], len(batch[0]) * per_example, per_example)
-             for batch in batches]
+    parts = [_expand(batch[index], len(batch[0]) * per_example, per_example) for batch in batches]
     return None if parts[0] is None else np.concatenate(parts)
 
 
@@ -96,23 +102,33 @@ def _check(value, expected):
 @st.composite
 def single_label_cases(draw):
     num_classes = draw(st.sampled_from([None, 2, 3, 5]))
-    average = "binary" if num_classes in (None, 2) and draw(st.booleans()) else draw(
-        st.sampled_from(["micro", "macro", "weighted", None]))
+    average = (
+        "binary"
+        if num_classes in (None, 2) and draw(st.booleans())
+        else draw(st.sampled_from(["micro", "macro", "weighted", None]))
+    )
     if num_classes is None and average != "binary":
         num_classes = 2
     classes = None
     if average != "binary" and draw(st.booleans()):
         classes = draw(st.lists(st.integers(0, num_classes - 1), min_size=1, unique=True))
     return {
-        "num_classes": num_classes, "average": average, "classes": classes,
+        "num_classes": num_classes,
+        "average": average,
+        "classes": classes,
         "labels": draw(st.sampled_from(["ids", "column", "one-hot"])),
-        "predictions": draw(st.sampled_from(
-            (["ids", "column ids", "scores"] if num_classes else ["ids", "column ids"])
-            + (["probabilities", "column probabilities"] if num_classes in (None, 2) else []))),
+        "predictions": draw(
+            st.sampled_from(
+                (["ids", "column ids", "scores"] if num_classes else ["ids", "column ids"])
+                + (["probabilities", "column probabilities"] if num_classes in (None, 2) else [])
+            )
+        ),
         "weights": draw(weight_layouts),
         "beta": draw(st.sampled_from([0.5, 1.0, 2.0])),
         "threshold": draw(st.sampled_from([0.3, 0.5])),
-        "sizes": draw(sizes), "seed": draw(seeds), "kind": draw(st.sampled_from(PLACEHOLDERS)),
+        "sizes": draw(sizes),
+        "seed": draw(seeds),
+        "kind": draw(st.sampled_from(PLACEHOLDERS)),
     }
 
 
@@ -143,10 +159,17 @@ def test_single_label_fbeta_equals_sklearn(case):
     y, y_pred = (np.concatenate([m[i] for m in made]) for i in (1, 2))
     options = {k: case[k] for k in ("beta", "num_classes", "average", "classes", "threshold")}
     value = run_stream(lambda y, p, w: builders.fbeta(y, p, w, **options), batches, case["kind"])
-    labels = case["classes"] or (range(case["num_classes"]) if case["average"] != "binary"
-                                 else None)
-    expected = _fbeta(y, y_pred, beta=case["beta"], average=case["average"], labels=labels,
-                      sample_weight=_oracle_weights(batches, 2))
+    labels = case["classes"] or (
+        range(case["num_classes"]) if case["average"] != "binary" else None
+    )
+    expected = _fbeta(
+        y,
+        y_pred,
+        beta=case["beta"],
+        average=case["average"],
+        labels=labels,
+        sample_weight=_oracle_weights(batches, 2),
+    )
     _check(value, expected)
 
 
@@ -159,7 +182,9 @@ def sequence_cases(draw):
         "predictions": draw(st.sampled_from(["scores", "ids"])),
         "weights": draw(st.sampled_from(["none", "per-token", "per-sequence"])),
         "steps": draw(st.integers(1, 5)),
-        "sizes": draw(sizes), "seed": draw(seeds), "kind": draw(st.sampled_from(PLACEHOLDERS)),
+        "sizes": draw(sizes),
+        "seed": draw(seeds),
+        "kind": draw(st.sampled_from(PLACEHOLDERS)),
     }
 
 
@@ -173,18 +198,29 @@ def test_sequence_fbeta_equals_sklearn_over_every_token(case):
         y = rng.integers(0, classes, (size, steps))
         scores = rng.normal(size=(size, steps, classes)).astype(np.float32)
         ids = scores.argmax(-1)
-        w = {"none": None, "per-token": rng.integers(0, 3, (size, steps)).astype(np.float64),
-             "per-sequence": rng.integers(0, 3, size).astype(np.float64)}[case["weights"]]
+        w = {
+            "none": None,
+            "per-token": rng.integers(0, 3, (size, steps)).astype(np.float64),
+            "per-sequence": rng.integers(0, 3, size).astype(np.float64),
+        }[case["weights"]]
         labels = y if case["labels"] == "ids" else np.eye(classes)[y]
         batches.append((labels, scores if case["predictions"] == "scores" else ids, w))
         ys.append(y.ravel()), preds.append(ids.ravel())
         if w is not None:
             weights.append(np.repeat(w, steps) if w.ndim == 1 else w.ravel())
-    value = run_stream(lambda y, p, w: builders.fbeta(
-        y, p, w, num_classes=classes, average=case["average"]), batches, case["kind"])
-    expected = _fbeta(np.concatenate(ys), np.concatenate(preds), beta=1.0,
-                      average=case["average"], labels=range(classes),
-                      sample_weight=np.concatenate(weights) if weights else None)
+    value = run_stream(
+        lambda y, p, w: builders.fbeta(y, p, w, num_classes=classes, average=case["average"]),
+        batches,
+        case["kind"],
+    )
+    expected = _fbeta(
+        np.concatenate(ys),
+        np.concatenate(preds),
+        beta=1.0,
+        average=case["average"],
+        labels=range(classes),
+        sample_weight=np.concatenate(weights) if weights else None,
+    )
     _check(value, expected)
 
 
@@ -195,13 +231,16 @@ def multilabel_cases(draw):
     if draw(st.booleans()):
         classes = draw(st.lists(st.integers(0, num_classes - 1), min_size=1, unique=True))
     return {
-        "num_classes": num_classes, "classes": classes,
+        "num_classes": num_classes,
+        "classes": classes,
         "give_num_classes": draw(st.booleans()),
         "average": draw(st.sampled_from(["micro", "macro", "weighted", None])),
         "predictions": draw(st.sampled_from(["probabilities", "indicators"])),
         "weights": draw(weight_layouts),
         "threshold": draw(st.sampled_from([0.3, 0.5])),
-        "sizes": draw(sizes), "seed": draw(seeds), "kind": draw(st.sampled_from(PLACEHOLDERS)),
+        "sizes": draw(sizes),
+        "seed": draw(seeds),
+        "kind": draw(st.sampled_from(PLACEHOLDERS)),
     }
 
 
@@ -215,18 +254,32 @@ def test_multilabel_fbeta_equals_sklearn(case):
         y = rng.integers(0, 2, (size, columns))
         p = rng.uniform(size=(size, columns)).astype(np.float32)
         predicted = (p > case["threshold"]).astype(np.int64)
-        batches.append((y, p if case["predictions"] == "probabilities" else predicted,
-                        _weights(rng, size, case["weights"])))
+        batches.append(
+            (
+                y,
+                p if case["predictions"] == "probabilities" else predicted,
+                _weights(rng, size, case["weights"]),
+            )
+        )
         ys.append(y), preds.append(predicted)
     if case["kind"] != "batch-None" and not case["give_num_classes"]:
         case["give_num_classes"] = True  # The width must come from somewhere.
-    options = {"average": case["average"], "classes": case["classes"],
-               "threshold": case["threshold"], "multilabel": True,
-               "num_classes": columns if case["give_num_classes"] else None}
+    options = {
+        "average": case["average"],
+        "classes": case["classes"],
+        "threshold": case["threshold"],
+        "multilabel": True,
+        "num_classes": columns if case["give_num_classes"] else None,
+    }
     value = run_stream(lambda y, p, w: builders.fbeta(y, p, w, **options), batches, case["kind"])
-    expected = _fbeta(np.concatenate(ys), np.concatenate(preds), beta=1.0,
-                      average=case["average"], labels=case["classes"] or range(columns),
-                      sample_weight=_oracle_weights(batches, 2))
+    expected = _fbeta(
+        np.concatenate(ys),
+        np.concatenate(preds),
+        beta=1.0,
+        average=case["average"],
+        labels=case["classes"] or range(columns),
+        sample_weight=_oracle_weights(batches, 2),
+    )
     _check(value, expected)
 
 
@@ -234,17 +287,27 @@ def test_multilabel_fbeta_equals_sklearn(case):
 
 
 @SETTINGS
-@given(labels=st.sampled_from(["[B]", "[B, 1]"]), predictions=st.sampled_from(["[B]", "[B, 1]"]),
-       weights=weight_layouts, sizes=sizes, seed=seeds, kind=st.sampled_from(PLACEHOLDERS))
+@given(
+    labels=st.sampled_from(["[B]", "[B, 1]"]),
+    predictions=st.sampled_from(["[B]", "[B, 1]"]),
+    weights=weight_layouts,
+    sizes=sizes,
+    seed=seeds,
+    kind=st.sampled_from(PLACEHOLDERS),
+)
 def test_mape_equals_sklearn(labels, predictions, weights, sizes, seed, kind):
     rng = np.random.default_rng(seed)
     batches, ys, ps = [], [], []
     for size in sizes:
         y = rng.uniform(0.5, 50, size) * rng.choice([-1, 1], size)  # Away from 0, as sklearn.
         p = y * rng.uniform(0.5, 1.5, size) + rng.normal(size=size)
-        batches.append((y if labels == "[B]" else y[:, None],
-                        p if predictions == "[B]" else p[:, None],
-                        _weights(rng, size, weights, zero_share=0.2)))
+        batches.append(
+            (
+                y if labels == "[B]" else y[:, None],
+                p if predictions == "[B]" else p[:, None],
+                _weights(rng, size, weights, zero_share=0.2),
+            )
+        )
         ys.append(y), ps.append(p)
     w = _oracle_weights(batches, 2)
     value = run_stream(lambda y, p, w: builders.mape(y, p, w), batches, kind)
@@ -256,8 +319,14 @@ def test_mape_equals_sklearn(labels, predictions, weights, sizes, seed, kind):
 
 
 @SETTINGS
-@given(columns=st.integers(2, 6), sequence=st.booleans(), weights=weight_layouts, sizes=sizes,
-       seed=seeds, kind=st.sampled_from(PLACEHOLDERS))
+@given(
+    columns=st.integers(2, 6),
+    sequence=st.booleans(),
+    weights=weight_layouts,
+    sizes=sizes,
+    seed=seeds,
+    kind=st.sampled_from(PLACEHOLDERS),
+)
 def test_average_confidence_equals_numpy(columns, sequence, weights, sizes, seed, kind):
     rng = np.random.default_rng(seed)
     steps = 3 if sequence else 1
@@ -278,4 +347,5 @@ def test_the_placeholder_kinds_are_what_they_say(kind):
     with tf.Graph().as_default():
         shape = _placeholder(np.zeros((2, 3)), kind).shape
     assert {"batch-None": [None, 3], "all-None": [None, None]}.get(kind) == (
-        shape.as_list() if shape.rank is not None else None)
+        shape.as_list() if shape.rank is not None else None
+    )

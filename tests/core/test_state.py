@@ -36,8 +36,7 @@ def _float64_reference():
     return {
         "mape": 100 * (2 * BIG * big_error + SMALL_BATCHES * 1.0) / total,
         "fbeta": 2 * tp / (2 * tp + fp),
-        "average_confidence": (2 * BIG * np.float64(np.float32(0.9)) + SMALL_BATCHES * 0.5)
-        / total,
+        "average_confidence": (2 * BIG * np.float64(np.float32(0.9)) + SMALL_BATCHES * 0.5) / total,
         "precision": tp / (tp + fp),
     }
 
@@ -46,30 +45,39 @@ def test_state_stays_exact_past_float32_counting_range():
     with tf.Graph().as_default():
         inputs = [
             tf.compat.v1.placeholder(dtype, [None, *shape])
-            for dtype, shape in [(tf.float32, []), (tf.float32, []), (tf.int64, []),
-                                 (tf.int64, []), (tf.float32, [2]), (tf.float32, [])]
+            for dtype, shape in [
+                (tf.float32, []),
+                (tf.float32, []),
+                (tf.int64, []),
+                (tf.int64, []),
+                (tf.float32, [2]),
+                (tf.float32, []),
+            ]
         ]
         pairs = _build_all(inputs)
         updates = [update for _, update in pairs.values()]
         with tf.compat.v1.Session() as sess:
             sess.run(tf.compat.v1.local_variables_initializer())
-            sess.run(updates, dict(zip(inputs, FIRST)))
+            sess.run(updates, dict(zip(inputs, FIRST, strict=False)))
             for _ in range(SMALL_BATCHES):
-                sess.run(updates, dict(zip(inputs, SMALL)))
+                sess.run(updates, dict(zip(inputs, SMALL, strict=False)))
             values = sess.run({key: value for key, (value, _) in pairs.items()})
     reference = _float64_reference()
     for key in ("mape", "fbeta", "average_confidence"):
         np.testing.assert_allclose(values[key], reference[key], rtol=1e-6, err_msg=key)
     # The float32 counters of tf.compat.v1.metrics lose the same stream.
-    for key, truth in [("v1_mean", reference["mape"] / 100), ("v1_precision", reference["precision"])]:
+    for key, truth in [
+        ("v1_mean", reference["mape"] / 100),
+        ("v1_precision", reference["precision"]),
+    ]:
         assert abs(values[key] - truth) / truth > 1e-5, key
 
 
 def test_float32_counter_fact_adding_one_after_2_pow_24_is_lost():
     with tf.Graph().as_default():
         weights = tf.compat.v1.placeholder(tf.float32, [None])
-        mean, update = tf.compat.v1.metrics.mean(tf.ones_like(weights), weights=weights)
-        count = [v for v in tf.compat.v1.local_variables() if "count" in v.name][0]
+        _mean, update = tf.compat.v1.metrics.mean(tf.ones_like(weights), weights=weights)
+        count = next(v for v in tf.compat.v1.local_variables() if "count" in v.name)
         with tf.compat.v1.Session() as sess:
             sess.run(tf.compat.v1.local_variables_initializer())
             sess.run(update, {weights: [BIG]})
@@ -91,12 +99,16 @@ def test_state_is_local_metric_float64_and_never_global():
         assert local == tf.compat.v1.get_collection(tf.compat.v1.GraphKeys.METRIC_VARIABLES)
         assert {v.dtype.base_dtype for v in local} == {tf.float64}
         names = sorted(v.op.name for v in local)
-    assert names == sorted([
-        "mape/total", "mape/count",
-        "fbeta/counts",
-        "fbeta_1/counts",
-        "confidence/total", "confidence/count",
-    ])
+    assert names == sorted(
+        [
+            "mape/total",
+            "mape/count",
+            "fbeta/counts",
+            "fbeta_1/counts",
+            "confidence/total",
+            "confidence/count",
+        ]
+    )
 
 
 def test_collections_receive_value_and_update():

@@ -6,9 +6,9 @@ import sys
 
 import pytest
 
-from support.data import usage_error
 from estimator_metrics import cli
 from estimator_metrics.demo import job
+from support.data import usage_error
 
 
 def _rows(out, first_column):
@@ -16,8 +16,9 @@ def _rows(out, first_column):
 
 
 def test_demo_compares_legacy_and_keras_and_checks_builders_against_numpy(tmp_path, capsys):
-    status = cli.main(["demo", "--examples", "classifier", "--steps", "30",
-                       "--model-dir", str(tmp_path)])
+    status = cli.main(
+        ["demo", "--examples", "classifier", "--steps", "30", "--model-dir", str(tmp_path)]
+    )
     out = capsys.readouterr().out
     assert status == 0, out
     classifier = _rows(out, "classifier")
@@ -42,8 +43,10 @@ def test_a_keras_twin_this_keras_cannot_run_is_skipped_by_name(tmp_path, monkeyp
     status = job.run(steps=2, model_dir=str(tmp_path), examples=["binary"])
     out = capsys.readouterr().out
     assert status == 0, out
-    assert ("[binary] SKIPPED the Keras twin: it needs tf.keras.metrics.FBetaScore, which "
-            f"the Keras of TensorFlow {tf.__version__} lacks") in out
+    assert (
+        "[binary] SKIPPED the Keras twin: it needs tf.keras.metrics.FBetaScore, which "
+        f"the Keras of TensorFlow {tf.__version__} lacks"
+    ) in out
     assert _rows(out, "binary") == []
     assert re.search(r"\[binary\] legacy: fbeta=0\.\d{8}, accuracy=0\.\d{8}", out), out
     assert any((tmp_path / "binary" / "eval_legacy").glob("events.out.tfevents.*"))
@@ -63,10 +66,19 @@ def test_a_disagreement_is_shown_and_fails(monkeypatch, capsys):
 def test_console_script_help_explains_the_demo():
     out = subprocess.run(
         [sys.executable, "-m", "estimator_metrics.cli", "demo", "--help"],
-        capture_output=True, text=True, check=True,
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout
-    for text in ("--steps", "--model-dir", "--examples", "--seed", "adapter.from_keras",
-                 "classifier,regressor,binary", "TensorBoard"):
+    for text in (
+        "--steps",
+        "--model-dir",
+        "--examples",
+        "--seed",
+        "adapter.from_keras",
+        "classifier,regressor,binary",
+        "TensorBoard",
+    ):
         assert text in out, text
 
 
@@ -94,8 +106,18 @@ def test_demo_distributed_runs_a_local_cluster_and_agrees(tmp_path, capsys):
 
 def test_example_subcommand_runs_an_example_with_its_own_options(tmp_path, capsys):
     # The documented replacement of `python -m legacy_examples.<name>`.
-    status = cli.main(["example", "custom_loss", "--metrics", "keras", "--steps", "3",
-                       "--model-dir", str(tmp_path)])
+    status = cli.main(
+        [
+            "example",
+            "custom_loss",
+            "--metrics",
+            "keras",
+            "--steps",
+            "3",
+            "--model-dir",
+            str(tmp_path),
+        ]
+    )
     out = capsys.readouterr().out
     assert status == 0, out
     assert "global_step: 3" in out and "mae: " in out

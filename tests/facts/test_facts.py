@@ -53,12 +53,14 @@ def _stream(rng):
     for size in SIZES:
         logits = rng.normal(size=(size, NUM_CLASSES)) * 2
         exp = np.exp(logits - logits.max(axis=1, keepdims=True))
-        batches.append((
-            rng.integers(0, 2, size).astype(np.float32),
-            ((rng.integers(0, 1000, size) + 0.5) / 1000).astype(np.float32),
-            (exp / exp.sum(axis=1, keepdims=True)).astype(np.float32),
-            (rng.integers(0, 4, size) * rng.choice([0.5, 1.0, 1.5], size)).astype(np.float32),
-        ))
+        batches.append(
+            (
+                rng.integers(0, 2, size).astype(np.float32),
+                ((rng.integers(0, 1000, size) + 0.5) / 1000).astype(np.float32),
+                (exp / exp.sum(axis=1, keepdims=True)).astype(np.float32),
+                (rng.integers(0, 4, size) * rng.choice([0.5, 1.0, 1.5], size)).astype(np.float32),
+            )
+        )
     return batches
 
 
@@ -76,7 +78,7 @@ def _ragged_dataset(arrays, sizes):
     starts = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int64)
     tensors = [tf.constant(a) for a in arrays]
     return tf.data.Dataset.from_tensor_slices((starts, sizes)).map(
-        lambda start, size: tuple(t[start:start + size] for t in tensors)
+        lambda start, size: tuple(t[start : start + size] for t in tensors)
     )
 
 
@@ -208,7 +210,7 @@ def test_one_tf_function_call_looping_over_batches_updates_the_outer_metric(rng,
 
             def body(i):
                 start, size = tf.gather(starts, i), tf.gather(sizes, i)
-                update(metric, *(t[start:start + size] for t in tensors))
+                update(metric, *(t[start : start + size] for t in tensors))
                 return i + 1
 
             return tf.while_loop(lambda i: i < len(SIZES), body, [tf.constant(0)])
@@ -237,7 +239,7 @@ def test_constructing_a_metric_inside_a_tf_function_is_what_fails():
         metric.update_state(x)
         return metric.result()
 
-    with pytest.raises(ValueError, match="singleton tf.Variables created on the first call"):
+    with pytest.raises(ValueError, match=r"singleton tf\.Variables created on the first call"):
         mean_inside(tf.constant([1.0, 2.0]))
 
 
@@ -320,7 +322,7 @@ def test_trace_counts_come_from_input_shapes_not_from_the_metric(rng, name):
     assert traces == {"signature": 1, "relaxed": 2, "plain": 64}
     assert {k: f.experimental_get_tracing_count() for k, f in functions.items()} == traces
     if make:
-        probabilities, weights = (np.concatenate(column) for column in zip(*seen))
+        probabilities, weights = (np.concatenate(column) for column in zip(*seen, strict=False))
         for metric in metrics.values():
             np.testing.assert_allclose(metric.result(), oracle(probabilities, weights), rtol=1e-6)
 
@@ -359,8 +361,10 @@ def test_model_evaluate_traces_its_test_function_once_for_varying_batch_sizes(rn
         np.testing.assert_allclose(results["average_confidence"], expected, rtol=1e-6)
     # PolymorphicFunction where this TF has the name (GenericFunction, its alias, elsewhere).
     function_types = tf.types.experimental
-    assert isinstance(model.test_function, getattr(
-        function_types, "PolymorphicFunction", function_types.GenericFunction))
+    assert isinstance(
+        model.test_function,
+        getattr(function_types, "PolymorphicFunction", function_types.GenericFunction),
+    )
     assert model.test_function.experimental_get_tracing_count() == 1
     assert python_updates == [False]
 
@@ -456,11 +460,17 @@ def test_masked_loss_trains_through_model_fit_without_run_eagerly():
     `fit`; otherwise the first call traces twice, because it creates the
     variables).
     """
-    model = tf.keras.Sequential([
-        tf.keras.Input([3], dtype="float64"),
-        tf.keras.layers.Dense(1, use_bias=False, dtype="float64",
-                              kernel_initializer=tf.keras.initializers.Constant(_W0[:, None])),
-    ])
+    model = tf.keras.Sequential(
+        [
+            tf.keras.Input([3], dtype="float64"),
+            tf.keras.layers.Dense(
+                1,
+                use_bias=False,
+                dtype="float64",
+                kernel_initializer=tf.keras.initializers.Constant(_W0[:, None]),
+            ),
+        ]
+    )
     optimizer = tf.keras.optimizers.SGD(0.125)
     optimizer.build(model.trainable_variables)
     model.compile(optimizer=optimizer, loss=lambda y, p: _masked_loss("tf_where", y, p))
@@ -469,8 +479,9 @@ def test_masked_loss_trains_through_model_fit_without_run_eagerly():
     model.fit(data, epochs=1, verbose=0)
     assert not model.run_eagerly
     assert model.train_function.experimental_get_tracing_count() == 1
-    np.testing.assert_allclose(model.layers[0].kernel.numpy()[:, 0],
-                               _W0 - 0.125 * _reference_gradient(), rtol=1e-12)
+    np.testing.assert_allclose(
+        model.layers[0].kernel.numpy()[:, 0], _W0 - 0.125 * _reference_gradient(), rtol=1e-12
+    )
 
 
 def test_tf_where_mask_over_a_nan_branch_gives_nan_gradients_in_any_mode():
@@ -514,8 +525,9 @@ def test_numpy_inside_a_loss_cuts_the_gradient_in_graph_function_and_eager():
     """
 
     def numpy_loss(labels, predictions):
-        squared = tf.numpy_function(lambda a: a.copy(), [tf.square(predictions - labels)],
-                                    tf.float64)
+        squared = tf.numpy_function(
+            lambda a: a.copy(), [tf.square(predictions - labels)], tf.float64
+        )
         return tf.reduce_mean(squared)
 
     with tf.Graph().as_default():
@@ -538,11 +550,12 @@ def test_numpy_inside_a_loss_cuts_the_gradient_in_graph_function_and_eager():
 
     assert tape_gradient(round_trip_loss) is None  # Eager: runs, no gradient.
     # Graph tensors are SymbolicTensor where TF has that class, else Tensor.
-    with pytest.raises(AttributeError, match="'(Symbolic)?Tensor' object has no attribute 'numpy'"):
+    with pytest.raises(
+        AttributeError, match=r"'(Symbolic)?Tensor' object has no attribute 'numpy'"
+    ):
         tf.function(lambda: tape_gradient(round_trip_loss))()
 
     model = tf.keras.Sequential([tf.keras.layers.Dense(1, dtype="float64")])
-    model.compile(optimizer="sgd", run_eagerly=True,
-                  loss=lambda y, p: round_trip_loss(y, p))
+    model.compile(optimizer="sgd", run_eagerly=True, loss=lambda y, p: round_trip_loss(y, p))
     with pytest.raises(ValueError, match="No gradients provided for any variable"):
         model.fit(_X, _Y[:, None], verbose=0)

@@ -4,9 +4,9 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from support.data import concat
 from estimator_metrics import adapter, builders, parity
 from estimator_metrics.keras_metrics import AverageConfidence
+from support.data import concat
 
 
 @pytest.mark.parametrize("weighted", [True, False])
@@ -81,18 +81,37 @@ def test_reset_state_and_empty_batches_give_zero_not_nan():
 @pytest.mark.parametrize(
     "probabilities, weights, error, message",
     [
-        ([[0.3], [0.9]], None, ValueError, r"C >= 2 class probabilities .*received predictions.shape=\(2, 1\)"),
-        ([[0.5, np.nan]], None, tf.errors.InvalidArgumentError,
-         r"`predictions` must be finite and lie in \[0, 1\]"),
-        ([[0.5, 1.5]], None, tf.errors.InvalidArgumentError,
-         r"`predictions` must be finite and lie in \[0, 1\]"),
-        ([[0.5, 0.5]], [-1.0], tf.errors.InvalidArgumentError, r"`weights` must be finite and >= 0"),
+        (
+            [[0.3], [0.9]],
+            None,
+            ValueError,
+            r"C >= 2 class probabilities .*received predictions.shape=\(2, 1\)",
+        ),
+        (
+            [[0.5, np.nan]],
+            None,
+            tf.errors.InvalidArgumentError,
+            r"`predictions` must be finite and lie in \[0, 1\]",
+        ),
+        (
+            [[0.5, 1.5]],
+            None,
+            tf.errors.InvalidArgumentError,
+            r"`predictions` must be finite and lie in \[0, 1\]",
+        ),
+        (
+            [[0.5, 0.5]],
+            [-1.0],
+            tf.errors.InvalidArgumentError,
+            r"`weights` must be finite and >= 0",
+        ),
     ],
 )
 def test_bad_input_is_refused_eagerly(probabilities, weights, error, message):
     with pytest.raises(error, match=message):
-        AverageConfidence().update_state(None, np.asarray(probabilities, np.float32),
-                                         sample_weight=weights)
+        AverageConfidence().update_state(
+            None, np.asarray(probabilities, np.float32), sample_weight=weights
+        )
 
 
 def test_in_keras_model_evaluate_and_through_the_adapter(multiclass_batches):
@@ -101,8 +120,14 @@ def test_in_keras_model_evaluate_and_through_the_adapter(multiclass_batches):
     expected = np.average(probabilities.astype(np.float64).max(1), weights=weights)
     model = tf.keras.Sequential([tf.keras.layers.Lambda(lambda x: x)])
     model.compile(loss="mse", weighted_metrics=[AverageConfidence()])
-    results = model.evaluate(probabilities, probabilities, sample_weight=weights, batch_size=8,
-                             verbose=0, return_dict=True)
+    results = model.evaluate(
+        probabilities,
+        probabilities,
+        sample_weight=weights,
+        batch_size=8,
+        verbose=0,
+        return_dict=True,
+    )
     np.testing.assert_allclose(results["average_confidence"], expected, rtol=1e-6)
     with tf.Graph().as_default():
         metric = AverageConfidence()

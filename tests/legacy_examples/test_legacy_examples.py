@@ -23,14 +23,19 @@ from estimator_metrics.legacy_examples import _common, binary, custom_loss
 SEED = 0
 #: Training steps per example in these tests (the CLIs default to 300).
 STEPS = 100
-MODULES = {name: importlib.import_module(f"{legacy_examples.__name__}.{name}")
-           for name in legacy_examples.EXAMPLES}
+MODULES = {
+    name: importlib.import_module(f"{legacy_examples.__name__}.{name}")
+    for name in legacy_examples.EXAMPLES
+}
 #: The binary example's Keras mode uses tf.keras.metrics.FBetaScore: where this
 #: line lacks the class, the tests that evaluate binary in Keras mode skip.
-NEEDS_FBETA = pytest.mark.skipif(bool(MODULES["binary"].EXAMPLE.missing_keras_classes()),
-                                 reason="tf.keras.metrics has no FBetaScore")
-EXAMPLE_PARAMS = [pytest.param(n, marks=NEEDS_FBETA) if n == "binary" else n
-                  for n in legacy_examples.EXAMPLES]
+NEEDS_FBETA = pytest.mark.skipif(
+    bool(MODULES["binary"].EXAMPLE.missing_keras_classes()),
+    reason="tf.keras.metrics has no FBetaScore",
+)
+EXAMPLE_PARAMS = [
+    pytest.param(n, marks=NEEDS_FBETA) if n == "binary" else n for n in legacy_examples.EXAMPLES
+]
 
 
 @dataclasses.dataclass
@@ -43,8 +48,9 @@ class Run:
     def predict(self, key: str) -> np.ndarray:
         """`key` of the checkpoint's predictions on the eval split, stacked."""
         estimator = _common.estimator(self.example, "legacy", self.model_dir, SEED)
-        fn = _common.input_fn(self.data.eval_features, self.data.eval_labels, train=False,
-                              seed=SEED)
+        fn = _common.input_fn(
+            self.data.eval_features, self.data.eval_labels, train=False, seed=SEED
+        )
         return np.stack([p[key] for p in estimator.predict(fn)])
 
 
@@ -60,8 +66,10 @@ def runs(tmp_path_factory):
             data = example.make_data(SEED)
             model_dir = str(tmp_path_factory.mktemp(name))
             _common.train(example, data, model_dir, STEPS, SEED)
-            results = {mode: _common.evaluate(example, data, model_dir, mode, SEED)
-                       for mode in _common.METRIC_MODES}
+            results = {
+                mode: _common.evaluate(example, data, model_dir, mode, SEED)
+                for mode in _common.METRIC_MODES
+            }
             cache[name] = Run(example, data, model_dir, results)
         return cache[name]
 
@@ -81,7 +89,10 @@ def test_legacy_and_keras_agree_within_tolerances(runs, name):
     for metric, tolerance in run.example.tolerances.items():
         assert math.isfinite(legacy[metric]), metric
         assert abs(float(legacy[metric]) - float(keras[metric])) <= tolerance, (
-            metric, legacy[metric], keras[metric])
+            metric,
+            legacy[metric],
+            keras[metric],
+        )
 
 
 def test_classifier_accuracy_well_above_chance(runs):
@@ -174,7 +185,8 @@ def test_main_evaluates_and_prints(runs, tmp_path, capsys, name):
     model_dir = tmp_path / "model"
     shutil.copytree(runs(name).model_dir, model_dir)
     status = MODULES[name].main(
-        ["--metrics", "keras", "--steps", str(STEPS), "--model-dir", str(model_dir)])
+        ["--metrics", "keras", "--steps", str(STEPS), "--model-dir", str(model_dir)]
+    )
     out = capsys.readouterr().out
     assert status == 0
     expected = runs(name).results["keras"]
@@ -241,7 +253,8 @@ def test_masked_loss_gradient_flows_in_graph_mode_and_ignores_masked_examples():
         with tf.compat.v1.Session() as sess:
             sess.run(tf.compat.v1.global_variables_initializer())
             loss_value, (dk, db), naive_value, naive_dk = sess.run(
-                [loss, gradients, naive, naive_gradient], {x: x_value, y: y_value})
+                [loss, gradients, naive, naive_gradient], {x: x_value, y: y_value}
+            )
             # Masked examples: other features (huge), other missing labels (inf).
             x_other, y_other = x_value.copy(), y_value.copy()
             x_other[missing] = 1e3
@@ -273,15 +286,19 @@ def _train_model_fn(loss: str, steps: int):
     with tf.Graph().as_default():
         x = tf.compat.v1.placeholder(tf.float32, [None, custom_loss.NUM_FEATURES])
         y = tf.compat.v1.placeholder(tf.float32, [None])
-        spec = custom_loss.model_fn({"x": x}, y, tf.estimator.ModeKeys.TRAIN,
-                                    {"metrics": "legacy", "loss": loss})
+        spec = custom_loss.model_fn(
+            {"x": x}, y, tf.estimator.ModeKeys.TRAIN, {"metrics": "legacy", "loss": loss}
+        )
         kernel, bias = tf.compat.v1.trainable_variables("linear")
         assert [v.op.name for v in (kernel, bias)] == ["linear/kernel", "linear/bias"]
         predictions = tf.matmul(x, kernel) + bias
         data_loss = custom_loss.masked_loss(y, predictions)
-        gradients = dict(zip(("kernel", "bias"), tf.compat.v1.gradients(spec.loss, [kernel, bias])))
-        numpy_gradients = tf.compat.v1.gradients(custom_loss.numpy_step_loss(y, predictions),
-                                                 [kernel, bias])
+        gradients = dict(
+            zip(("kernel", "bias"), tf.compat.v1.gradients(spec.loss, [kernel, bias]), strict=False)
+        )
+        numpy_gradients = tf.compat.v1.gradients(
+            custom_loss.numpy_step_loss(y, predictions), [kernel, bias]
+        )
         feed = {x: data.train_features["x"][:512], y: data.train_labels[:512]}
         with tf.compat.v1.Session() as sess:
             sess.run(tf.compat.v1.global_variables_initializer())
@@ -293,8 +310,9 @@ def _train_model_fn(loss: str, steps: int):
 
 
 def test_masked_loss_training_reduces_the_loss():
-    (data_before, loss_before, *_), (data_after, loss_after, *_), gradients, _ = (
-        _train_model_fn("masked", steps=60))
+    (_data_before, loss_before, *_), (data_after, loss_after, *_), gradients, _ = _train_model_fn(
+        "masked", steps=60
+    )
     assert all(g is not None for g in gradients.values())
     assert np.isfinite([loss_before, loss_after]).all()
     assert loss_after < 0.1 * loss_before
@@ -304,8 +322,8 @@ def test_masked_loss_training_reduces_the_loss():
 def test_numpy_step_loss_has_no_gradient_and_does_not_train():
     steps = 60
     before, after, gradients, numpy_gradients = _train_model_fn("numpy_step", steps=steps)
-    (data_before, loss_before, kernel_before, bias_before) = before
-    (data_after, loss_after, kernel_after, bias_after) = after
+    (data_before, _loss_before, kernel_before, bias_before) = before
+    (data_after, _loss_after, kernel_after, bias_after) = after
     # The NumPy step's value is right; it has no gradient at all.
     assert numpy_gradients == [None, None]
     # With the L2 penalty, minimize() still finds a gradient for the kernel and
@@ -322,9 +340,12 @@ def test_numpy_step_loss_value_equals_masked_loss():
     x_value, y_value, _ = _masked_batch()
     with tf.Graph().as_default():
         x, y, _, _, predictions = _linear_graph(
-            np.ones((custom_loss.NUM_FEATURES, 1), np.float32), np.zeros(1, np.float32))
-        losses = [custom_loss.masked_loss(y, predictions),
-                  custom_loss.numpy_step_loss(y, predictions)]
+            np.ones((custom_loss.NUM_FEATURES, 1), np.float32), np.zeros(1, np.float32)
+        )
+        losses = [
+            custom_loss.masked_loss(y, predictions),
+            custom_loss.numpy_step_loss(y, predictions),
+        ]
         with tf.compat.v1.Session() as sess:
             sess.run(tf.compat.v1.global_variables_initializer())
             masked, numpy_step = sess.run(losses, {x: x_value, y: y_value})

@@ -12,9 +12,9 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from support.keras import stock_estimator_takes_fbeta
 from estimator_metrics import adapter
 from estimator_metrics.migrate import Action, Status
+from support.keras import stock_estimator_takes_fbeta
 from support.migrate import FIXTURES, report
 
 
@@ -40,7 +40,7 @@ def _data(seed=0, n=60):
     rng = np.random.default_rng(seed)
     x = rng.normal(size=(n, 4)).astype(np.float32)
     weight = rng.choice([0.5, 1.0, 2.0], n).astype(np.float32)
-    labels = ((x @ np.array([1.0, -1.0, 0.5, 0.0]) + 0.5 * rng.normal(size=n)) > 0.3)
+    labels = (x @ np.array([1.0, -1.0, 0.5, 0.0]) + 0.5 * rng.normal(size=n)) > 0.3
     return {"x": x, "weight": weight}, labels.astype(np.int64)
 
 
@@ -50,6 +50,7 @@ def _input_fn(train):
     def make():
         data = tf.data.Dataset.from_tensor_slices((features, labels))
         return (data.repeat() if train else data).batch(16)
+
     return make
 
 
@@ -84,64 +85,93 @@ def _assert_same(before, after):
 
 
 def test_rewritten_model_fn_gives_the_same_numbers(tmp_path, capsys):
-    before, after, document, _ = _before_and_after(tmp_path, capsys, "compat_v1_model_fn.py",
-                                                   params={})
+    before, after, document, _ = _before_and_after(
+        tmp_path, capsys, "compat_v1_model_fn.py", params={}
+    )
     rewritten = [f for f in document["findings"] if f["action"] == Action.REWRITTEN]
     assert len(rewritten) == 6 and {f["same_number"] for f in rewritten} == {"exact"}
     assert sorted(before) == [
-        "accuracy", "auc", "global_step", "iou", "loss", "mean_loss", "precision", "recall",
-        "rmse_click", "weighted_precision"]
+        "accuracy",
+        "auc",
+        "global_step",
+        "iou",
+        "loss",
+        "mean_loss",
+        "precision",
+        "recall",
+        "rmse_click",
+        "weighted_precision",
+    ]
     assert all(before[key] > 0 for key in before)
     _assert_same(before, after)
 
 
 def test_keyword_forms_rewritten_give_the_same_numbers(tmp_path, capsys):
-    before, after, document, _ = _before_and_after(tmp_path, capsys, "keyword_forms.py",
-                                                   params={"n_classes": 2})
+    before, after, document, _ = _before_and_after(
+        tmp_path, capsys, "keyword_forms.py", params={"n_classes": 2}
+    )
     assert [f["action"] for f in document["findings"]].count(Action.REWRITTEN) == 3
     _assert_same(before, after)
 
 
-@pytest.mark.skipif(not update_op_is_a_tensor(),
-                    reason="adapter.from_keras returns its update op as an Operation here; "
-                           "the rewrites of pair_uses.py read it as a Tensor")
+@pytest.mark.skipif(
+    not update_op_is_a_tensor(),
+    reason="adapter.from_keras returns its update op as an Operation here; "
+    "the rewrites of pair_uses.py read it as a Tensor",
+)
 def test_rewritten_pairs_keep_every_use_valid_in_train_and_eval(tmp_path, capsys):
     before, after, document, model_dir = _before_and_after(
-        tmp_path, capsys, "pair_uses.py", train_after=True)
-    rewritten = {f["metric"].rsplit(".", 1)[-1] for f in document["findings"]
-                 if f["action"] == Action.REWRITTEN}
+        tmp_path, capsys, "pair_uses.py", train_after=True
+    )
+    rewritten = {
+        f["metric"].rsplit(".", 1)[-1]
+        for f in document["findings"]
+        if f["action"] == Action.REWRITTEN
+    }
     assert rewritten == {"accuracy", "mean", "root_mean_squared_error"}
     _assert_same(before, after)
     assert 0.5 < after["accuracy"] < 1 and after["scaled_loss"] > after["mean_loss"] * 100
     # TRAIN mode of the rewritten model_fn ran: the summary of the update op was written.
-    events = [p for p in Path(model_dir).glob("events.out.tfevents.*")]
-    tags = {value.tag for path in events
-            for event in tf.compat.v1.train.summary_iterator(str(path))
-            for value in event.summary.value}
+    events = list(Path(model_dir).glob("events.out.tfevents.*"))
+    tags = {
+        value.tag
+        for path in events
+        for event in tf.compat.v1.train.summary_iterator(str(path))
+        for value in event.summary.value
+    }
     assert "accuracy" in tags
 
 
-@pytest.mark.skipif(not stock_estimator_takes_fbeta(),
-                    reason="keras_in_spec.py hands F1Score/FBetaScore objects to EstimatorSpec: "
-                           "this Keras lacks them, or EstimatorSpec refuses them")
+@pytest.mark.skipif(
+    not stock_estimator_takes_fbeta(),
+    reason="keras_in_spec.py hands F1Score/FBetaScore objects to EstimatorSpec: "
+    "this Keras lacks them, or EstimatorSpec refuses them",
+)
 def test_fix_wrong_gives_the_corrected_numbers(tmp_path, capsys):
     before, after, document, model_dir = _before_and_after(
-        tmp_path, capsys, "keras_in_spec.py", "--fix-wrong")
-    statuses = {f["metric"].split("`")[1]: (f["status"], f["action"])
-                for f in document["findings"]}
-    assert statuses == {"f05": (Status.WRONG, "fixed"), "f1": (Status.WRONG, "fixed"),
-                        "mae": (Status.WRONG, "fixed"), "r2": (Status.WRONG, "fixed"),
-                        "auc": (Status.MIGRATABLE, "report only")}
+        tmp_path, capsys, "keras_in_spec.py", "--fix-wrong"
+    )
+    statuses = {f["metric"].split("`")[1]: (f["status"], f["action"]) for f in document["findings"]}
+    assert statuses == {
+        "f05": (Status.WRONG, "fixed"),
+        "f1": (Status.WRONG, "fixed"),
+        "mae": (Status.WRONG, "fixed"),
+        "r2": (Status.WRONG, "fixed"),
+        "auc": (Status.MIGRATABLE, "report only"),
+    }
     # The truth: the same metrics updated eagerly on the checkpoint's predictions.
     features, labels = _data()
     kernel = tf.train.load_variable(model_dir, "dense/kernel")
     bias = tf.train.load_variable(model_dir, "dense/bias")
     probability = tf.sigmoid(tf.constant(features["x"]) @ kernel + bias)
     y = tf.constant(labels.astype(np.float32)[:, None])
-    metrics = {"f05": tf.keras.metrics.FBetaScore(beta=0.5, average="micro", threshold=0.5),
-               "f1": tf.keras.metrics.F1Score(average="micro", threshold=0.5),
-               "mae": tf.keras.metrics.MeanAbsoluteError(), "r2": tf.keras.metrics.R2Score(),
-               "auc": tf.keras.metrics.AUC()}
+    metrics = {
+        "f05": tf.keras.metrics.FBetaScore(beta=0.5, average="micro", threshold=0.5),
+        "f1": tf.keras.metrics.F1Score(average="micro", threshold=0.5),
+        "mae": tf.keras.metrics.MeanAbsoluteError(),
+        "r2": tf.keras.metrics.R2Score(),
+        "auc": tf.keras.metrics.AUC(),
+    }
     for metric in metrics.values():
         metric.update_state(y, probability)
     metrics["mae"].update_state(y, tf.round(probability), sample_weight=features["weight"])

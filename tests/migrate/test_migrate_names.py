@@ -32,36 +32,42 @@ IMPORTS = textwrap.dedent("""
 
 def resolve(expression: str, classify, *, prelude: str = IMPORTS, local: str = ""):
     """What `classify` says of the paths `expression` names, inside a function."""
-    code = prelude + f"\n\ndef f(metrics_arg):\n{textwrap.indent(local, '    ')}    x = {expression}\n"
+    code = (
+        prelude + f"\n\ndef f(metrics_arg):\n{textwrap.indent(local, '    ')}    x = {expression}\n"
+    )
     module = Module(cst.parse_module(code))
     function = next(f for f in module.functions if f.qualname == "f")
-    value = next(n for n in function.nodes if isinstance(n, cst.Assign)
-                 and n.targets[0].target.value == "x").value
+    value = next(
+        n for n in function.nodes if isinstance(n, cst.Assign) and n.targets[0].target.value == "x"
+    ).value
     return module.path_of(value, classify)
 
 
-@pytest.mark.parametrize("expression, classify, expected", [
-    ("tf.metrics.accuracy", names.v1_metric, "accuracy"),
-    ("tf2.compat.v1.metrics.auc", names.v1_metric, "auc"),
-    ("tf.compat.v1.metrics.mean", names.v1_metric, "mean"),  # compat.v1.compat.v1
-    ("metrics.precision", names.v1_metric, "precision"),
-    ("v1.metrics.recall", names.v1_metric, "recall"),  # v1 = tf2.compat.v1
-    ("tf2.metrics.Accuracy", names.keras_metric_class, "Accuracy"),  # TF 2: Keras
-    ("tf2.metrics.Accuracy", names.v1_metric, None),
-    ("F1Score", names.keras_metric_class, "F1Score"),
-    ("km.AUC", names.keras_metric_class, "AUC"),
-    ("tf.keras.metrics.R2Score", names.keras_metric_class, "R2Score"),
-    ("legacy_metrics.Precision", names.keras_metric_class, "Precision"),
-    ("tf_keras.metrics.Mean", names.keras_metric_class, "Mean"),
-    ("tf_keras_v1.metrics.Mean", names.keras_metric_class, "Mean"),
-    ("keras_v1.metrics.Mean", names.keras_metric_class, "Mean"),  # keras_v1 = tf_keras_v1
-    ("again.metrics.Sum", names.keras_metric_class, "Sum"),  # alias of an alias
-    ("keras.metrics.FBetaScore", names.keras_metric_class, "FBetaScore"),
-    ("standalone.metrics.MeanIoU", names.keras_metric_class, "MeanIoU"),
-    ("contrib_metrics.f1_score", names.contrib_metric, "f1_score"),
-    ("tf_metrics.fbeta", names.tf_metrics_function, "fbeta"),
-    ("tagging_f1", names.tf_metrics_function, "f1"),
-])
+@pytest.mark.parametrize(
+    "expression, classify, expected",
+    [
+        ("tf.metrics.accuracy", names.v1_metric, "accuracy"),
+        ("tf2.compat.v1.metrics.auc", names.v1_metric, "auc"),
+        ("tf.compat.v1.metrics.mean", names.v1_metric, "mean"),  # compat.v1.compat.v1
+        ("metrics.precision", names.v1_metric, "precision"),
+        ("v1.metrics.recall", names.v1_metric, "recall"),  # v1 = tf2.compat.v1
+        ("tf2.metrics.Accuracy", names.keras_metric_class, "Accuracy"),  # TF 2: Keras
+        ("tf2.metrics.Accuracy", names.v1_metric, None),
+        ("F1Score", names.keras_metric_class, "F1Score"),
+        ("km.AUC", names.keras_metric_class, "AUC"),
+        ("tf.keras.metrics.R2Score", names.keras_metric_class, "R2Score"),
+        ("legacy_metrics.Precision", names.keras_metric_class, "Precision"),
+        ("tf_keras.metrics.Mean", names.keras_metric_class, "Mean"),
+        ("tf_keras_v1.metrics.Mean", names.keras_metric_class, "Mean"),
+        ("keras_v1.metrics.Mean", names.keras_metric_class, "Mean"),  # keras_v1 = tf_keras_v1
+        ("again.metrics.Sum", names.keras_metric_class, "Sum"),  # alias of an alias
+        ("keras.metrics.FBetaScore", names.keras_metric_class, "FBetaScore"),
+        ("standalone.metrics.MeanIoU", names.keras_metric_class, "MeanIoU"),
+        ("contrib_metrics.f1_score", names.contrib_metric, "f1_score"),
+        ("tf_metrics.fbeta", names.tf_metrics_function, "fbeta"),
+        ("tagging_f1", names.tf_metrics_function, "f1"),
+    ],
+)
 def test_names_resolve_through_imports_and_aliases(expression, classify, expected):
     assert resolve(expression, classify) == expected
 
@@ -84,8 +90,12 @@ def test_canonical_spellings():
     assert names.canonical("keras.src.metrics.Mean") == "keras.src.metrics.Mean"
     assert names.canonical("tensorflow.python.keras.metrics.AUC") == "keras.metrics.AUC"
     assert names.add_metrics_kind("tensorflow.compat.v1.contrib.estimator.add_metrics") == (
-        "contrib")
-    assert names.add_metrics_kind("tensorflow_estimator.python.estimator.extenders.add_metrics"
-                                  ) == "core"
+        "contrib"
+    )
+    assert (
+        names.add_metrics_kind("tensorflow_estimator.python.estimator.extenders.add_metrics")
+        == "core"
+    )
     assert names.contrib_learn("tensorflow.contrib.learn.python.learn.metric_spec.MetricSpec") == (
-        "MetricSpec")
+        "MetricSpec"
+    )

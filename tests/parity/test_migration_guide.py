@@ -26,15 +26,15 @@ Tolerances (relative, on the final value):
 from __future__ import annotations
 
 import dataclasses
-from typing import Callable, Optional
+from collections.abc import Callable
 
 import numpy as np
 import pytest
 import tensorflow as tf
 from sklearn.metrics import fbeta_score
 
-from support.data import NUM_CLASSES, SIZES, concat
 from estimator_metrics import adapter, builders, parity
+from support.data import NUM_CLASSES, SIZES, concat
 
 v1 = tf.compat.v1.metrics
 K = tf.keras.metrics
@@ -52,8 +52,7 @@ NEEDS_F_SCORES = pytest.mark.skipif(
 
 
 def _row_params(names):
-    return [pytest.param(n, marks=NEEDS_F_SCORES) if n.startswith("fbeta_") else n
-            for n in names]
+    return [pytest.param(n, marks=NEEDS_F_SCORES) if n.startswith("fbeta_") else n for n in names]
 
 
 def _one_hot(labels):
@@ -80,8 +79,8 @@ class Row:
     migrated: Callable
     keras: Callable[[], tf.keras.metrics.Metric]
     rtol: float
-    keras_inputs: Optional[Callable] = None
-    batches: Optional[Callable] = None  # Transforms the fixture's batches.
+    keras_inputs: Callable | None = None
+    batches: Callable | None = None  # Transforms the fixture's batches.
 
 
 def mean_values(y_true, y_pred):  # Mean of the values passed as y_pred.
@@ -95,27 +94,32 @@ ROWS = {
         "binary_batches",
         lambda y, p, w: v1.accuracy(y, tf.cast(p > 0.5, tf.int64), weights=w),
         lambda y, p, w: adapter.from_keras(K.BinaryAccuracy(), y, p, w),
-        K.BinaryAccuracy, SAME_OPS,
+        K.BinaryAccuracy,
+        SAME_OPS,
     ),
     "accuracy_class_ids": Row(
         "multiclass_batches",
         lambda y, ids, w: v1.accuracy(y, ids, weights=w),
         lambda y, ids, w: adapter.from_keras(K.Accuracy(), y, ids, w),
-        K.Accuracy, SAME_OPS,
+        K.Accuracy,
+        SAME_OPS,
         batches=lambda bs: [(y, p.argmax(1).astype(np.int32), w) for y, p, w in bs],
     ),
     "accuracy_argmax_sparse": Row(
         "multiclass_batches",
         lambda y, p, w: v1.accuracy(y, tf.argmax(p, -1, output_type=tf.int32), weights=w),
         lambda y, p, w: adapter.from_keras(K.SparseCategoricalAccuracy(), y, p, w),
-        K.SparseCategoricalAccuracy, SAME_OPS,
+        K.SparseCategoricalAccuracy,
+        SAME_OPS,
     ),
     "accuracy_argmax_one_hot": Row(
         "multiclass_batches",
         lambda y, p, w: v1.accuracy(y, tf.argmax(p, -1, output_type=tf.int32), weights=w),
         lambda y, p, w: adapter.from_keras(
-            K.CategoricalAccuracy(), tf.one_hot(y, NUM_CLASSES), p, w),
-        K.CategoricalAccuracy, SAME_OPS,
+            K.CategoricalAccuracy(), tf.one_hot(y, NUM_CLASSES), p, w
+        ),
+        K.CategoricalAccuracy,
+        SAME_OPS,
         keras_inputs=lambda y, p, w: (_one_hot(y), p, w),
     ),
     # precision / recall ----------------------------------------------------
@@ -123,116 +127,128 @@ ROWS = {
         "binary_batches",
         lambda y, p, w: v1.precision(y, p > 0.5, weights=w),
         lambda y, p, w: adapter.from_keras(K.Precision(), y, p, w),
-        K.Precision, SAME_OPS,
+        K.Precision,
+        SAME_OPS,
     ),
     "precision_legacy_nonzero": Row(
         "binary_batches",
         lambda y, p, w: v1.precision(y, p, weights=w),
         lambda y, p, w: adapter.from_keras(K.Precision(thresholds=0.0), y, p, w),
-        lambda: K.Precision(thresholds=0.0), SAME_OPS,
+        lambda: K.Precision(thresholds=0.0),
+        SAME_OPS,
     ),
     "recall": Row(
         "binary_batches",
         lambda y, p, w: v1.recall(y, p > 0.5, weights=w),
         lambda y, p, w: adapter.from_keras(K.Recall(), y, p, w),
-        K.Recall, SAME_OPS,
+        K.Recall,
+        SAME_OPS,
     ),
     "recall_legacy_nonzero": Row(
         "binary_batches",
         lambda y, p, w: v1.recall(y, p, weights=w),
         lambda y, p, w: adapter.from_keras(K.Recall(thresholds=0.0), y, p, w),
-        lambda: K.Recall(thresholds=0.0), SAME_OPS,
+        lambda: K.Recall(thresholds=0.0),
+        SAME_OPS,
     ),
     "precision_multilabel": Row(
         "multilabel_batches",
         lambda y, p, w: v1.precision(y, p > 0.5, weights=w),
         lambda y, p, w: adapter.from_keras(K.Precision(), y, p, w),
-        K.Precision, SAME_OPS,
+        K.Precision,
+        SAME_OPS,
     ),
     # auc -------------------------------------------------------------------
     "auc_roc": Row(
         "binary_batches",
         lambda y, p, w: v1.auc(y, p, weights=w),
         lambda y, p, w: adapter.from_keras(K.AUC(), y, p, w),
-        K.AUC, AUC_EPSILON,
+        K.AUC,
+        AUC_EPSILON,
     ),
     "auc_pr": Row(
         "binary_batches",
-        lambda y, p, w: v1.auc(y, p, weights=w, curve="PR",
-                               summation_method="careful_interpolation"),
+        lambda y, p, w: v1.auc(
+            y, p, weights=w, curve="PR", summation_method="careful_interpolation"
+        ),
         lambda y, p, w: adapter.from_keras(K.AUC(curve="PR"), y, p, w),
-        lambda: K.AUC(curve="PR"), SAME_OPS,
+        lambda: K.AUC(curve="PR"),
+        SAME_OPS,
     ),
     # mean (one input: the values go in as predictions, labels None) ---------
     "mean": Row(
         "binary_batches",
         lambda y, p, w: v1.mean(p, weights=w),
         lambda y, p, w: adapter.from_keras(K.Mean(), None, p, w),
-        K.Mean, SAME_OPS,
+        K.Mean,
+        SAME_OPS,
         keras_inputs=lambda y, p, w: (None, p, w),
     ),
     # regression (labels [B], predictions [B, 1]: the usual Estimator head) --
     "mean_absolute_error": Row(
         "regression_batches",
         lambda y, p, w: v1.mean_absolute_error(y, p, weights=w),
-        lambda y, p, w: adapter.from_keras(
-            K.MeanAbsoluteError(), tf.reshape(y, [-1, 1]), p, w),
-        K.MeanAbsoluteError, SAME_OPS,
+        lambda y, p, w: adapter.from_keras(K.MeanAbsoluteError(), tf.reshape(y, [-1, 1]), p, w),
+        K.MeanAbsoluteError,
+        SAME_OPS,
         keras_inputs=lambda y, p, w: (_col(y), p, w),
     ),
     "mean_squared_error": Row(
         "regression_batches",
         lambda y, p, w: v1.mean_squared_error(y, p, weights=w),
-        lambda y, p, w: adapter.from_keras(
-            K.MeanSquaredError(), tf.reshape(y, [-1, 1]), p, w),
-        K.MeanSquaredError, SAME_OPS,
+        lambda y, p, w: adapter.from_keras(K.MeanSquaredError(), tf.reshape(y, [-1, 1]), p, w),
+        K.MeanSquaredError,
+        SAME_OPS,
         keras_inputs=lambda y, p, w: (_col(y), p, w),
     ),
     "root_mean_squared_error": Row(
         "regression_batches",
         lambda y, p, w: v1.root_mean_squared_error(y, p, weights=w),
         lambda y, p, w: adapter.from_keras(K.RootMeanSquaredError(), y, p, w),
-        K.RootMeanSquaredError, SAME_OPS,
+        K.RootMeanSquaredError,
+        SAME_OPS,
     ),
     # mean_iou, precision_at_k, recall_at_k ---------------------------------
     "mean_iou": Row(
         "multiclass_batches",
         lambda y, p, w: v1.mean_iou(y, tf.argmax(p, -1), NUM_CLASSES, weights=w),
-        lambda y, p, w: adapter.from_keras(
-            K.MeanIoU(NUM_CLASSES, sparse_y_pred=False), y, p, w),
-        lambda: K.MeanIoU(NUM_CLASSES, sparse_y_pred=False), SAME_OPS,
+        lambda y, p, w: adapter.from_keras(K.MeanIoU(NUM_CLASSES, sparse_y_pred=False), y, p, w),
+        lambda: K.MeanIoU(NUM_CLASSES, sparse_y_pred=False),
+        SAME_OPS,
     ),
     # What `estimator-metrics migrate` writes for mean_iou: MeanIoU(C) on the same class ids.
     "mean_iou_ids": Row(
         "multiclass_batches",
         lambda y, p, w: v1.mean_iou(y, tf.argmax(p, -1), NUM_CLASSES, weights=w),
         lambda y, p, w: adapter.from_keras(K.MeanIoU(NUM_CLASSES), y, tf.argmax(p, -1), w),
-        lambda: K.MeanIoU(NUM_CLASSES), SAME_OPS,
+        lambda: K.MeanIoU(NUM_CLASSES),
+        SAME_OPS,
         keras_inputs=lambda y, p, w: (y, np.argmax(p, -1), w),
     ),
     "precision_at_k": Row(
         "multiclass_batches",
         lambda y, p, w: v1.precision_at_k(tf.cast(y, tf.int64), p, k=2, weights=w),
-        lambda y, p, w: adapter.from_keras(
-            K.Precision(top_k=2), tf.one_hot(y, NUM_CLASSES), p, w),
-        lambda: K.Precision(top_k=2), F32_VS_F64,
+        lambda y, p, w: adapter.from_keras(K.Precision(top_k=2), tf.one_hot(y, NUM_CLASSES), p, w),
+        lambda: K.Precision(top_k=2),
+        F32_VS_F64,
         keras_inputs=lambda y, p, w: (_one_hot(y), p, w),
     ),
     "recall_at_k": Row(
         "multiclass_batches",
         lambda y, p, w: v1.recall_at_k(tf.cast(y, tf.int64), p, k=2, weights=w),
-        lambda y, p, w: adapter.from_keras(
-            K.Recall(top_k=2), tf.one_hot(y, NUM_CLASSES), p, w),
-        lambda: K.Recall(top_k=2), F32_VS_F64,
+        lambda y, p, w: adapter.from_keras(K.Recall(top_k=2), tf.one_hot(y, NUM_CLASSES), p, w),
+        lambda: K.Recall(top_k=2),
+        F32_VS_F64,
         keras_inputs=lambda y, p, w: (_one_hot(y), p, w),
     ),
     "precision_at_k_class_id": Row(
         "multiclass_batches",
-        lambda y, p, w: v1.precision_at_k(tf.cast(y, tf.int64), p, k=2, class_id=3,
-                                          weights=w),
+        lambda y, p, w: v1.precision_at_k(tf.cast(y, tf.int64), p, k=2, class_id=3, weights=w),
         lambda y, p, w: adapter.from_keras(
-            K.Precision(top_k=2, class_id=3), tf.one_hot(y, NUM_CLASSES), p, w),
-        lambda: K.Precision(top_k=2, class_id=3), F32_VS_F64,
+            K.Precision(top_k=2, class_id=3), tf.one_hot(y, NUM_CLASSES), p, w
+        ),
+        lambda: K.Precision(top_k=2, class_id=3),
+        F32_VS_F64,
         keras_inputs=lambda y, p, w: (_one_hot(y), p, w),
     ),
     # our builders ----------------------------------------------------------
@@ -240,8 +256,10 @@ ROWS = {
         "regression_batches",
         lambda y, p, w: builders.mape(y, p, weights=w),
         lambda y, p, w: adapter.from_keras(
-            K.MeanAbsolutePercentageError(), tf.reshape(y, [-1, 1]), p, w),
-        K.MeanAbsolutePercentageError, F32_VS_F64,
+            K.MeanAbsolutePercentageError(), tf.reshape(y, [-1, 1]), p, w
+        ),
+        K.MeanAbsolutePercentageError,
+        F32_VS_F64,
         keras_inputs=lambda y, p, w: (_col(y), p, w),
     ),
     "fbeta_binary": Row(
@@ -249,8 +267,12 @@ ROWS = {
         lambda y, p, w: builders.fbeta(y, p, beta=0.5, weights=w),
         lambda y, p, w: adapter.from_keras(
             K.FBetaScore(beta=0.5, average="micro", threshold=0.5),
-            tf.cast(tf.reshape(y, [-1, 1]), tf.float32), tf.reshape(p, [-1, 1]), w),
-        lambda: K.FBetaScore(beta=0.5, average="micro", threshold=0.5), F32_VS_F64,
+            tf.cast(tf.reshape(y, [-1, 1]), tf.float32),
+            tf.reshape(p, [-1, 1]),
+            w,
+        ),
+        lambda: K.FBetaScore(beta=0.5, average="micro", threshold=0.5),
+        F32_VS_F64,
         keras_inputs=lambda y, p, w: (_col(y).astype(np.float32), _col(p), w),
     ),
 }
@@ -259,19 +281,25 @@ for _average in ("micro", "macro", "weighted", None):
     ROWS[f"fbeta_multiclass_{_average}"] = Row(
         "multiclass_batches",
         lambda y, p, w, a=_average: builders.fbeta(
-            y, p, beta=0.5, num_classes=NUM_CLASSES, average=a, weights=w),
+            y, p, beta=0.5, num_classes=NUM_CLASSES, average=a, weights=w
+        ),
         lambda y, p, w, a=_average: adapter.from_keras(
-            K.FBetaScore(beta=0.5, average=a), tf.one_hot(y, NUM_CLASSES), p, w),
-        lambda a=_average: K.FBetaScore(beta=0.5, average=a), F32_VS_F64,
+            K.FBetaScore(beta=0.5, average=a), tf.one_hot(y, NUM_CLASSES), p, w
+        ),
+        lambda a=_average: K.FBetaScore(beta=0.5, average=a),
+        F32_VS_F64,
         keras_inputs=lambda y, p, w: (_one_hot(y), p, w),
     )
     ROWS[f"fbeta_multilabel_{_average}"] = Row(
         "multilabel_batches",
         lambda y, p, w, a=_average: builders.fbeta(
-            y, p, multilabel=True, threshold=0.3, average=a, weights=w),
+            y, p, multilabel=True, threshold=0.3, average=a, weights=w
+        ),
         lambda y, p, w, a=_average: adapter.from_keras(
-            K.F1Score(average=a, threshold=0.3), tf.cast(y, tf.float32), p, w),
-        lambda a=_average: K.F1Score(average=a, threshold=0.3), F32_VS_F64,
+            K.F1Score(average=a, threshold=0.3), tf.cast(y, tf.float32), p, w
+        ),
+        lambda a=_average: K.F1Score(average=a, threshold=0.3),
+        F32_VS_F64,
         keras_inputs=lambda y, p, w: (y.astype(np.float32), p, w),
     )
 
@@ -308,17 +336,26 @@ def test_same_number(request, name):
     assert legacy.agrees(rtol=row.rtol), f"{name}: legacy vs Keras: {legacy}"
     if name not in FROM_KERAS_CHECKED_ELSEWHERE:
         # The printed from_keras call, built on placeholders, equals eager Keras.
-        migrated = parity.compare(row.migrated, row.keras, batches,
-                                  keras_inputs=row.keras_inputs)
+        migrated = parity.compare(row.migrated, row.keras, batches, keras_inputs=row.keras_inputs)
         assert migrated.agrees(rtol=SAME_OPS), f"{name}: from_keras vs eager: {migrated}"
     # Not a vacuous agreement: the values are not all zero.
     assert np.any(legacy.legacy != 0)
 
 
 #: One row per metric family; v1 precision_at_k/recall_at_k give NaN instead.
-NO_DATA_ROWS = ["accuracy_binary", "precision", "auc_roc", "auc_pr", "mean",
-                "mean_absolute_error", "root_mean_squared_error", "mean_iou", "mape",
-                "fbeta_multiclass_weighted", "fbeta_multilabel_macro"]
+NO_DATA_ROWS = [
+    "accuracy_binary",
+    "precision",
+    "auc_roc",
+    "auc_pr",
+    "mean",
+    "mean_absolute_error",
+    "root_mean_squared_error",
+    "mean_iou",
+    "mape",
+    "fbeta_multiclass_weighted",
+    "fbeta_multilabel_macro",
+]
 
 
 @pytest.mark.parametrize("name", _row_params(NO_DATA_ROWS))
@@ -328,8 +365,9 @@ def test_no_data_is_zero_on_both_sides(request, name):
     first = next(b for b in _stream(request, row) if len(b[0]) > 1)
     empty = tuple(a[:0] for a in first)
     zero_weight = (*first[:2], np.zeros_like(first[2]))
-    report = parity.compare(row.legacy, row.keras, [empty, zero_weight],
-                            keras_inputs=row.keras_inputs)
+    report = parity.compare(
+        row.legacy, row.keras, [empty, zero_weight], keras_inputs=row.keras_inputs
+    )
     np.testing.assert_array_equal(report.legacy, np.zeros_like(report.legacy))
     np.testing.assert_array_equal(report.keras, np.zeros_like(report.keras))
 
@@ -337,12 +375,17 @@ def test_no_data_is_zero_on_both_sides(request, name):
 def test_average_confidence(multiclass_batches):
     keras_metrics = pytest.importorskip("estimator_metrics.keras_metrics")
     average_confidence = keras_metrics.AverageConfidence
-    legacy = parity.compare(lambda y, p, w: builders.average_confidence(p, weights=w),
-                            average_confidence, multiclass_batches)
+    legacy = parity.compare(
+        lambda y, p, w: builders.average_confidence(p, weights=w),
+        average_confidence,
+        multiclass_batches,
+    )
     assert legacy.agrees(rtol=1e-12), legacy  # float64 state on both sides.
     migrated = parity.compare(
         lambda y, p, w: adapter.from_keras(average_confidence(), None, p, w),
-        average_confidence, multiclass_batches)
+        average_confidence,
+        multiclass_batches,
+    )
     assert migrated.agrees(rtol=1e-12), migrated
 
 
@@ -356,12 +399,12 @@ def test_accuracy_on_raw_probabilities(binary_batches):
     y, p, w = (concat(binary_batches, i) for i in range(3))
     negatives = np.average(y == 0, weights=w)
     thresholded = np.average(y == (p > 0.5), weights=w)
-    raw = parity.compare(lambda y, p, w: v1.accuracy(y, p, weights=w), K.Accuracy,
-                         binary_batches)
+    raw = parity.compare(lambda y, p, w: v1.accuracy(y, p, weights=w), K.Accuracy, binary_batches)
     np.testing.assert_allclose(raw.legacy, negatives, rtol=SAME_OPS)
     assert raw.keras == 0.0
-    binary = parity.compare(lambda y, p, w: v1.accuracy(y, p, weights=w), K.BinaryAccuracy,
-                            binary_batches)
+    binary = parity.compare(
+        lambda y, p, w: v1.accuracy(y, p, weights=w), K.BinaryAccuracy, binary_batches
+    )
     np.testing.assert_allclose(binary.keras, thresholded, rtol=SAME_OPS)
     assert binary.max_abs_diff > 0.05  # 0.509 vs 0.610 on this stream.
 
@@ -369,8 +412,9 @@ def test_accuracy_on_raw_probabilities(binary_batches):
 # precision / recall ----------------------------------------------------------
 
 
-@pytest.mark.parametrize("legacy_fn, keras_cls", [(v1.precision, K.Precision),
-                                                  (v1.recall, K.Recall)])
+@pytest.mark.parametrize(
+    "legacy_fn, keras_cls", [(v1.precision, K.Precision), (v1.recall, K.Recall)]
+)
 def test_precision_recall_on_probabilities(binary_batches, legacy_fn, keras_cls):
     """v1 casts predictions to bool (every p != 0 is positive); Keras
     Precision/Recall threshold at 0.5 (thresholds=None)."""
@@ -381,8 +425,7 @@ def test_precision_recall_on_probabilities(binary_batches, legacy_fn, keras_cls)
         denominator = np.sum(w * predicted) if legacy_fn is v1.precision else np.sum(w * (y == 1))
         return tp / denominator
 
-    report = parity.compare(lambda y, p, w: legacy_fn(y, p, weights=w), keras_cls,
-                            binary_batches)
+    report = parity.compare(lambda y, p, w: legacy_fn(y, p, weights=w), keras_cls, binary_batches)
     np.testing.assert_allclose(report.legacy, score(p != 0), rtol=SAME_OPS)
     np.testing.assert_allclose(report.keras, score(p > 0.5), rtol=SAME_OPS)
     assert report.max_abs_diff > 0.1  # precision 0.491 vs 0.637, recall 1.0 vs 0.477.
@@ -402,15 +445,21 @@ def test_keras_rejects_b_labels_with_b1_predictions_and_weights(binary_batches, 
         v1.auc(labels, probabilities, weights=weights)  # Fine.
         with pytest.raises(ValueError, match="weights can not be broadcast to values"):
             adapter.from_keras(keras_metric(), labels, probabilities, weights)
-    legacy = {K.Precision: lambda y, p, w: v1.precision(y, p > 0.5, weights=w),
-              K.Recall: lambda y, p, w: v1.recall(y, p > 0.5, weights=w),
-              K.AUC: lambda y, p, w: v1.auc(y, p, weights=w)}[keras_metric]
+    legacy = {
+        K.Precision: lambda y, p, w: v1.precision(y, p > 0.5, weights=w),
+        K.Recall: lambda y, p, w: v1.recall(y, p > 0.5, weights=w),
+        K.AUC: lambda y, p, w: v1.auc(y, p, weights=w),
+    }[keras_metric]
     fixed = parity.compare(
         lambda y, p, w: adapter.from_keras(keras_metric(), tf.reshape(y, [-1, 1]), p, w),
-        keras_metric, batches, keras_inputs=lambda y, p, w: (_col(y), p, w))
+        keras_metric,
+        batches,
+        keras_inputs=lambda y, p, w: (_col(y), p, w),
+    )
     assert fixed.agrees(rtol=SAME_OPS), fixed
-    report = parity.compare(legacy, keras_metric, batches,
-                            keras_inputs=lambda y, p, w: (_col(y), p, w))
+    report = parity.compare(
+        legacy, keras_metric, batches, keras_inputs=lambda y, p, w: (_col(y), p, w)
+    )
     assert report.agrees(rtol=AUC_EPSILON), report
 
 
@@ -419,12 +468,14 @@ def test_accuracy_takes_b_labels_with_b1_predictions(binary_batches):
     accept labels [B] with predictions [B, 1] and weights [B]."""
     batches = [(y, _col(p), w) for y, p, w in binary_batches]
     report = parity.compare(
-        lambda y, p, w: adapter.from_keras(K.BinaryAccuracy(), y, p, w), K.BinaryAccuracy,
-        batches)
+        lambda y, p, w: adapter.from_keras(K.BinaryAccuracy(), y, p, w), K.BinaryAccuracy, batches
+    )
     assert report.agrees(rtol=SAME_OPS), report
     report = parity.compare(
         lambda y, p, w: v1.accuracy(y, tf.cast(p > 0.5, tf.int64), weights=w),
-        K.BinaryAccuracy, batches)
+        K.BinaryAccuracy,
+        batches,
+    )
     assert report.agrees(rtol=SAME_OPS), report
 
 
@@ -466,21 +517,29 @@ def test_auc_predictions_exactly_on_a_threshold(rng):
     np.testing.assert_allclose(K.AUC().thresholds, thresholds, rtol=1e-12)
     grid = (np.arange(200) / 199).astype(np.float32)
     misplaced = np.ceil(grid * np.float32(199)) != np.arange(200)
-    np.testing.assert_array_equal(np.flatnonzero(misplaced),
-                                  [31, 53, 62, 103, 106, 111, 119, 124])
+    np.testing.assert_array_equal(np.flatnonzero(misplaced), [31, 53, 62, 103, 106, 111, 119, 124])
 
     def stream(values):
         sizes = (*SIZES, len(values))
-        return [(rng.integers(0, 2, size),
-                 values if size == len(values) else rng.choice(values, size),
-                 rng.integers(1, 4, size).astype(np.float32)) for size in sizes]
+        return [
+            (
+                rng.integers(0, 2, size),
+                values if size == len(values) else rng.choice(values, size),
+                rng.integers(1, 4, size).astype(np.float32),
+            )
+            for size in sizes
+        ]
 
     for values, agree in [(grid, False), (grid[~misplaced], True)]:
-        for curve, method, rtol in [("ROC", "trapezoidal", AUC_EPSILON),
-                                    ("PR", "careful_interpolation", SAME_OPS)]:
+        for curve, method, rtol in [
+            ("ROC", "trapezoidal", AUC_EPSILON),
+            ("PR", "careful_interpolation", SAME_OPS),
+        ]:
             report = parity.compare(
                 lambda y, p, w: v1.auc(y, p, weights=w, curve=curve, summation_method=method),
-                lambda: K.AUC(curve=curve), stream(values))
+                lambda: K.AUC(curve=curve),
+                stream(values),
+            )
             if agree:
                 assert report.agrees(rtol=rtol), (curve, report)
             else:
@@ -493,36 +552,46 @@ def test_auc_out_of_range_predictions(binary_batches):
     logits = [(y, np.float32(6) * p - np.float32(3), w) for y, p, w in binary_batches]
     with pytest.raises(tf.errors.InvalidArgumentError, match=r"predictions must be in \[0, 1\]"):
         parity.compare(lambda y, p, w: v1.auc(y, p, weights=w), K.AUC, logits)
-    clipped = parity.compare(lambda y, p, w: v1.auc(y, tf.clip_by_value(p, 0.0, 1.0), weights=w),
-                             K.AUC, logits)
+    clipped = parity.compare(
+        lambda y, p, w: v1.auc(y, tf.clip_by_value(p, 0.0, 1.0), weights=w), K.AUC, logits
+    )
     assert clipped.agrees(rtol=AUC_EPSILON), clipped
-    sigmoid = parity.compare(lambda y, p, w: v1.auc(y, tf.sigmoid(p), weights=w),
-                             lambda: K.AUC(from_logits=True), logits)
+    sigmoid = parity.compare(
+        lambda y, p, w: v1.auc(y, tf.sigmoid(p), weights=w), lambda: K.AUC(from_logits=True), logits
+    )
     assert sigmoid.agrees(rtol=AUC_EPSILON), sigmoid
     assert sigmoid.keras - clipped.keras > 0.01, (sigmoid, clipped)
 
 
-@pytest.mark.parametrize("curve, legacy_method, keras_method", [
-    # ROC trapezoidal/interpolation (both defaults) and PR careful_interpolation/
-    # interpolation are the auc_roc and auc_pr rows of test_same_number.
-    ("ROC", "careful_interpolation", "interpolation"),  # For ROC: v1 = trapezoidal.
-    ("ROC", "minoring", "minoring"),
-    ("ROC", "majoring", "majoring"),
-    ("PR", "minoring", "minoring"),
-    ("PR", "majoring", "majoring"),
-])
+@pytest.mark.parametrize(
+    "curve, legacy_method, keras_method",
+    [
+        # ROC trapezoidal/interpolation (both defaults) and PR careful_interpolation/
+        # interpolation are the auc_roc and auc_pr rows of test_same_number.
+        ("ROC", "careful_interpolation", "interpolation"),  # For ROC: v1 = trapezoidal.
+        ("ROC", "minoring", "minoring"),
+        ("ROC", "majoring", "majoring"),
+        ("PR", "minoring", "minoring"),
+        ("PR", "majoring", "majoring"),
+    ],
+)
 def test_auc_summation_methods_that_agree(binary_batches, curve, legacy_method, keras_method):
     report = parity.compare(
         lambda y, p, w: v1.auc(y, p, weights=w, curve=curve, summation_method=legacy_method),
-        lambda: K.AUC(curve=curve, summation_method=keras_method), binary_batches)
+        lambda: K.AUC(curve=curve, summation_method=keras_method),
+        binary_batches,
+    )
     assert report.agrees(rtol=AUC_EPSILON), report
 
 
 def test_auc_pr_default_summation_differs(binary_batches):
     """v1's default for PR is 'trapezoidal', which Keras does not offer; the
     Keras default 'interpolation' equals v1's 'careful_interpolation'."""
-    report = parity.compare(lambda y, p, w: v1.auc(y, p, weights=w, curve="PR"),
-                            lambda: K.AUC(curve="PR"), binary_batches)
+    report = parity.compare(
+        lambda y, p, w: v1.auc(y, p, weights=w, curve="PR"),
+        lambda: K.AUC(curve="PR"),
+        binary_batches,
+    )
     assert 1e-4 < report.max_abs_diff < 1e-2, report  # 0.00169 on this stream.
     with pytest.raises(ValueError, match="Invalid AUC summation method"):
         K.AUC(curve="PR", summation_method="trapezoidal")
@@ -538,9 +607,12 @@ def test_auc_epsilon_grows_as_weights_shrink(binary_batches):
     unscaled = parity.compare(lambda y, p, w: v1.auc(y, p, weights=w), K.AUC, binary_batches)
     np.testing.assert_allclose(report.keras, unscaled.keras, rtol=1e-6)
     careful_pr = parity.compare(
-        lambda y, p, w: v1.auc(y, p, weights=w, curve="PR",
-                               summation_method="careful_interpolation"),
-        lambda: K.AUC(curve="PR"), tiny)
+        lambda y, p, w: v1.auc(
+            y, p, weights=w, curve="PR", summation_method="careful_interpolation"
+        ),
+        lambda: K.AUC(curve="PR"),
+        tiny,
+    )
     assert careful_pr.agrees(rtol=SAME_OPS), careful_pr  # No epsilon there.
 
 
@@ -559,7 +631,9 @@ def test_keras_mean_takes_values_only(binary_batches):
         parity.compare(lambda y, p, w: v1.mean(p, weights=w), K.Mean, binary_batches)
     callable_form = parity.compare(
         lambda y, p, w: adapter.from_keras(lambda _, values: values, p, p, w),
-        lambda: K.MeanMetricWrapper(mean_values), binary_batches)
+        lambda: K.MeanMetricWrapper(mean_values),
+        binary_batches,
+    )
     assert callable_form.agrees(rtol=SAME_OPS), callable_form
 
 
@@ -570,14 +644,17 @@ def test_float32_state_on_both_sides():
     batches = [(np.zeros(1, np.float32), np.zeros(1, np.float32), np.float32([2.0**24]))]
     batches += [(np.ones(1, np.float32), np.ones(1, np.float32), np.ones(1, np.float32))] * 100
     truth = 100 / (2**24 + 100)
-    f32 = parity.compare(lambda y, p, w: v1.mean(p, weights=w),
-                         lambda: K.MeanMetricWrapper(mean_values), batches)
+    f32 = parity.compare(
+        lambda y, p, w: v1.mean(p, weights=w), lambda: K.MeanMetricWrapper(mean_values), batches
+    )
     assert f32.agrees(rtol=0.0), f32  # Identical float32 arithmetic.
     np.testing.assert_allclose(f32.legacy, 100 / 2**24, rtol=1e-7)  # Count stuck at 2**24.
     assert abs(f32.legacy - truth) / truth > 5e-6
     f64 = parity.compare(
         lambda y, p, w: adapter.from_keras(K.Mean(dtype="float64"), None, p, w),
-        lambda: K.MeanMetricWrapper(mean_values, dtype="float64"), batches)
+        lambda: K.MeanMetricWrapper(mean_values, dtype="float64"),
+        batches,
+    )
     assert f64.agrees(rtol=0.0), f64
     np.testing.assert_allclose(f64.keras, truth, rtol=1e-12)
 
@@ -593,8 +670,9 @@ def test_at_k_no_data_is_nan_in_v1(request, name):
     first = request.getfixturevalue(row.data)[0]
     empty = tuple(a[:0] for a in first)
     zero_weight = (*first[:2], np.zeros_like(first[2]))
-    report = parity.compare(row.legacy, row.keras, [empty, zero_weight],
-                            keras_inputs=row.keras_inputs)
+    report = parity.compare(
+        row.legacy, row.keras, [empty, zero_weight], keras_inputs=row.keras_inputs
+    )
     assert np.isnan(report.legacy) and report.keras == 0.0, report
 
 
@@ -602,12 +680,18 @@ def test_at_k_no_data_is_nan_in_v1(request, name):
 
 
 REDUCING = {  # Keras metric -> (v1 pair, per-example error)
-    "MeanAbsoluteError": (lambda y, p, w: v1.mean_absolute_error(y, p, weights=w),
-                          lambda y, p: np.abs(y - p)),
-    "MeanSquaredError": (lambda y, p, w: v1.mean_squared_error(y, p, weights=w),
-                         lambda y, p: (y - p) ** 2),
-    "MeanAbsolutePercentageError": (lambda y, p, w: builders.mape(y, p, weights=w),
-                                    lambda y, p: 100 * np.abs(y - p) / np.abs(y)),
+    "MeanAbsoluteError": (
+        lambda y, p, w: v1.mean_absolute_error(y, p, weights=w),
+        lambda y, p: np.abs(y - p),
+    ),
+    "MeanSquaredError": (
+        lambda y, p, w: v1.mean_squared_error(y, p, weights=w),
+        lambda y, p: (y - p) ** 2,
+    ),
+    "MeanAbsolutePercentageError": (
+        lambda y, p, w: builders.mape(y, p, weights=w),
+        lambda y, p: 100 * np.abs(y - p) / np.abs(y),
+    ),
 }
 
 
@@ -621,8 +705,9 @@ def test_keras_regression_metrics_need_b1_labels(regression_batches, keras_name)
     legacy, error = REDUCING[keras_name]
     keras = getattr(K, keras_name)
     with pytest.raises(tf.errors.InvalidArgumentError, match="Can not squeeze dim"):
-        parity.compare(lambda y, p, w: adapter.from_keras(keras(), y, p, w), keras,
-                       regression_batches)
+        parity.compare(
+            lambda y, p, w: adapter.from_keras(keras(), y, p, w), keras, regression_batches
+        )
     unweighted = [(y, p, None) for y, p, _ in regression_batches if len(y)]
     report = parity.compare(legacy, keras, unweighted)
     per_example = np.mean(np.concatenate([error(y, p[:, 0]) for y, p, _ in unweighted]))
@@ -637,14 +722,16 @@ def test_keras_regression_metrics_need_b1_labels(regression_batches, keras_name)
 @pytest.mark.parametrize("shape", ["labels[B] predictions[B]", "labels[B] predictions[B,1]"])
 def test_root_mean_squared_error_needs_no_reshape(regression_batches, shape):
     """RootMeanSquaredError squares elementwise (no mean over the last axis)."""
-    batches = [(y, p if shape.endswith("[B,1]") else p[:, 0], w)
-               for y, p, w in regression_batches]
+    batches = [(y, p if shape.endswith("[B,1]") else p[:, 0], w) for y, p, w in regression_batches]
     report = parity.compare(
         lambda y, p, w: adapter.from_keras(K.RootMeanSquaredError(), y, p, w),
-        K.RootMeanSquaredError, batches)
+        K.RootMeanSquaredError,
+        batches,
+    )
     assert report.agrees(rtol=SAME_OPS), report
-    report = parity.compare(lambda y, p, w: v1.root_mean_squared_error(y, p, weights=w),
-                            K.RootMeanSquaredError, batches)
+    report = parity.compare(
+        lambda y, p, w: v1.root_mean_squared_error(y, p, weights=w), K.RootMeanSquaredError, batches
+    )
     assert report.agrees(rtol=SAME_OPS), report
 
 
@@ -652,8 +739,9 @@ def test_root_mean_squared_error_needs_no_reshape(regression_batches, shape):
 
 
 def _sklearn_fbeta(y_true, y_pred, weights, average, beta=1.0):
-    return fbeta_score(y_true, y_pred, beta=beta, average=average, sample_weight=weights,
-                       zero_division=0)
+    return fbeta_score(
+        y_true, y_pred, beta=beta, average=average, sample_weight=weights, zero_division=0
+    )
 
 
 @NEEDS_F_SCORES
@@ -663,12 +751,14 @@ def test_fbeta_multiclass_keras_threshold_must_be_none(multiclass_batches, avera
     none); builders.fbeta with num_classes takes the argmax."""
     y, p, w = (concat(multiclass_batches, i) for i in range(3))
     report = parity.compare(
-        lambda y, p, w: builders.fbeta(y, p, num_classes=NUM_CLASSES, average=average,
-                                       weights=w),
-        lambda: K.F1Score(average=average, threshold=0.5), multiclass_batches,
-        keras_inputs=lambda y, p, w: (_one_hot(y), p, w))
+        lambda y, p, w: builders.fbeta(y, p, num_classes=NUM_CLASSES, average=average, weights=w),
+        lambda: K.F1Score(average=average, threshold=0.5),
+        multiclass_batches,
+        keras_inputs=lambda y, p, w: (_one_hot(y), p, w),
+    )
     np.testing.assert_allclose(
-        report.keras, _sklearn_fbeta(_one_hot(y), p > 0.5, w, average), rtol=F32_VS_F64)
+        report.keras, _sklearn_fbeta(_one_hot(y), p > 0.5, w, average), rtol=F32_VS_F64
+    )
     assert report.max_abs_diff > 0.03, report  # 0.034 to 0.11 on this stream.
 
 
@@ -679,11 +769,12 @@ def test_fbeta_multilabel_keras_threshold_none_is_top_1(multilabel_batches, aver
     y, p, w = (concat(multilabel_batches, i) for i in range(3))
     report = parity.compare(
         lambda y, p, w: builders.fbeta(y, p, multilabel=True, average=average, weights=w),
-        lambda: K.F1Score(average=average), multilabel_batches,
-        keras_inputs=lambda y, p, w: (y.astype(np.float32), p, w))
+        lambda: K.F1Score(average=average),
+        multilabel_batches,
+        keras_inputs=lambda y, p, w: (y.astype(np.float32), p, w),
+    )
     top_1 = p == p.max(axis=1, keepdims=True)
-    np.testing.assert_allclose(report.keras, _sklearn_fbeta(y, top_1, w, average),
-                               rtol=F32_VS_F64)
+    np.testing.assert_allclose(report.keras, _sklearn_fbeta(y, top_1, w, average), rtol=F32_VS_F64)
     assert report.max_abs_diff > 0.2, report  # 0.25 to 0.33 on this stream.
 
 
@@ -692,12 +783,15 @@ def test_fbeta_keras_threshold_none_marks_every_tied_maximum():
     """Keras threshold=None predicts every class tied at the row maximum;
     builders.fbeta (and tf.argmax) predicts the first one only."""
     labels = np.array([0, 1, 2], np.int32)
-    scores = np.array([[0.4, 0.4, 0.2, 0, 0], [0.5, 0.5, 0, 0, 0], [0.1, 0.1, 0.8, 0, 0]],
-                      np.float32)
+    scores = np.array(
+        [[0.4, 0.4, 0.2, 0, 0], [0.5, 0.5, 0, 0, 0], [0.1, 0.1, 0.8, 0, 0]], np.float32
+    )
     report = parity.compare(
         lambda y, p, w: builders.fbeta(y, p, num_classes=NUM_CLASSES, average="micro"),
-        lambda: K.F1Score(average="micro"), [(labels, scores, None)],
-        keras_inputs=lambda y, p, w: (_one_hot(y), p, w))
+        lambda: K.F1Score(average="micro"),
+        [(labels, scores, None)],
+        keras_inputs=lambda y, p, w: (_one_hot(y), p, w),
+    )
     assert report.legacy == pytest.approx(2 / 3)  # argmax: 0, 0, 2 -> 2 of 3 right.
     assert report.keras == pytest.approx(0.75)  # 5 predicted, 3 hits: 2*3 / (5 + 3).
 
@@ -707,16 +801,21 @@ def test_fbeta_binary_keras_needs_2d_inputs_and_a_threshold(binary_batches):
     """FBetaScore refuses [B] inputs; on [B, 1] with threshold=None the one
     column is always the row maximum, so every example is predicted positive."""
     with pytest.raises(ValueError, match="FBetaScore expects 2D inputs"):
-        parity.compare(lambda y, p, w: builders.fbeta(y, p, weights=w), K.F1Score,
-                       binary_batches, keras_inputs=lambda y, p, w: (y.astype(np.float32), p, w))
+        parity.compare(
+            lambda y, p, w: builders.fbeta(y, p, weights=w),
+            K.F1Score,
+            binary_batches,
+            keras_inputs=lambda y, p, w: (y.astype(np.float32), p, w),
+        )
     y, p, w = (concat(binary_batches, i) for i in range(3))
     report = parity.compare(
-        lambda y, p, w: builders.fbeta(y, p, weights=w), lambda: K.F1Score(average="micro"),
-        binary_batches, keras_inputs=lambda y, p, w: (_col(y).astype(np.float32), _col(p), w))
-    np.testing.assert_allclose(report.legacy, _sklearn_fbeta(y, p > 0.5, w, "binary"),
-                               rtol=1e-9)
-    np.testing.assert_allclose(report.keras, _sklearn_fbeta(y, p > 0, w, "binary"),
-                               rtol=F32_VS_F64)
+        lambda y, p, w: builders.fbeta(y, p, weights=w),
+        lambda: K.F1Score(average="micro"),
+        binary_batches,
+        keras_inputs=lambda y, p, w: (_col(y).astype(np.float32), _col(p), w),
+    )
+    np.testing.assert_allclose(report.legacy, _sklearn_fbeta(y, p > 0.5, w, "binary"), rtol=1e-9)
+    np.testing.assert_allclose(report.keras, _sklearn_fbeta(y, p > 0, w, "binary"), rtol=F32_VS_F64)
     assert report.max_abs_diff > 0.1, report  # 0.545 vs 0.658 on this stream.
 
 
@@ -729,8 +828,10 @@ def test_fbeta_keras_weights_must_be_b(binary_batches, multiclass_batches):
     the update fails."""
     report = parity.compare(
         lambda y, p, w: builders.fbeta(y, p, weights=w),
-        lambda: K.F1Score(average="micro", threshold=0.5), binary_batches,
-        keras_inputs=lambda y, p, w: (_col(y).astype(np.float32), _col(p), _col(w)))
+        lambda: K.F1Score(average="micro", threshold=0.5),
+        binary_batches,
+        keras_inputs=lambda y, p, w: (_col(y).astype(np.float32), _col(p), _col(w)),
+    )
     tp = fp = fn = 0.0
     for y, p, w in binary_batches:
         predicted = p > 0.5
@@ -741,10 +842,13 @@ def test_fbeta_keras_weights_must_be_b(binary_batches, multiclass_batches):
     assert report.max_abs_diff > 0.02, report  # 0.545 vs 0.505 on this stream.
     with pytest.raises(tf.errors.InvalidArgumentError, match="Cannot update variable"):
         parity.compare(
-            lambda y, p, w: builders.fbeta(y, p, num_classes=NUM_CLASSES, average="macro",
-                                           weights=w),
-            lambda: K.F1Score(average="macro"), multiclass_batches,
-            keras_inputs=lambda y, p, w: (_one_hot(y), p, _col(w)))
+            lambda y, p, w: builders.fbeta(
+                y, p, num_classes=NUM_CLASSES, average="macro", weights=w
+            ),
+            lambda: K.F1Score(average="macro"),
+            multiclass_batches,
+            keras_inputs=lambda y, p, w: (_one_hot(y), p, _col(w)),
+        )
 
 
 @NEEDS_F_SCORES
@@ -770,7 +874,8 @@ def model_fn_before(features, labels, mode):
     eval_metric_ops = {
         # labels: int64 [B]. Predictions must be bool: v1 treats any nonzero as positive.
         "precision": tf.compat.v1.metrics.precision(
-            labels, probabilities > 0.5, weights=features["weight"]),
+            labels, probabilities > 0.5, weights=features["weight"]
+        ),
     }
     return tf.estimator.EstimatorSpec(mode, loss=loss, eval_metric_ops=eval_metric_ops)
 
@@ -783,8 +888,11 @@ def model_fn_after(features, labels, mode):
         # A new metric object per model_fn call; thresholds=None means p > 0.5.
         # Labels [B] -> [B, 1] like the predictions, or the weights fail to broadcast.
         "precision": adapter.from_keras(
-            tf.keras.metrics.Precision(), tf.reshape(labels, [-1, 1]), probabilities,
-            features["weight"]),
+            tf.keras.metrics.Precision(),
+            tf.reshape(labels, [-1, 1]),
+            probabilities,
+            features["weight"],
+        ),
     }
     return tf.estimator.EstimatorSpec(mode, loss=loss, eval_metric_ops=eval_metric_ops)
 
@@ -797,9 +905,13 @@ def _evaluate(model_fn, batches, kernel):
         spec = model_fn({"x": x, "weight": weights}, labels, tf.estimator.ModeKeys.EVAL)
         value, update_op = spec.eval_metric_ops["precision"]
         with tf.compat.v1.Session() as sess:
-            sess.run([tf.compat.v1.global_variables_initializer(),
-                      tf.compat.v1.local_variables_initializer()])
-            dense_kernel, = [v for v in tf.compat.v1.global_variables() if "kernel" in v.name]
+            sess.run(
+                [
+                    tf.compat.v1.global_variables_initializer(),
+                    tf.compat.v1.local_variables_initializer(),
+                ]
+            )
+            (dense_kernel,) = [v for v in tf.compat.v1.global_variables() if "kernel" in v.name]
             dense_kernel.load(kernel, sess)
             for features, y, w in batches:
                 sess.run(update_op, {x: features, labels: y, weights: w})
@@ -808,9 +920,14 @@ def _evaluate(model_fn, batches, kernel):
 
 def test_guide_snippet_before_after(rng):
     kernel = rng.normal(size=(3, 1)).astype(np.float32)
-    batches = [(rng.normal(size=(size, 3)).astype(np.float32),
-                rng.integers(0, 2, size), rng.integers(0, 4, size).astype(np.float32))
-               for size in SIZES]
+    batches = [
+        (
+            rng.normal(size=(size, 3)).astype(np.float32),
+            rng.integers(0, 2, size),
+            rng.integers(0, 4, size).astype(np.float32),
+        )
+        for size in SIZES
+    ]
     before, _ = _evaluate(model_fn_before, batches, kernel)
     after, global_variables = _evaluate(model_fn_after, batches, kernel)
     assert [v.name for v in global_variables] == ["dense/kernel:0", "dense/bias:0"]

@@ -20,12 +20,13 @@ from __future__ import annotations
 import dataclasses
 import math
 import os
-from typing import Any, Callable, Mapping, Optional
+from collections.abc import Callable, Mapping
+from typing import Any
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-import numpy as np  # noqa: E402
-import tensorflow as tf  # noqa: E402
+import numpy as np
+import tensorflow as tf
 
 tf.get_logger().setLevel("ERROR")
 
@@ -47,7 +48,7 @@ def evaluate_with_metrics(
     batch_size: int,
     mode: str = "spec",
     model_dir: str,
-    config: Optional[tf.estimator.RunConfig] = None,
+    config: tf.estimator.RunConfig | None = None,
     train_steps: int = 0,
     metrics_in_train: bool = False,
 ) -> dict:
@@ -185,7 +186,7 @@ class _Model:
 
 
 def _unprefix(tensors: Mapping[str, Any], prefix: str) -> dict:
-    return {key[len(prefix):]: value for key, value in tensors.items() if key.startswith(prefix)}
+    return {key[len(prefix) :]: value for key, value in tensors.items() if key.startswith(prefix)}
 
 
 def _num_examples(features: Mapping[str, np.ndarray], labels: Any) -> int:
@@ -322,11 +323,13 @@ def _builder_cases() -> tuple[BuilderCase, ...]:
                 y["regression"], x["regression_predictions"], weights=x["weights"], **kw
             ),
             # sklearn's floor of |y| is float64 eps, ours 1e-7: |y| >= 0.5 here.
-            lambda y, x: 100
-            * mean_absolute_percentage_error(
-                _f64(y["regression"]),
-                _f64(x["regression_predictions"][:, 0]),
-                sample_weight=_f64(x["weights"]),
+            lambda y, x: (
+                100
+                * mean_absolute_percentage_error(
+                    _f64(y["regression"]),
+                    _f64(x["regression_predictions"][:, 0]),
+                    sample_weight=_f64(x["weights"]),
+                )
             ),
         ),
         BuilderCase(
@@ -487,19 +490,33 @@ def _keras_cases() -> tuple[BuilderCase, ...]:
         return BuilderCase(name, build, oracle)
 
     return (
-        keras_case("keras/f1_macro_lazy", lazy_f1,
-                   lambda y, x: (one_hot(y), x["multiclass_probabilities"], x["weights"])),
-        keras_case("keras/r2", lambda: tf.keras.metrics.R2Score(),
-                   lambda y, x: (y["regression"][:, None], x["regression_predictions"], None)),
-        keras_case("keras/auc", tf.keras.metrics.AUC,
-                   lambda y, x: (y["binary"], x["binary_probabilities"], x["weights"])),
-        keras_case("keras/average_confidence", AverageConfidence,
-                   lambda y, x: (None, x["multiclass_probabilities"], x["weights"])),
-        BuilderCase("keras/mae_updated_twice",
-                    lambda y, x, **_: mae_twice(graph_update)(y, x),
-                    lambda y, x: mae_twice(eager_update)(
-                        {k: tf.constant(v) for k, v in y.items()},
-                        {k: tf.constant(v) for k, v in x.items()})),
+        keras_case(
+            "keras/f1_macro_lazy",
+            lazy_f1,
+            lambda y, x: (one_hot(y), x["multiclass_probabilities"], x["weights"]),
+        ),
+        keras_case(
+            "keras/r2",
+            lambda: tf.keras.metrics.R2Score(),
+            lambda y, x: (y["regression"][:, None], x["regression_predictions"], None),
+        ),
+        keras_case(
+            "keras/auc",
+            tf.keras.metrics.AUC,
+            lambda y, x: (y["binary"], x["binary_probabilities"], x["weights"]),
+        ),
+        keras_case(
+            "keras/average_confidence",
+            AverageConfidence,
+            lambda y, x: (None, x["multiclass_probabilities"], x["weights"]),
+        ),
+        BuilderCase(
+            "keras/mae_updated_twice",
+            lambda y, x, **_: mae_twice(graph_update)(y, x),
+            lambda y, x: mae_twice(eager_update)(
+                {k: tf.constant(v) for k, v in y.items()}, {k: tf.constant(v) for k, v in x.items()}
+            ),
+        ),
     )
 
 
@@ -507,6 +524,7 @@ def _keras_cases() -> tuple[BuilderCase, ...]:
 #: left out where it does not.
 _KERAS_CLASS_NEEDED = {"keras/f1_macro_lazy": "F1Score", "keras/r2": "R2Score"}
 KERAS_CASES = tuple(
-    case for case in _keras_cases()
+    case
+    for case in _keras_cases()
     if hasattr(tf.keras.metrics, _KERAS_CLASS_NEEDED.get(case.name, "Metric"))
 )

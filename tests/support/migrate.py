@@ -13,10 +13,19 @@ from estimator_metrics.migrate import Action, Status
 
 FIXTURES = Path(__file__).parents[1] / "migrate" / "fixtures"
 #: Marker words -> what the report says.
-STATUS = {"wrong": Status.WRONG, "no-tf2": Status.NO_TF2, "float32": Status.FLOAT32,
-          "migratable": Status.MIGRATABLE, "ok": Status.OK}
-ACTION = {"rewrite": Action.WOULD_REWRITE, "fix": Action.WOULD_FIX,
-          "report": Action.REPORT_ONLY, "none": Action.NONE}
+STATUS = {
+    "wrong": Status.WRONG,
+    "no-tf2": Status.NO_TF2,
+    "float32": Status.FLOAT32,
+    "migratable": Status.MIGRATABLE,
+    "ok": Status.OK,
+}
+ACTION = {
+    "rewrite": Action.WOULD_REWRITE,
+    "fix": Action.WOULD_FIX,
+    "report": Action.REPORT_ONLY,
+    "none": Action.NONE,
+}
 _MARKER = re.compile(r"#.*\bexpect: (?P<marks>.+)$")
 
 
@@ -38,15 +47,14 @@ def expectations(path: Path) -> collections.Counter:
             continue
         marks = match.group("marks") if match else pending
         pending = None
-        for mark in (marks.split(",") if marks else []):
+        for mark in marks.split(",") if marks else []:
             status, action = mark.split()
             expected[(number, str(STATUS[status]), str(ACTION[action]))] += 1
     return expected
 
 
 def fixture_files() -> list:
-    return sorted(p for p in FIXTURES.glob("*.py") if p.name not in ("__init__.py",
-                                                                      "conftest.py"))
+    return sorted(p for p in FIXTURES.glob("*.py") if p.name not in ("__init__.py", "conftest.py"))
 
 
 def run_cli(capsys, *argv):
@@ -61,8 +69,11 @@ def report(capsys, *argv):
 
 def module_code(body: str, imports: str = "import tensorflow as tf") -> str:
     """A module with `body` as the body of a model_fn that returns an EstimatorSpec."""
-    return (f"{imports}\n\n\ndef model_fn(features, labels, mode):\n"
-            + textwrap.indent(textwrap.dedent(body).strip("\n"), "    ") + "\n")
+    return (
+        f"{imports}\n\n\ndef model_fn(features, labels, mode):\n"
+        + textwrap.indent(textwrap.dedent(body).strip("\n"), "    ")
+        + "\n"
+    )
 
 
 def plan(code: str, *, fix_wrong: bool = False):
