@@ -45,6 +45,9 @@ from pathlib import Path
 import nox
 from nox.command import CommandFailed
 
+# The package is installed (editable) in the venv nox runs from; this module imports no TensorFlow.
+from estimator_metrics._tables import render
+
 MATRIX_DIR = Path(__file__).resolve().parent / ".matrix"
 PYTHON = os.environ.get("MATRIX_PYTHON", "python3.11")
 
@@ -339,39 +342,24 @@ def _duration(seconds: float | None) -> str:
 
 
 HEADER = ("line", *REPORTED, "passed", "failed", "skipped", "time", "verdict")
-NUMERIC = {HEADER.index(name) for name in ("passed", "failed", "skipped", "time")}
+#: Counts and times right-aligned, so that their digits line up.
+ALIGN = "".join("r" if name in ("passed", "failed", "skipped", "time") else "l" for name in HEADER)
 
 
 def table(results: Sequence[LineResult]) -> str:
-    rows = [HEADER] + [
+    rows = [
         (
             r.line,
             *(r.versions.get(name, "-") for name in REPORTED),
-            str(r.passed),
-            str(r.failed),
-            str(r.skipped),
+            r.passed,
+            r.failed,
+            r.skipped,
             _duration(r.test_s),
             r.verdict,
         )
         for r in results
     ]
-    widths = [max(len(row[i]) for row in rows) for i in range(len(HEADER))]
-
-    def fmt(row):
-        cells = [
-            c.rjust(w) if i in NUMERIC else c.ljust(w)
-            for i, (c, w) in enumerate(zip(row, widths, strict=False))
-        ]
-        return "| " + " | ".join(cells) + " |"
-
-    rule = (
-        "|"
-        + "|".join(
-            "-" * (w + 1) + ":" if i in NUMERIC else "-" * (w + 2) for i, w in enumerate(widths)
-        )
-        + "|"
-    )
-    return "\n".join([fmt(rows[0]), rule, *map(fmt, rows[1:])])
+    return render(HEADER, rows, ALIGN, style="markdown")
 
 
 def report(results: Sequence[LineResult], total_s: float) -> str:

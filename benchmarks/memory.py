@@ -118,7 +118,10 @@ def main(argv=None) -> int:
     peak = _status_kib("VmHWM")
     # Steady state: from the second step's start to the end of evaluate, less (f)'s final
     # computation, over the examples of those steps.
-    loop_seconds = end - timer.starts[1] - (sink.get("end_seconds") or 0.0)
+    # (None with a single step: there is no second step to start from.)
+    loop_seconds = (
+        end - timer.starts[1] - (sink.get("end_seconds") or 0.0) if len(timer.starts) > 1 else None
+    )
     loop_examples = args.examples - args.batch
     value = sink.get("value", float(result["metric"]) if "metric" in result else None)
     print(
@@ -132,7 +135,7 @@ def main(argv=None) -> int:
                 "growth_mib": (peak - before) / 1024,
                 "evaluate_seconds": end - start,
                 "steps": len(timer.starts),
-                "examples_per_second": loop_examples / loop_seconds,
+                "examples_per_second": loop_examples / loop_seconds if loop_seconds else None,
                 "end_seconds": sink.get("end_seconds"),
                 "value": value,
             }

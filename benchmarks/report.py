@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import statistics
 from collections.abc import Sequence
+
+from estimator_metrics import _tables
 
 VARIANT_TITLES = {
     "a": "loss only",
@@ -18,18 +21,22 @@ APPROACH_TITLES = {
     "keras": "Keras via from_keras",
     "by_hand": "per-class precision/recall by hand",
 }
-#: Target thresholds of the issue.
+#: Target thresholds of the issues.
 C_OVER_B = 1.10
 D_OVER_E = 1.15
+C_OVER_F = 1.0
+#: Floor targets: builder -> (largest ratio to its floor, from which class count).
+FLOOR = {"fbeta": (1.10, 100), "mape": (2.0, 0), "confidence": (2.0, 0)}
+FLOOR_TITLES = {
+    "fbeta": "macro F-beta / one argmax",
+    "mape": "MAPE / one elementwise pass",
+    "confidence": "average confidence / one row-max pass",
+}
 
 
 def table(header: Sequence[str], rows: Sequence[Sequence[str]], align: str = "") -> str:
     """A Markdown table; `align` is one char per column, "l" or "r" (default "r")."""
-    align = align.ljust(len(header), "r")
-    rule = ["---:" if a == "r" else ":---" for a in align]
-    lines = ["| " + " | ".join(header) + " |", "| " + " | ".join(rule) + " |"]
-    lines += ["| " + " | ".join(row) + " |" for row in rows]
-    return "\n".join(lines)
+    return _tables.render(header, rows, align.ljust(len(header), "r"), style="markdown")
 
 
 def spread(s: dict | None, digits: int = 3, unit: str = "") -> str:
@@ -164,32 +171,44 @@ def _seconds(seconds: float) -> str:
     return f"{seconds * 1e3:.0f} ms" if seconds < 1 else f"{seconds:.1f} s"
 
 
+def grouped_runs(records: Sequence[dict]) -> list[dict]:
+    """One record per (examples, variant): medians over repeats; the failures as they are."""
+    groups: dict = {}
+    for r in records:
+        groups.setdefault((r["examples"], r["variant"]), []).append(r)
+    out = []
+    for (_, _), runs in sorted(groups.items()):
+        ok = [r for r in runs if "error" not in r]
+        if not ok:
+            out.append(runs[0])
+            continue
+        merged = dict(ok[0])
+        for key in ("peak_mib", "growth_mib", "evaluate_seconds"):
+            merged[key] = statistics.median(r[key] for r in ok)
+        rates = [r["examples_per_second"] for r in ok if r.get("examples_per_second")]
+        merged["examples_per_second"] = statistics.median(rates) if rates else None
+        ends = [r["end_seconds"] for r in ok if r.get("end_seconds") is not None]
+        merged["end_seconds"] = statistics.median(ends) if ends else None
+        merged["repeats"] = len(ok)
+        out.append(merged)
+    return out
+
+
 def memory_table(records: Sequence[dict]) -> str:
     rows = []
-    for r in records:
+    for r in grouped_runs(records):
+        title = f"({r['variant']}) {VARIANT_TITLES[r['variant']]}"
         if "error" in r:
-            rows.append(
-                [
-                    f"({r['variant']}) {VARIANT_TITLES[r['variant']]}",
-                    f"{r['examples']:,}",
-                    "failed: " + r["error"],
-                    "",
-                    "",
-                    "",
-                    "",
-                    "",
-                ]
-            )
+            rows.append([title, f"{r['examples']:,}", "failed: " + r["error"], "", "", ""])
             continue
+        rate = r["examples_per_second"]
         rows.append(
             [
-                f"({r['variant']}) {VARIANT_TITLES[r['variant']]}",
+                title,
                 f"{r['examples']:,}",
                 f"{r['peak_mib']:.0f}",
                 f"{r['growth_mib']:.0f}",
-                f"{r['examples_per_second'] / 1e6:.2f} M",
-                f"{r['evaluate_seconds']:.1f}",
-                "—" if r["end_seconds"] is None else f"{r['end_seconds']:.2f}",
+                "—" if rate is None else f"{rate / 1e6:.2f} M",
                 "—" if r["value"] is None else f"{r['value']:.6f}",
             ]
         )
@@ -200,8 +219,6 @@ def memory_table(records: Sequence[dict]) -> str:
             "peak RSS MiB",
             "growth during evaluate MiB",
             "examples/s (steady)",
-            "evaluate s",
-            "end-of-evaluate s",
             "value",
         ],
         rows,
@@ -209,11 +226,110 @@ def memory_table(records: Sequence[dict]) -> str:
     )
 
 
-def targets(tasks: Sequence[dict], ratios: dict, graph: Sequence[dict]) -> list[dict]:
-    """Each target of the issue: what was measured and whether it is met.
+def evaluation_table(records: Sequence[dict]) -> str:
+    """Seconds per whole evaluate of (a), (c), (f) at each size, and which of (c), (f) wins."""
+    runs = {(r["examples"], r["variant"]): r for r in grouped_runs(records) if "error" not in r}
+    rows = []
+    for examples in sorted({e for e, _ in runs}):
+        a, c, f = (runs.get((examples, v)) for v in "acf")
+        if not (c and f):
+            continue
+        faster = "(c) ours" if c["evaluate_seconds"] < f["evaluate_seconds"] else "(f) Python-side"
+        rows.append(
+            [
+                f"{examples:,}",
+                "—" if a is None else f"{a['evaluate_seconds']:.2f}",
+                f"{c['evaluate_seconds']:.2f}",
+                f"{f['evaluate_seconds']:.2f}",
+                f"{f['end_seconds']:.2f}" if f.get("end_seconds") is not None else "—",
+                f"{c['evaluate_seconds'] / f['evaluate_seconds']:.2f}×",
+                faster,
+                f"{c['peak_mib']:.0f} / {f['peak_mib']:.0f}",
+            ]
+        )
+    return table(
+        [
+            "examples",
+            "(a) loss only s",
+            "(c) ours s",
+            "(f) Python-side s",
+            "of which (f)'s scikit-learn call s",
+            "(c) / (f)",
+            "faster",
+            "peak MiB (c) / (f)",
+        ],
+        rows,
+    )
 
-    `ratios[task_key]["c/b"]` / `["d/e"]`: spread dicts of paired per-round ratios.
-    """
+
+def floor_table(records: Sequence[dict]) -> str:
+    """Per class count: each builder's µs per update, its floor's, and the ratio."""
+    rows = []
+    for r in records:
+        us, ratios = r["microseconds"], r["ratios"]
+        row = [f"{r['classes']:,}", f"{r['copies']}", f"{r['empty_microseconds']:.0f}"]
+        for ours, floor in (
+            ("fbeta", "argmax"),
+            ("mape", "mape_formula"),
+            ("confidence", "row_max"),
+        ):
+            x = ratios[ours]
+            row += [
+                f"{us[floor]:.0f}",
+                f"{us[ours]:.0f}",
+                f"{x['median']:.2f}× [{x['min']:.2f}–{x['max']:.2f}]",
+            ]
+        row.insert(8, f"{us['abs_sum32']:.0f}")
+        rows.append(row)
+    return table(
+        [
+            "classes C",
+            "copies per run",
+            "empty run µs",
+            "argmax µs",
+            "F-beta µs",
+            "F-beta / argmax",
+            "MAPE formula (float64) µs",
+            "MAPE µs",
+            "float32 pass µs",
+            "MAPE / formula",
+            "row max µs",
+            "average confidence µs",
+            "confidence / row max",
+        ],
+        rows,
+    )
+
+
+def targets(results: dict) -> list[dict]:
+    """Each target of the issues: what was measured and whether it is met."""
+    out = []
+    if "per_step" in results:
+        ps = results["per_step"]
+        out += per_step_targets(ps["tasks"], ps["ratios"], results.get("graph_size", []))
+    out += floor_targets(results.get("floor", []))
+    return out
+
+
+def floor_targets(records: Sequence[dict]) -> list[dict]:
+    out = []
+    for ours, (limit, from_classes) in FLOOR.items():
+        for r in records:
+            if r["classes"] < from_classes:
+                continue
+            x = r["ratios"][ours]
+            out.append(
+                {
+                    "target": f"{FLOOR_TITLES[ours]} ≤ {limit:.2f}× at C = {r['classes']:,}",
+                    "measured": f"{x['median']:.2f}× [{x['min']:.2f}–{x['max']:.2f}]",
+                    "met": x["median"] <= limit,
+                }
+            )
+    return out
+
+
+def per_step_targets(tasks: Sequence[dict], ratios: dict, graph: Sequence[dict]) -> list[dict]:
+    """`ratios[task_key]["c/b"]` / `["c/f"]` / `["d/e"]`: spread dicts of paired ratios."""
     out = []
     for task in tasks:
         cb = ratios[task["key"]].get("c/b")
@@ -227,6 +343,15 @@ def targets(tasks: Sequence[dict], ratios: dict, graph: Sequence[dict]) -> list[
                     "target": f"{task['title']}: (c) ≤ {C_OVER_B:.2f}× (b) per step",
                     "measured": ratio(cb) + why,
                     "met": cb["median"] <= C_OVER_B,
+                }
+            )
+        cf = ratios[task["key"]].get("c/f")
+        if cf and task["kind"] in ("binary", "macro"):
+            out.append(
+                {
+                    "target": f"{task['title']}: (c) ≤ (f) per step",
+                    "measured": ratio(cf),
+                    "met": cf["median"] <= C_OVER_F,
                 }
             )
         if task["kind"] == "macro" and task["classes"] >= 1000 and cb:

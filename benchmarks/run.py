@@ -1,6 +1,6 @@
 """What our metrics cost per evaluation step, and how that grows with classes.
 
-    python -m benchmarks.run [--quick] [--out DIR] [--parts 1,2,3]      (make bench)
+    python -m benchmarks.run [--quick] [--out DIR] [--parts 1,2,3,4]      (make bench)
 
 1. Per-step cost (`benchmarks/per_step.py`): `Estimator.evaluate` of a small dense model on
    generated data, batch 1024, with metric sets (a) loss only, (b) hand-written
@@ -10,8 +10,11 @@
    Variants are interleaved round by round; medians over steps, then over rounds.
 2. Graph size and build time of macro F-beta for C = 10 ... 10,000 (`graph_size.py`, in a
    child process; the by-hand build is stopped at a cap).
-3. Peak resident memory of (c) and (f) for 10^6 and 10^7 examples (`memory.py`, one fresh
-   process per variant and size).
+3. Peak resident memory and whole-evaluation time of (a), (c) and (f) for 10^4, 10^6 and
+   10^7 examples (`memory.py`, one fresh process per variant, size and repeat), (f)'s
+   end-of-evaluation scikit-learn call included: where each approach wins.
+4. The floor (`floor.py`, in a child process): per update at C = 2 ... 10,000, batch 1024,
+   each builder against the one pass over the batch it cannot avoid.
 
 Prints the tables and writes `results.md` and `results.json` (and `overhead_vs_classes.png`
 when matplotlib is importable, here or via `--plot-python`) to `--out` (default: this
@@ -51,6 +54,9 @@ class Settings:
     graph_cap: float
     memory_examples: tuple
     memory_batch: int
+    memory_repeats: int
+    floor_classes: tuple
+    floor_rounds: int
     budget_seconds: float
 
 
@@ -63,8 +69,11 @@ FULL = Settings(
     heavy_rounds=2,
     graph_classes=(10, 100, 1000, 10000),
     graph_cap=60.0,
-    memory_examples=(1_000_000, 10_000_000),
+    memory_examples=(10_000, 1_000_000, 10_000_000),
     memory_batch=10_000,
+    memory_repeats=3,
+    floor_classes=(2, 10, 100, 1000, 10000),
+    floor_rounds=9,
     budget_seconds=19 * 60,
 )
 QUICK = Settings(
@@ -76,12 +85,15 @@ QUICK = Settings(
     heavy_rounds=1,
     graph_classes=(10, 1000),
     graph_cap=1.0,
-    memory_examples=(20_000,),
+    memory_examples=(10_000, 20_000),
     memory_batch=10_000,
+    memory_repeats=1,
+    floor_classes=(10, 1000),
+    floor_rounds=2,
     budget_seconds=240,
 )
-#: Seconds kept for parts 2 and 3 when part 1 decides whether to start another round.
-RESERVE_FOR_PARTS_2_3 = {True: 45.0, False: 360.0}
+#: Seconds kept for parts 2 to 4 when part 1 decides whether to start another round.
+RESERVE_FOR_PARTS_2_3 = {True: 60.0, False: 480.0}
 
 
 def log(message: str) -> None:
@@ -232,6 +244,7 @@ def run_per_step(settings: Settings, workdir: str, started: float, quick: bool) 
             name: per_step.spread_or_none(per_step.paired_ratios(runs, task.key, *pair))
             for name, pair in (
                 ("c/b", ("c", "b")),
+                ("c/f", ("c", "f")),
                 ("d/e", ("d", "e")),
                 ("c/a", ("c", "a")),
                 ("g/b", ("g", "b")),
@@ -322,12 +335,19 @@ def run_graph_size(settings: Settings, quick: bool) -> list:
 
 
 def run_memory(settings: Settings, workdir: str, quick: bool) -> list:
+    """Part 3: one fresh process per (examples, variant, repeat); a record each."""
     from benchmarks.memory import VARIANTS
 
-    jobs = [(examples, variant) for examples in settings.memory_examples for variant in VARIANTS]
+    jobs = [
+        (examples, variant, repeat)
+        # Repeats where a run takes seconds; 10^7 examples once (minutes in all).
+        for examples in settings.memory_examples
+        for repeat in range(settings.memory_repeats if examples < 10_000_000 else 1)
+        for variant in VARIANTS
+    ]
 
     def one(job):
-        examples, variant = job
+        examples, variant, repeat = job
         command = [
             sys.executable,
             "-m",
@@ -339,7 +359,7 @@ def run_memory(settings: Settings, workdir: str, quick: bool) -> list:
             "--batch",
             str(settings.memory_batch),
             "--model-dir",
-            os.path.join(workdir, f"memory-{variant}-{examples}"),
+            os.path.join(workdir, f"memory-{variant}-{examples}-{repeat}"),
         ]
         try:
             done = subprocess.run(
@@ -351,13 +371,14 @@ def run_memory(settings: Settings, workdir: str, quick: bool) -> list:
             record = json.loads(lines[-1])
         except (subprocess.TimeoutExpired, RuntimeError) as err:
             record = {"variant": variant, "examples": examples, "error": str(err)}
+        record["repeat"] = repeat
         if "error" in record:
             log(f"[memory] ({variant}) {examples:,}: {record['error']}")
         else:
             log(
                 f"[memory] ({variant}) {examples:>10,} examples: peak "
-                f"{record['peak_mib']:.0f} MiB (+{record['growth_mib']:.0f}), "
-                f"{record['examples_per_second'] / 1e6:.2f} M examples/s"
+                f"{record['peak_mib']:.0f} MiB (+{record['growth_mib']:.0f}), evaluate "
+                f"{record['evaluate_seconds']:.2f} s"
             )
         return record
 
@@ -367,159 +388,44 @@ def run_memory(settings: Settings, workdir: str, quick: bool) -> list:
     return [one(job) for job in jobs]  # One at a time: each peak and rate its own.
 
 
+def run_floor(settings: Settings) -> list:
+    """Part 4: the builders beside their floors, in a child process; a record per C."""
+    command = [
+        sys.executable,
+        "-m",
+        "benchmarks.floor",
+        "--classes",
+        ",".join(map(str, settings.floor_classes)),
+        "--rounds",
+        str(settings.floor_rounds),
+    ]
+    done = subprocess.run(
+        command, cwd=ROOT, env=_child_env(), text=True, capture_output=True, timeout=1800
+    )
+    if done.returncode:
+        raise RuntimeError(f"floor child failed: {done.stderr.strip()[-2000:]}")
+    records = [json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")]
+    for record in records:
+        log(
+            f"[floor] C={record['classes']:>6,}: "
+            + ", ".join(
+                f"{name} {r['median']:.2f}×" for name, r in sorted(record["ratios"].items())
+            )
+        )
+    return records
+
+
 # ---------------------------------------------------------------------------------- output
 
 
 def write_results(results: dict, out: Path) -> Path:
-    from benchmarks import report
+    from benchmarks import document
 
     out.mkdir(parents=True, exist_ok=True)
     (out / "results.json").write_text(json.dumps(results, indent=1), encoding="utf-8")
-    md = render(results, report)
     path = out / "results.md"
-    path.write_text(md, encoding="utf-8")
+    path.write_text(document.render(results), encoding="utf-8")
     return path
-
-
-def render(results: dict, report) -> str:
-    meta, settings = results["meta"], results["settings"]
-    m, v = meta["machine"], meta["versions"]
-    lines = [
-        "# Benchmarks: what our metrics cost per evaluation step",
-        "",
-        f"Written by `{meta['command']}` on {meta['date']}"
-        + (" — **quick smoke run: the numbers mean nothing**" if settings["quick"] else "")
-        + f". Total runtime {results['runtime_seconds'] / 60:.1f} min.",
-        "",
-        "## Machine",
-        "",
-        f"* CPU: {m['cpu']}; {m['cpu_count']} logical CPUs ({m['usable_cpus']} usable); "
-        f"{m['memory_gib']} GiB RAM; {m['platform']}",
-        f"* Load average (1, 5, 15 min) at start {meta['load_start']}, at end "
-        f"{meta['load_end']}: **the machine was shared** with other jobs; every comparison "
-        "below is between variants run interleaved in the same run.",
-        f"* Python {m['python']}, TensorFlow {v['tensorflow']} (CPU), tensorflow-estimator "
-        f"{v['tensorflow_estimator']}, Keras {v['keras']}, NumPy {v['numpy']}, scikit-learn "
-        f"{v['scikit-learn']}",
-        f"* Code: git {meta['git']}",
-        "",
-    ]
-    if "targets" in results:
-        lines += ["## Targets", "", report.targets_table(results["targets"]), ""]
-    if "per_step" in results:
-        ps = results["per_step"]
-        headline, detail = report.per_step_tables(ps["tasks"], ps["summary"])
-        lines += [
-            "## 1. Per-step evaluation cost",
-            "",
-            "`Estimator.evaluate` of a small dense model (32 features → 64 ReLU → head), "
-            "batch 1024, on a trained checkpoint; every variant of a metric uses the same "
-            "input_fn (16 in-memory batches, cached, repeated, prefetched) and model. In each "
-            "round the variants of a metric run concurrently, one `evaluate` per thread, "
-            "**taking turns step by step** (a round-robin token; order rotated every round), "
-            "so every variant meets the same background load; graphs are built one at a "
-            "time. A step is timed from the first hook's `before_run` to the last hook's "
-            "`after_run`: the session run plus every hook's Python work ((f)'s fetch and "
-            f"append included). Each evaluate runs {ps['steps']} steps, the first "
-            f"{ps['warmup']} are dropped, a run's figure is the median of the rest. "
-            f"{ps['rounds']} rounds (the by-hand 1,000-class graph, minutes to set up, runs "
-            f"in {ps['heavy_rounds_done']} of them). Ratios are taken "
-            "within each round, then summarised as median [min–max] over rounds.",
-            "",
-            "Ratio of ms/step to (a) loss only:",
-            "",
-            headline,
-            "",
-            "† (e) stock `FBetaScore` in `EstimatorSpec` computes a **wrong value** (Estimator "
-            "runs only `metric.updates[0]`): its cost is shown, not as a target.",
-            "",
-            "Details. *value*: the variant's result against (f)'s scikit-learn value on the "
-            "same examples (`ok` within a relative 1e-4); *metric ops*: ops the metric adds "
-            "to the graph; *setup s*: the evaluate's own time before its first step (graph, "
-            "session with Grappler, restore, initialisation; both measured while the other "
-            "variants of the round set up in their threads, so they are inflated: section 2 "
-            "times builds alone); (f)'s scikit-learn call at the end of evaluate is not in "
-            "ms/step but shown beside it.",
-            "",
-            detail,
-            "",
-        ]
-    if "graph_size" in results:
-        lines += [
-            "## 2. Graph size and build time of macro F-beta as classes grow",
-            "",
-            "Same model as part 1, EVAL `model_fn` built in a fresh graph in a child "
-            "process. *ops added*: ops the metric code adds; *run per step*: those the update "
-            "op depends on (for (d) the update is one call op into a `tf.function`, whose "
-            f"body is not counted); *build*: time to build the metric ops. The by-hand build "
-            f"stops at {settings['graph_cap']:.0f} s.",
-            "",
-            report.graph_table(results["graph_size"]),
-            "",
-        ]
-    if "memory" in results:
-        lines += [
-            "## 3. Memory: peak resident size, ours (c) against Python-side (f)",
-            "",
-            "10-class macro F-beta, tiny model (8 features → 10 logits), batch "
-            f"{settings['memory_batch']:,}, input generated inside `tf.data` (no example held "
-            "in memory); one fresh process per row. Growth: peak (VmHWM) minus the resident "
-            "size just before `evaluate`; (a) shows what graph and session take alone. "
-            "Examples/s (from the second step on, without (f)'s final scikit-learn call) come "
-            "from single, non-interleaved runs: indicative only on a shared machine.",
-            "",
-            report.memory_table(results["memory"]),
-            "",
-        ]
-    lines += ["## Notes", ""] + [f"{i}. {note}" for i, note in enumerate(NOTES, 1)] + [""]
-    return "\n".join(lines)
-
-
-NOTES = [
-    "(b) for macro F-beta is what users write today: one `tf.compat.v1.metrics.precision` and "
-    "one `recall` per class, F-beta per class, mean. Its graph, its build time and its "
-    "per-step cost grow linearly with C (section 2); at 1,000 classes every `evaluate` spends "
-    "a minute or more building and optimising the graph before its first step (*setup s*).",
-    "Ours adds the same ops at every C, except that TensorFlow's `tf.zeros` builds the "
-    "[3, C] zero initializer of the one state variable as one `Const` below 1,000 elements "
-    "and as `Fill` + 2 `Const` from 1,000 on (+2 ops, run once at initialization, never per "
-    "step). The ops run per step are the same at every C.",
-    "(d) `adapter.from_keras` runs the whole `update_state` in one `tf.function` call op per "
-    "step; (e) runs only `updates[0]`: correct for single-op updates (`Mean`, MAPE), wrong "
-    "for `FBetaScore`, whose other assignments never run (its value stays 0.0), so its low "
-    "cost is that of doing less.",
-    "(f) only fetches per step (labels and predicted class ids, 16 bytes per example, or the "
-    "predictions themselves) and appends them to Python lists, which is cheap per step; it "
-    "pays at the end of every `evaluate` (the scikit-learn call, shown beside its ms/step) and "
-    "in memory, which grows with the number of examples (section 3), while (c)'s state is "
-    "3 × C float64 counters.",
-    "Our per-step cost includes validation: every update checks its inputs (finite, "
-    "probabilities in [0, 1], class ids in [0, C)) so that bad data fails with a named error "
-    "instead of a silently wrong metric; (b), (d) and (e) check nothing. (g) is (c) built "
-    "with those checks removed, to show their share. Ours also computes the updated value in "
-    "every `update_op` (the `tf.compat.v1.metrics` contract), which (b)'s `tf.group` of two "
-    "updates does not.",
-    "Profiling (2026-11-22) found four per-step costs in our code, fixed in "
-    "`estimator_metrics/_inputs.py`, `_classes.py` and `_confidence.py`: each range check was "
-    "two `tf.debugging.assert_*` ops, each wrapped by TensorFlow in a `cond` whose "
-    "Switch/Merge nodes run every step (now one `Assert` on the min and max, which the error "
-    "reports); the finite check was `CheckNumerics`, a scalar loop as slow as the argmax on "
-    "[1024, 1000] scores (now `reduce_all(is_finite)`, about 4× faster there); "
-    "`average_confidence` cast the whole [B, C] probabilities to float64 (now only the [B] "
-    "maxima); ids from argmax or thresholding were range-checked although in range by "
-    "construction. Same run, interleaved, 5 rounds, new/old time per step: binary 0.97×, "
-    "10-class 0.89×, 1,000-class 0.90×, average confidence 0.91×, MAPE 1.00×.",
-    "A second round (2026-11-22), after binary F-beta missed its target at 1.12× (b), "
-    "counted the nodes one binary update runs: 68 against (b)'s 36. Now 52: the F-beta state "
-    "is one [3, C] variable instead of three [C] ones (one read and one `AssignAdd` instead "
-    'of three each); with average="binary" it is [3], the positive class\'s tp, fp, fn, '
-    "summed in one reduction of a [3, N] stack of 0/1 indicators instead of three "
-    "`unsorted_segment_sum`s; the probability check is one `Assert` on `all(0 <= p <= 1)` "
-    "(NaN fails it) instead of a finite check followed by a range check; weights and float "
-    "class ids likewise need one `Assert` each. One interleaved run of the binary task "
-    "(7 rounds, this machine idle), new/old time per step: 0.955× [0.90–1.01]; (c)/(b) "
-    "1.05× [0.99–1.08], old code 1.10× [1.05–1.15].",
-]
 
 
 def plot(results_json: Path, png: Path, plot_python: str | None) -> str | None:
@@ -552,7 +458,7 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="smoke run of every part")
     parser.add_argument("--out", default=str(HERE), help="directory for results.md etc.")
-    parser.add_argument("--parts", default="1,2,3", help="which parts to run, e.g. 1,3")
+    parser.add_argument("--parts", default="1,2,3,4", help="which parts to run, e.g. 1,4")
     parser.add_argument("--rounds", type=int, help="part 1 rounds (default 5; quick 1)")
     parser.add_argument("--steps", type=int, help="part 1 steps per evaluate")
     parser.add_argument("--plot-python", help="a Python with matplotlib, to draw the PNG")
@@ -597,6 +503,8 @@ def main(argv=None) -> int:
             results["graph_size"] = run_graph_size(settings, args.quick)
         if 3 in parts:
             results["memory"] = run_memory(settings, workdir, args.quick)
+        if 4 in parts:
+            results["floor"] = run_floor(settings)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     results["meta"]["load_end"] = load_average()
@@ -608,12 +516,7 @@ def finish(results: dict, out: Path, plot_python: str | None) -> int:
     """Target verdicts, results.md/.json, the optional PNG; prints the tables."""
     from benchmarks import report
 
-    if "per_step" in results:
-        results["targets"] = report.targets(
-            results["per_step"]["tasks"],
-            results["per_step"]["ratios"],
-            results.get("graph_size", []),
-        )
+    results["targets"] = report.targets(results)
     path = write_results(results, out)
     why_not = None
     if "per_step" in results and "graph_size" in results:

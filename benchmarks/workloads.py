@@ -284,7 +284,7 @@ def metric_g(task: Task, heads: Heads, labels) -> dict:
     check is made; model_fn builds run one at a time (per_step's build lock), so the patch
     is seen by this build only. The conditions are still built, but nothing runs them.
     """
-    from estimator_metrics import _shapes
+    from estimator_metrics._core import shapes as _shapes
 
     saved = _shapes.assert_that
     try:

@@ -122,6 +122,32 @@ def task_main(argv: Sequence[str] | None = None) -> int:
     binary --steps 30 --model-dir D [--metrics legacy] [--seed 0]
     [--parent-pid PID] [--rendezvous-timeout 120]`
     """
+    parser = _task_parser()
+    args = parser.parse_args(argv)
+    if args.parent_pid:
+        _exit_with_parent(args.parent_pid)
+    tf_config = json.loads(os.environ.get("TF_CONFIG") or "{}")
+    task = tf_config.get("task", {})
+    if (task.get("type"), task.get("index")) != (args.task, args.index):
+        parser.error(f"TF_CONFIG's task {task} is not --task {args.task} --index {args.index}")
+    key = f"{args.task}:{args.index}"
+    run_dir = os.path.join(args.model_dir, RUN_SUBDIR)
+    print(f"{key}: pid {os.getpid()}, TF_CONFIG {json.dumps(tf_config)}", flush=True)
+
+    _info_log_without_deprecations()
+    example = load_example(args.example)
+    data = example.make_data(args.seed)
+    config = _run_config(args.seed, args.steps)
+    estimator = _common.estimator(example, args.metrics, args.model_dir, args.seed, config)
+    trace: dict = {"task": args.task, "index": args.index, "pid": os.getpid()}
+    train_spec, eval_spec = _specs(data, args, run_dir, tf_config, trace)
+    _train_and_evaluate(estimator, train_spec, eval_spec, args.task, trace)
+    _write_trace(run_dir, args.task, args.index, trace)
+    print(f"{key}: done: {json.dumps(trace)}", flush=True)
+    return 0
+
+
+def _task_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog=f"python -m {__package__}.distributed --task")
     parser.add_argument("--task", required=True, choices=("chief", "worker", "ps", "evaluator"))
     parser.add_argument("--index", type=int, default=0)
@@ -132,18 +158,12 @@ def task_main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--parent-pid", type=int, help="exit when this process is gone")
     parser.add_argument("--rendezvous-timeout", type=float, default=120.0)
-    args = parser.parse_args(argv)
-    if args.parent_pid:
-        _exit_with_parent(args.parent_pid)
+    return parser
 
-    tf_config = json.loads(os.environ.get("TF_CONFIG") or "{}")
-    task = tf_config.get("task", {})
-    if (task.get("type"), task.get("index")) != (args.task, args.index):
-        parser.error(f"TF_CONFIG's task {task} is not --task {args.task} --index {args.index}")
-    key = f"{args.task}:{args.index}"
-    run_dir = os.path.join(args.model_dir, RUN_SUBDIR)
-    print(f"{key}: pid {os.getpid()}, TF_CONFIG {json.dumps(tf_config)}", flush=True)
 
+def _info_log_without_deprecations() -> None:
+    """Imports TensorFlow with its INFO log on (the driver shows the tails of the task logs),
+    minus the deprecation warnings every Estimator API emits."""
     import warnings
 
     warnings.filterwarnings("ignore", message=f".* {_DEPRECATED}")
@@ -153,22 +173,30 @@ def task_main(argv: Sequence[str] | None = None) -> int:
     tf.compat.v1.logging.set_verbosity(tf.compat.v1.logging.INFO)
     tf.get_logger().addFilter(_DropDeprecations())  # keeps the log tails readable
 
-    example = load_example(args.example)
-    data = example.make_data(args.seed)
-    config = tf.estimator.RunConfig(  # reads TF_CONFIG
-        tf_random_seed=args.seed,
+
+def _run_config(seed: int, steps: int):
+    """The task's RunConfig: the cluster and this task from TF_CONFIG, checkpoints at the ends."""
+    import tensorflow as tf
+
+    return tf.estimator.RunConfig(  # reads TF_CONFIG
+        tf_random_seed=seed,
         # Checkpoints only when the chief's session starts (step 0) and when
         # training ends: no intermediate checkpoint of step >= max_steps can
         # end the evaluator's loop before the final one.
         save_checkpoints_steps=None,
         save_checkpoints_secs=10**9,
-        log_step_count_steps=max(1, args.steps // 10),
+        log_step_count_steps=max(1, steps // 10),
         # The worker waits for the chief through the rendezvous below instead
         # of train_and_evaluate's fixed 5 s per worker index.
         experimental_max_worker_delay_secs=0,
     )
-    estimator = _common.estimator(example, args.metrics, args.model_dir, args.seed, config)
-    trace: dict = {"task": args.task, "index": args.index, "pid": os.getpid()}
+
+
+def _specs(data, args: argparse.Namespace, run_dir: str, tf_config: Mapping, trace: dict):
+    """(TrainSpec, EvalSpec) of this task: the trainers trace their steps, the evaluator
+    records each evaluation's result."""
+    import tensorflow as tf
+
     hooks = []
     if args.task in ("chief", "worker"):
         num_workers = len(tf_config["cluster"].get("worker", []))
@@ -188,16 +216,21 @@ def task_main(argv: Sequence[str] | None = None) -> int:
         start_delay_secs=1,
         throttle_secs=1,
     )
+    return train_spec, eval_spec
+
+
+def _train_and_evaluate(estimator, train_spec, eval_spec, task_type: str, trace: dict) -> None:
+    """Runs this task's part of `tf.estimator.train_and_evaluate`; adds its time, what it
+    returned and, on the chief, the final checkpoint's step to `trace`."""
+    import tensorflow as tf
+
     started = time.time()
     returned = tf.estimator.train_and_evaluate(estimator, train_spec, eval_spec)
     trace["seconds"] = round(time.time() - started, 3)
     trace["train_and_evaluate_returned"] = repr(returned)
-    if args.task == "chief":
+    if task_type == "chief":
         checkpoint = estimator.latest_checkpoint()
         trace["final_checkpoint_step"] = int(checkpoint.rsplit("-", 1)[1]) if checkpoint else None
-    _write_trace(run_dir, args.task, args.index, trace)
-    print(f"{key}: done: {json.dumps(trace)}", flush=True)
-    return 0
 
 
 class _DropDeprecations(logging.Filter):

@@ -41,15 +41,15 @@ import contextlib
 import dataclasses
 import math
 import os
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import time
 from collections.abc import Callable, Mapping, Sequence
 
-from . import _cluster_task, _common
+from estimator_metrics import _tables
+
+from . import _cluster_task, _common, _processes
 from ._cluster_task import RUN_SUBDIR  # where the tasks leave their files
 
 #: The training cluster; the evaluator task comes on top of it.
@@ -58,8 +58,6 @@ CLUSTER_SHAPE = (("chief", 1), ("worker", 1), ("ps", 1))
 RTOL = 1e-6
 DEFAULT_TIMEOUT_S = 300.0
 #: Seconds a terminated task gets before SIGKILL.
-_TERMINATE_GRACE_S = 5.0
-_LOG_TAIL_LINES = 25
 
 
 class ClusterError(RuntimeError):
@@ -214,97 +212,35 @@ def run_cluster(
         raise ValueError(f"`steps` must be >= 1, received {steps}")
     spec, extra_path = _cluster_task.example_spec(example)
     example_obj = _cluster_task.load_example(spec) if isinstance(example, str) else example
-    model_dir = os.path.abspath(
-        model_dir or tempfile.mkdtemp(prefix=f"distributed-{example_obj.name}-")
-    )
-    run_dir = os.path.join(model_dir, RUN_SUBDIR)
-    os.makedirs(run_dir, exist_ok=True)
-    if os.path.exists(os.path.join(model_dir, "checkpoint")):
-        raise ValueError(f"{model_dir} already holds a checkpoint; give a new model_dir")
-    for name in os.listdir(run_dir):  # stale markers and results of an interrupted run
-        os.remove(os.path.join(run_dir, name))
-
-    members = [(t, i) for t, n in CLUSTER_SHAPE for i in range(n)]
-    ports = {
-        f"{t}:{i}": port for (t, i), port in zip(members, _free_ports(len(members)), strict=False)
-    }
-    cluster = {t: [f"127.0.0.1:{ports[f'{t}:{i}']}" for i in range(n)] for t, n in CLUSTER_SHAPE}
-    # Start the ps first: the others connect to it.
-    order = sorted(members, key=lambda member: member[0] != "ps") + [("evaluator", 0)]
+    model_dir, run_dir = _new_run_dir(model_dir, example_obj.name)
+    ports, cluster = _loopback_cluster()
+    options = dict(spec=spec, steps=steps, model_dir=model_dir, metrics=metrics, seed=seed)
 
     tasks: list[TaskRun] = []
     procs: dict[str, subprocess.Popen] = {}
-    traces: dict[str, dict] = {}  # task key -> its trace, once it exited with 0
     start = time.monotonic()
     try:
-        for task_type, index in order:
-            address = cluster[task_type][index] if task_type in cluster else None
-            log_path = _cluster_task.task_path(run_dir, task_type, index, "log")
-            command = _cluster_task.command(
-                task_type, index, spec=spec, steps=steps, model_dir=model_dir, metrics=metrics,
-                seed=seed, parent_pid=os.getpid(),
-            )  # fmt: skip
-            env = _cluster_task.environment(cluster, task_type, index, extra_path)
-            with open(log_path, "wb") as log_file:
-                proc = subprocess.Popen(
-                    command, env=env, stdin=subprocess.DEVNULL, stdout=log_file,
-                    stderr=subprocess.STDOUT, start_new_session=True, close_fds=True,
-                )  # fmt: skip
-            task = TaskRun(task_type, index, address, proc.pid, log_path)
+        for task_type, index in _start_order(cluster):
+            # One at a time into `tasks`: whatever started before a failure is stopped below.
+            task, procs[f"{task_type}:{index}"] = _start_task(
+                task_type, index, cluster, run_dir, extra_path, options
+            )
             tasks.append(task)
-            procs[task.key] = proc
-            where = f"on {address}" if address else "(not in the cluster spec)"
-            log(f"starting {task_type} {index} {where}, pid {proc.pid}")
-
-        pending = [t for t in tasks if t.type != "ps"]
-        while pending:
-            # The ps must outlive training: any exit of it is a failure.
-            for task in pending + [t for t in tasks if t.type == "ps"]:
-                code = procs[task.key].poll()
-                if code is None:
-                    continue
-                if code != 0 or task.type == "ps":
-                    during = " while training" if task.type == "ps" else ""
-                    raise ClusterError(
-                        f"{task.key} exited with code {code}{during}" + _tails(tasks, procs, task),
-                        tasks,
-                    )
-                pending.remove(task)
-                traces[task.key] = _cluster_task.read_trace(run_dir, task.type, task.index)
-                log(_finished_line(task, traces[task.key]))
-            if time.monotonic() - start > timeout_s:
-                raise ClusterTimeout(
-                    f"the cluster did not finish within {timeout_s:g} s; still running: "
-                    + ", ".join(t.key for t in pending)
-                    + _tails(tasks, procs),
-                    tasks,
-                )
-            time.sleep(0.1)
+            where = f"on {task.address}" if task.address else "(not in the cluster spec)"
+            log(f"starting {task_type} {index} {where}, pid {task.pid}")
+        traces = _wait_for_training(tasks, procs, run_dir, start, timeout_s, log)
         log("stopping ps 0: train_and_evaluate joins its server forever")
     finally:
-        _stop(tasks, procs)  # also sets every task's returncode
+        _processes.stop(tasks, procs)  # also sets every task's returncode
     wall_s = time.monotonic() - start
 
-    import tensorflow as tf
-
-    final, evaluated_steps = _evaluator_final(run_dir, steps, tasks)
-    checkpoint = tf.train.latest_checkpoint(model_dir)
-    if os.path.basename(final["checkpoint_path"]) != os.path.basename(checkpoint or ""):
-        raise ClusterError(
-            f"the evaluator's last checkpoint {final['checkpoint_path']} is not the final "
-            f"checkpoint {checkpoint}",
-            tasks,
-        )
-    evaluator_metrics = final["metrics"]
+    checkpoint, evaluator_metrics, evaluated_steps = _evaluator_result(
+        run_dir, model_dir, steps, tasks
+    )
     global_step = int(evaluator_metrics["global_step"])
     log(f"evaluator result: {_format(evaluator_metrics)}")
     summaries = _cluster_task.read_eval_summaries(model_dir, global_step)
-
-    with _without_tf_config():
-        data = example_obj.make_data(seed)
-        single = _cluster_task.jsonable(
-            _common.evaluate(example_obj, data, model_dir, metrics, seed)
-        )
+    single = _evaluate_in_this_process(example_obj, model_dir, metrics, seed)
     log(f"single-process evaluation: {_format(single)}")
 
     return ClusterResult(
@@ -327,60 +263,129 @@ def run_cluster(
     )
 
 
-def _free_ports(count: int) -> list[int]:
-    """`count` distinct loopback ports, free a moment ago (bound to port 0, then released)."""
-    sockets = []
-    try:
-        for _ in range(count):
-            s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-            s.bind(("127.0.0.1", 0))
-            sockets.append(s)
-        return [s.getsockname()[1] for s in sockets]
-    finally:
-        for s in sockets:
-            s.close()
+def _new_run_dir(model_dir: str | None, example_name: str) -> tuple[str, str]:
+    """(model_dir made absolute, its empty RUN_SUBDIR); ValueError if it holds a checkpoint."""
+    model_dir = os.path.abspath(
+        model_dir or tempfile.mkdtemp(prefix=f"distributed-{example_name}-")
+    )
+    run_dir = os.path.join(model_dir, RUN_SUBDIR)
+    os.makedirs(run_dir, exist_ok=True)
+    if os.path.exists(os.path.join(model_dir, "checkpoint")):
+        raise ValueError(f"{model_dir} already holds a checkpoint; give a new model_dir")
+    for name in os.listdir(run_dir):  # stale markers and results of an interrupted run
+        os.remove(os.path.join(run_dir, name))
+    return model_dir, run_dir
 
 
-def _stop(tasks: Sequence[TaskRun], procs: Mapping[str, subprocess.Popen]) -> None:
-    """SIGTERM every task's process group, SIGKILL what is left after a grace period, reap all."""
-    for task in tasks:
-        if procs[task.key].poll() is None:
-            _signal_group(task.pid, signal.SIGTERM)
-    deadline = time.monotonic() + _TERMINATE_GRACE_S
-    for proc in procs.values():
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            proc.wait(timeout=max(0.0, deadline - time.monotonic()))
-    for task in tasks:
-        # Also groups whose leader is gone: nothing of a task may outlive it.
-        # (A group id stays reserved while any member lives, so this cannot hit
-        # an unrelated process.)
-        _signal_group(task.pid, signal.SIGKILL)
-        task.returncode = procs[task.key].wait()
+def _loopback_cluster() -> tuple[dict[str, int], dict[str, list[str]]]:
+    """(task key -> port, the cluster spec) of CLUSTER_SHAPE on free loopback ports."""
+    members = [(t, i) for t, n in CLUSTER_SHAPE for i in range(n)]
+    ports = {
+        f"{t}:{i}": port
+        for (t, i), port in zip(members, _processes.free_ports(len(members)), strict=True)
+    }
+    cluster = {t: [f"127.0.0.1:{ports[f'{t}:{i}']}" for i in range(n)] for t, n in CLUSTER_SHAPE}
+    return ports, cluster
 
 
-def _signal_group(pgid: int, sig: int) -> None:
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(pgid, sig)
+def _start_order(cluster: Mapping[str, list[str]]) -> list[tuple[str, int]]:
+    """(type, index) of every task: the ps first (the others connect to it), the evaluator last."""
+    members = [(t, i) for t, addresses in cluster.items() for i in range(len(addresses))]
+    return sorted(members, key=lambda member: member[0] != "ps") + [("evaluator", 0)]
 
 
-def _tails(
-    tasks: Sequence[TaskRun], procs: Mapping[str, subprocess.Popen], first: TaskRun | None = None
-) -> str:
-    """The end of every task's log, `first`'s (the failed task's) first."""
-    parts = []
-    for task in sorted(tasks, key=lambda t: t is not first):
-        code = procs[task.key].poll()
-        state = "running" if code is None else f"exit code {code}"
-        try:
-            with open(task.log_path, "rb") as f:
-                lines = f.read().decode("utf-8", "replace").splitlines()[-_LOG_TAIL_LINES:]
-        except OSError as e:
-            lines = [f"(cannot read the log: {e})"]
-        parts.append(
-            f"\n--- {task.key}, pid {task.pid}, {state}: last {len(lines)} lines of "
-            f"{task.log_path}\n" + "\n".join(lines)
+def _start_task(
+    task_type: str,
+    index: int,
+    cluster: Mapping[str, list[str]],
+    run_dir: str,
+    extra_path: str | None,
+    options: Mapping[str, object],
+) -> tuple[TaskRun, subprocess.Popen]:
+    """Starts one task process in a session of its own, output to its log.
+
+    `options` go to its command line (`_cluster_task.command`).
+    """
+    address = cluster[task_type][index] if task_type in cluster else None
+    log_path = _cluster_task.task_path(run_dir, task_type, index, "log")
+    command = _cluster_task.command(task_type, index, **options, parent_pid=os.getpid())
+    env = _cluster_task.environment(cluster, task_type, index, extra_path)
+    with open(log_path, "wb") as log_file:
+        proc = subprocess.Popen(
+            command, env=env, stdin=subprocess.DEVNULL, stdout=log_file,
+            stderr=subprocess.STDOUT, start_new_session=True, close_fds=True,
+        )  # fmt: skip
+    return TaskRun(task_type, index, address, proc.pid, log_path), proc
+
+
+def _wait_for_training(
+    tasks: Sequence[TaskRun],
+    procs: Mapping[str, subprocess.Popen],
+    run_dir: str,
+    start: float,
+    timeout_s: float,
+    log: Callable[[str], None],
+) -> dict[str, dict]:
+    """Polls until every task but the ps has exited with 0; returns their traces by task key.
+
+    Raises ClusterError when a task exits with another code or the ps exits at all (it must
+    outlive training), ClusterTimeout when `timeout_s` have passed since `start`.
+    """
+    traces: dict[str, dict] = {}
+    pending = [t for t in tasks if t.type != "ps"]
+    while pending:
+        for task in pending + [t for t in tasks if t.type == "ps"]:
+            code = procs[task.key].poll()
+            if code is None:
+                continue
+            if code != 0 or task.type == "ps":
+                during = " while training" if task.type == "ps" else ""
+                raise ClusterError(
+                    f"{task.key} exited with code {code}{during}"
+                    + _processes.log_tails(tasks, procs, task),
+                    tasks,
+                )
+            pending.remove(task)
+            traces[task.key] = _cluster_task.read_trace(run_dir, task.type, task.index)
+            log(_finished_line(task, traces[task.key]))
+        if time.monotonic() - start > timeout_s:
+            raise ClusterTimeout(
+                f"the cluster did not finish within {timeout_s:g} s; still running: "
+                + ", ".join(t.key for t in pending)
+                + _processes.log_tails(tasks, procs),
+                tasks,
+            )
+        time.sleep(0.1)
+    return traces
+
+
+def _evaluator_result(
+    run_dir: str, model_dir: str, steps: int, tasks: Sequence[TaskRun]
+) -> tuple[str, dict[str, float], tuple[int, ...]]:
+    """(the final checkpoint, the evaluator's metrics of it, the step of each evaluation).
+
+    Raises ClusterError when the evaluator's last evaluation is not of the final checkpoint.
+    """
+    import tensorflow as tf
+
+    final, evaluated_steps = _evaluator_final(run_dir, steps, tasks)
+    checkpoint = tf.train.latest_checkpoint(model_dir)
+    if os.path.basename(final["checkpoint_path"]) != os.path.basename(checkpoint or ""):
+        raise ClusterError(
+            f"the evaluator's last checkpoint {final['checkpoint_path']} is not the final "
+            f"checkpoint {checkpoint}",
+            tasks,
         )
-    return "".join(parts)
+    return checkpoint, final["metrics"], evaluated_steps
+
+
+def _evaluate_in_this_process(
+    example: _common.Example, model_dir: str, metrics: str, seed: int
+) -> dict[str, float]:
+    """`Estimator.evaluate` of the final checkpoint here, with no cluster."""
+    with _without_tf_config():
+        data = example.make_data(seed)
+        return _cluster_task.jsonable(_common.evaluate(example, data, model_dir, metrics, seed))
 
 
 def _finished_line(task: TaskRun, trace: dict) -> str:
@@ -483,14 +488,12 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def format_table(result: ClusterResult, rtol: float = RTOL) -> str:
     """metric | evaluator task | single process | |diff| | verdict."""
-    rows = [("metric", "evaluator task", "single process", "|diff|", "verdict")]
-    for name, a, b, diff, ok in result.comparison(rtol):
-        verdict = "ok" if ok else f"DIFFERS (rtol {rtol:g})"
-        rows.append((name, f"{a:.9g}", f"{b:.9g}", f"{diff:.3g}", verdict))
-    widths = [max(len(r[i]) for r in rows) for i in range(5)]
-    lines = [" | ".join(c.ljust(w) for c, w in zip(r, widths, strict=False)).rstrip() for r in rows]
-    lines.insert(1, "-+-".join("-" * w for w in widths))
-    return "\n".join(lines)
+    rows = [
+        (name, f"{a:.9g}", f"{b:.9g}", f"{diff:.3g}", "ok" if ok else f"DIFFERS (rtol {rtol:g})")
+        for name, a, b, diff, ok in result.comparison(rtol)
+    ]
+    headers = ("metric", "evaluator task", "single process", "|diff|", "verdict")
+    return _tables.render(headers, rows, style="ruled")
 
 
 def _entry(argv: Sequence[str]) -> int:

@@ -130,12 +130,12 @@ def _prediction_ids(
         is_scores,
         "`predictions` must be finite scores ([..., 2]) or probabilities in [0, 1] ([B] or [B, 1])",
     )
-    valid = _shapes.select(
+    check = _checks.either(
         is_scores,
-        lambda: _checks.finite_valid(predictions),
-        lambda: _checks.unit_interval_valid(predictions),
+        lambda: _checks.finite(predictions),
+        lambda: _checks.unit_interval(predictions),
     )
-    checks += _checks.assert_valid(valid, message, predictions)
+    checks += _checks.assert_check(check, message)
     with tf.control_dependencies(checks):
         if is_scores is True:
             ids = _shapes.flat(tf.argmax(predictions, axis=-1))
@@ -180,23 +180,25 @@ def _label_ids(
             f"`labels` must be class ids in [0, {num_classes}) or, with one axis more "
             f"than the predicted ids, one-hot rows of width {num_classes}"
         )
-    valid = _shapes.select(
-        one_hot, lambda: _checks.one_hot_valid(rows), lambda: _id_valid(rows[:, 0], num_classes)[0]
+    # The argmax of one-hot rows serves the check too (the row must hold its 1 there).
+    hot = tf.argmax(rows, axis=1)
+    check = _checks.either(
+        one_hot, lambda: _checks.one_hot(rows, hot), lambda: _id_check(rows[:, 0], num_classes)
     )
-    checks = _checks.assert_valid(valid, message, labels)
+    checks = _checks.assert_check(check, message)
     with tf.control_dependencies(checks):
         ids = _shapes.select(
-            one_hot, lambda: tf.argmax(rows, axis=1), lambda: tf.cast(rows[:, 0], tf.int64)
+            one_hot, lambda: tf.identity(hot), lambda: tf.cast(rows[:, 0], tf.int64)
         )
     return ids, _shapes.leading(shape, one_hot), checks
 
 
-def _id_valid(ids: tf.Tensor, num_classes: int) -> tuple:
-    """Ids in [0, num_classes) (and whole numbers, if float); with their extremes."""
+def _id_check(ids: tf.Tensor, num_classes: int) -> _checks.Check:
+    """Ids in [0, num_classes) (and whole numbers, if float)."""
     # int32/int64 ids compare as they are; other dtypes (bool, uint8, floats) in float64,
     # where 0 and num_classes are exact. Float ids also must be whole (so not NaN).
     comparable = ids if ids.dtype in (tf.int32, tf.int64) else tf.cast(ids, tf.float64)
-    return _checks.range_valid(
+    return _checks.in_range(
         comparable, 0, num_classes, closed_high=False, whole=ids.dtype.is_floating
     )
 
@@ -205,8 +207,7 @@ def _class_id_checks(ids: tf.Tensor, num_classes: int, arg: str) -> list:
     message = _checks.range_message(
         arg, 0, num_classes, closed_high=False, whole=ids.dtype.is_floating
     )
-    valid, *extremes = _id_valid(ids, num_classes)
-    return _checks.assert_valid(valid, message, ids, extremes)
+    return _checks.assert_check(_id_check(ids, num_classes), message)
 
 
 def _zero_one(tensor: tf.Tensor, arg: str) -> list:

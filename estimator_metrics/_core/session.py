@@ -63,7 +63,7 @@ def run_stream(
             before = session.run(value)
             for batch in batches:
                 session.run(
-                    update_op, {p: a for p, a in zip(inputs, batch, strict=False) if p is not None}
+                    update_op, {p: a for p, a in zip(inputs, batch, strict=True) if p is not None}
                 )
             after = session.run(value)
     return StreamValues(np.asarray(before, np.float64), np.asarray(after, np.float64))

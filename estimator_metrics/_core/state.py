@@ -80,7 +80,7 @@ def _accumulate(
     """Adds each increment to its variable; returns the updated local values."""
     return [
         tf.convert_to_tensor(var.assign_add(inc))
-        for var, inc in zip(variables, increments, strict=False)
+        for var, inc in zip(variables, increments, strict=True)
     ]
 
 

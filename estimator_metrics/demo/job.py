@@ -8,7 +8,7 @@ import os
 import tempfile
 from collections.abc import Callable, Sequence
 
-from estimator_metrics import legacy_examples
+from estimator_metrics import _tables, legacy_examples
 from estimator_metrics.demo import numpy_check as _numpy_check
 
 NUMPY_RTOL = 1e-6  # Both sides see the same float32 model outputs.
@@ -35,17 +35,18 @@ class Comparison:
 
 def format_table(headers: Sequence[str], rows: Sequence[Comparison]) -> str:
     """A text table: example, metric, both values, |difference|, verdict."""
-    lines = [
-        f"{headers[0]:<13}{headers[1]:<20}{headers[2]:>14}{headers[3]:>14}"
-        f"{'|difference|':>14}  verdict"
-    ]
-    for row in rows:
-        verdict = "agree" if row.agrees else "DIFFER"
-        lines.append(
-            f"{row.example:<13}{row.metric:<20}{row.left:>14.8f}{row.right:>14.8f}"
-            f"{row.difference:>14.2e}  {verdict} (tolerance {row.tolerance:.0e})"
+    cells = [
+        (
+            row.example,
+            row.metric,
+            f"{row.left:.8f}",
+            f"{row.right:.8f}",
+            f"{row.difference:.2e}",
+            f"{'agree' if row.agrees else 'DIFFER'} (tolerance {row.tolerance:.0e})",
         )
-    return "\n".join(lines)
+        for row in rows
+    ]
+    return _tables.render([*headers, "|difference|", "verdict"], cells, "llrrrl")
 
 
 def compare_example(

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -53,17 +54,24 @@ def test_quick_benchmark_runs_and_writes_its_tables(tmp_path):
     assert done.returncode == 0, done.stderr[-3000:]
 
     markdown = (tmp_path / "results.md").read_text(encoding="utf-8")
-    assert "| binary F-beta |" in done.stdout  # The table is printed, too.
+    assert re.search(r"^\| binary F-beta +\|", done.stdout, re.M)  # The table is printed, too.
     for heading in (
         "## Machine",
         "## Targets",
         "## 1. Per-step evaluation cost",
         "## 2. Graph size and build time",
         "## 3. Memory",
+        "## 4. Whole evaluation",
+        "## 5. The floor",
     ):
         assert heading in markdown, heading
     assert "TensorFlow 2." in markdown and "quick smoke run" in markdown
-    rows = [line for line in markdown.splitlines() if line.startswith("| ")]
+    # Cells are padded to their column's width: compare them with single spaces.
+    rows = [
+        re.sub(r" *\| *", " | ", line).strip()
+        for line in markdown.splitlines()
+        if line.startswith("| ")
+    ]
     for task in TASK_TITLES:
         for variant in VARIANT_LABELS:
             assert any(row.startswith(f"| {task}") and f"| {variant} |" in row for row in rows), (
@@ -91,9 +99,21 @@ def test_quick_benchmark_runs_and_writes_its_tables(tmp_path):
         for variant in "bcd":
             assert variants[variant]["value_ok"] is True, (task, variant, variants[variant])
     memory = results["memory"]
-    assert [r["variant"] for r in memory] == ["a", "c", "f"]
+    assert [(r["examples"], r["variant"]) for r in memory] == [
+        (n, v) for n in (10_000, 20_000) for v in "acf"
+    ]
     assert all("error" not in r for r in memory), memory
-    c, f = memory[1], memory[2]
-    assert abs(c["value"] - f["value"]) <= 1e-9  # Same examples, float64 counts.
+    for c, f in ((memory[1], memory[2]), (memory[4], memory[5])):
+        assert abs(c["value"] - f["value"]) <= 1e-9  # Same examples, float64 counts.
+    # The whole-evaluation view: a row per size, (c) against (f) with a verdict.
+    for examples in ("10,000", "20,000"):
+        assert any(row.startswith(f"| {examples} |") and "×" in row for row in rows), examples
+    floor = {r["classes"]: r for r in results["floor"]}
+    assert sorted(floor) == [10, 1000]
+    for record in floor.values():
+        assert set(record["ratios"]) == {"fbeta", "mape", "confidence"}
+        assert set(record["microseconds"]) >= {"argmax", "fbeta", "mape", "mape_formula"}
+    assert any(t["target"].startswith("macro F-beta / one argmax") for t in results["targets"])
+    assert any("(c) ≤ (f) per step" in t["target"] for t in results["targets"])
     graph = {(r["approach"], r["classes"]): r for r in results["graph_size"]}
     assert graph[("ours", 10)]["update_path_ops"] == graph[("ours", 1000)]["update_path_ops"]

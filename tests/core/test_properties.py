@@ -49,7 +49,7 @@ def run_stream(build, batches, kind):
             session.run(tf.compat.v1.local_variables_initializer())
             for batch in batches:
                 session.run(
-                    update, {p: a for p, a in zip(inputs, batch, strict=False) if p is not None}
+                    update, {p: a for p, a in zip(inputs, batch, strict=True) if p is not None}
                 )
             return session.run(value)
 

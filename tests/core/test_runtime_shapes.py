@@ -40,7 +40,7 @@ def run(build, batches, layout=ALL_NONE):
         with tf.compat.v1.Session() as session:
             session.run(tf.compat.v1.local_variables_initializer())
             for batch in batches:
-                session.run(update, dict(zip(inputs, batch, strict=False)))
+                session.run(update, dict(zip(inputs, batch, strict=True)))
             return session.run(value)
 
 

@@ -311,108 +311,102 @@ def _fbeta_oracle(y_true, y_pred, weights, **kwargs):
 
 
 def _builder_cases() -> tuple[BuilderCase, ...]:
+    classes = list(range(NUM_CLASSES))
+    return (
+        _mape_case(),
+        _fbeta_case(
+            "fbeta_binary", "binary", _above_half,
+            builder_options=dict(beta=0.5), oracle_options=dict(beta=0.5, average="binary"),
+        ),
+        _fbeta_case(
+            "fbeta_multiclass_macro", "multiclass", _argmax,
+            builder_options=dict(beta=2.0, num_classes=NUM_CLASSES, average="macro"),
+            oracle_options=dict(beta=2.0, average="macro", labels=classes),
+        ),
+        _fbeta_case(
+            "fbeta_multiclass_per_class", "multiclass", _argmax,
+            builder_options=dict(num_classes=NUM_CLASSES, average=None),  # beta: the default, 1
+            oracle_options=dict(beta=1.0, average=None, labels=classes),
+        ),
+        _fbeta_case(
+            "fbeta_multilabel_micro", "multilabel", _above_half,
+            builder_options=dict(beta=1.5, average="micro", multilabel=True),
+            oracle_options=dict(beta=1.5, average="micro"),
+        ),
+        _average_confidence_case(),
+    )  # fmt: skip
+
+
+def _mape_case() -> BuilderCase:
     from sklearn.metrics import mean_absolute_percentage_error
 
     from estimator_metrics import builders
 
-    classes = list(range(NUM_CLASSES))
-    return (
-        BuilderCase(
-            "mape",
-            lambda y, x, **kw: builders.mape(
-                y["regression"], x["regression_predictions"], weights=x["weights"], **kw
-            ),
-            # sklearn's floor of |y| is float64 eps, ours 1e-7: |y| >= 0.5 here.
-            lambda y, x: (
-                100
-                * mean_absolute_percentage_error(
-                    _f64(y["regression"]),
-                    _f64(x["regression_predictions"][:, 0]),
-                    sample_weight=_f64(x["weights"]),
-                )
-            ),
-        ),
-        BuilderCase(
-            "fbeta_binary",
-            lambda y, x, **kw: builders.fbeta(
-                y["binary"], x["binary_probabilities"], beta=0.5, weights=x["weights"], **kw
-            ),
-            lambda y, x: _fbeta_oracle(
-                y["binary"],
-                (x["binary_probabilities"] > 0.5).astype(np.int64),
-                x["weights"],
-                beta=0.5,
-                average="binary",
-            ),
-        ),
-        BuilderCase(
-            "fbeta_multiclass_macro",
-            lambda y, x, **kw: builders.fbeta(
-                y["multiclass"],
-                x["multiclass_probabilities"],
-                beta=2.0,
-                num_classes=NUM_CLASSES,
-                average="macro",
-                weights=x["weights"],
-                **kw,
-            ),
-            lambda y, x: _fbeta_oracle(
-                y["multiclass"],
-                x["multiclass_probabilities"].argmax(axis=1),
-                x["weights"],
-                beta=2.0,
-                average="macro",
-                labels=classes,
-            ),
-        ),
-        BuilderCase(
-            "fbeta_multiclass_per_class",
-            lambda y, x, **kw: builders.fbeta(
-                y["multiclass"],
-                x["multiclass_probabilities"],
-                num_classes=NUM_CLASSES,
-                average=None,
-                weights=x["weights"],
-                **kw,
-            ),
-            lambda y, x: _fbeta_oracle(
-                y["multiclass"],
-                x["multiclass_probabilities"].argmax(axis=1),
-                x["weights"],
-                beta=1.0,
-                average=None,
-                labels=classes,
-            ),
-        ),
-        BuilderCase(
-            "fbeta_multilabel_micro",
-            lambda y, x, **kw: builders.fbeta(
-                y["multilabel"],
-                x["multilabel_probabilities"],
-                beta=1.5,
-                average="micro",
-                multilabel=True,
-                weights=x["weights"],
-                **kw,
-            ),
-            lambda y, x: _fbeta_oracle(
-                y["multilabel"],
-                (x["multilabel_probabilities"] > 0.5).astype(np.int64),
-                x["weights"],
-                beta=1.5,
-                average="micro",
-            ),
-        ),
-        BuilderCase(
-            "average_confidence",
-            lambda y, x, **kw: builders.average_confidence(
-                x["multiclass_probabilities"], weights=x["weights"], **kw
-            ),
-            lambda y, x: np.average(
-                _f64(x["multiclass_probabilities"]).max(axis=1), weights=_f64(x["weights"])
-            ),
-        ),
-    )
+    def build(y, x, **kw):
+        return builders.mape(
+            y["regression"], x["regression_predictions"], weights=x["weights"], **kw
+        )
+
+    def oracle(y, x):
+        # sklearn's floor of |y| is float64 eps, ours 1e-7: |y| >= 0.5 here.
+        return 100 * mean_absolute_percentage_error(
+            _f64(y["regression"]),
+            _f64(x["regression_predictions"][:, 0]),
+            sample_weight=_f64(x["weights"]),
+        )
+
+    return BuilderCase("mape", build, oracle)
+
+
+def _fbeta_case(
+    name: str,
+    task: str,
+    decide: Callable[[np.ndarray], np.ndarray],
+    *,
+    builder_options: Mapping[str, Any],
+    oracle_options: Mapping[str, Any],
+) -> BuilderCase:
+    """`builders.fbeta` on labels[task] and features[f"{task}_probabilities"], against
+    sklearn's fbeta_score of the classes `decide` picks from those probabilities."""
+    from estimator_metrics import builders
+
+    probabilities = f"{task}_probabilities"
+
+    def build(y, x, **kw):
+        return builders.fbeta(
+            y[task], x[probabilities], weights=x["weights"], **builder_options, **kw
+        )
+
+    def oracle(y, x):
+        return _fbeta_oracle(y[task], decide(x[probabilities]), x["weights"], **oracle_options)
+
+    return BuilderCase(name, build, oracle)
+
+
+def _above_half(probabilities: np.ndarray) -> np.ndarray:
+    """The binary and multilabel decision: 1 where the probability exceeds 0.5."""
+    return (probabilities > 0.5).astype(np.int64)
+
+
+def _argmax(probabilities: np.ndarray) -> np.ndarray:
+    """The multiclass decision: the most probable class."""
+    return probabilities.argmax(axis=1)
+
+
+def _average_confidence_case() -> BuilderCase:
+    from estimator_metrics import builders
+
+    def build(y, x, **kw):
+        return builders.average_confidence(
+            x["multiclass_probabilities"], weights=x["weights"], **kw
+        )
+
+    def oracle(y, x):
+        return np.average(
+            _f64(x["multiclass_probabilities"]).max(axis=1), weights=_f64(x["weights"])
+        )
+
+    return BuilderCase("average_confidence", build, oracle)
 
 
 BUILDER_CASES = _builder_cases()

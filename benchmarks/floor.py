@@ -1,0 +1,157 @@
+"""Part 4: each builder's update beside the one pass over the batch it cannot avoid.
+
+    python -m benchmarks.floor --classes 2,10,100,1000,10000 --rounds 7     (one JSON line)
+
+For each class count C, batch 1024, the inputs already in memory (variables, read through
+`placeholder_with_default` with a `None` batch axis, as `tf.data` hands batches over):
+
+* F-beta: `builders.fbeta(labels, probabilities, num_classes=C, average="macro")` against
+  one `tf.argmax` over the [B, C] probabilities (the floor: any F-beta from scores needs it);
+* MAPE: `builders.mape` over [B, C] values against its formula computed once with plain
+  TensorFlow ops and no checks, in float64 as the builder promises (scikit-learn equal):
+  the sum of `|y - p| / max(|y|, epsilon)`; one float32 pass (the sum of `|y - p|`) is
+  timed too, for what float64 itself costs;
+* average confidence: `builders.average_confidence` over [B, C] probabilities against the
+  sum of the row maxima (`reduce_max` over the class axis).
+
+At small C one update is a few microseconds of work under a fixed Session.run cost, so
+`COPIES[C]` independent copies of each op (the builder built that many times over the
+same inputs) run in one `Session.run` and the time is divided by the copies.
+Every op is run as a target (no fetch), `inner` times back to back per timing, in CPU time
+of the process (a shared machine disturbs it less than wall time); the variants of a C take
+turns, their order rotated every round, with an empty `Session.run` timed the same way. Its
+time is subtracted from every other, so each ratio compares the work of the ops
+themselves, not Session.run's fixed cost. Medians over rounds; a ratio is taken within
+each round, then its median and range over rounds are reported.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import time
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import numpy as np
+import tensorflow as tf
+
+from estimator_metrics import builders
+
+BATCH = 1024
+CLASSES = (2, 10, 100, 1000, 10000)
+#: (metric, the builder's variant, its floor's variant), in report order.
+PAIRS = (
+    ("F-beta (macro)", "fbeta", "argmax"),
+    ("MAPE", "mape", "mape_formula"),
+    ("average confidence", "confidence", "row_max"),
+)
+#: Copies of each op per Session.run, so that the work outweighs the run's fixed cost.
+COPIES = {2: 64, 10: 32, 100: 8, 1000: 1, 10000: 1}
+SECONDS_PER_TIMING = 0.05
+
+
+def _in_memory(array: np.ndarray) -> tf.Tensor:
+    """`array` held in a variable, read with a `None` batch axis."""
+    variable = tf.compat.v1.Variable(array, trainable=False)
+    return tf.compat.v1.placeholder_with_default(variable.read_value(), [None, *array.shape[1:]])
+
+
+def build(num_classes: int, seed: int = 0) -> dict:
+    """The targets to time for one class count: {variant: op running its copies}."""
+    rng = np.random.default_rng([seed, num_classes])
+    logits = rng.normal(size=(BATCH, num_classes)).astype(np.float32)
+    probabilities = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
+    values = rng.uniform(1.0, 2.0, size=(BATCH, num_classes)).astype(np.float32)
+    p = _in_memory(probabilities)
+    labels = _in_memory(rng.integers(0, num_classes, BATCH))
+    truth, guess = _in_memory(values), _in_memory(values * 1.1)
+
+    def mape_formula():
+        y, q = tf.cast(truth, tf.float64), tf.cast(guess, tf.float64)
+        return tf.reduce_sum(tf.abs(y - q) / tf.maximum(tf.abs(y), 1e-7))
+
+    makers = {
+        "argmax": lambda: tf.argmax(p, axis=-1),
+        "fbeta": lambda: builders.fbeta(labels, p, num_classes=num_classes, average="macro")[1],
+        "mape_formula": mape_formula,
+        "abs_sum32": lambda: tf.reduce_sum(tf.abs(truth - guess)),
+        "mape": lambda: builders.mape(truth, guess)[1],
+        "row_max": lambda: tf.reduce_sum(tf.reduce_max(p, axis=-1)),
+        "confidence": lambda: builders.average_confidence(p)[1],
+    }
+    copies = COPIES.get(num_classes, 1)
+    # A fetch of every copy (stacked scalars or concatenated ids): Grappler prunes ops whose
+    # results nothing uses, so the copies must feed what is run.
+    ops = {"empty": tf.no_op()}
+    for name, make in makers.items():
+        outputs = [tf.reshape(tf.cast(make(), tf.float64), [-1]) for _ in range(copies)]
+        ops[name] = tf.concat(outputs, axis=0).op if copies > 1 else outputs[0].op
+    return ops, copies
+
+
+def _time(session, op, inner: int) -> float:
+    """CPU seconds of the process per run (every TensorFlow thread's work, not the wait)."""
+    start = time.process_time()
+    for _ in range(inner):
+        session.run(op)
+    return (time.process_time() - start) / inner
+
+
+def measure(num_classes: int, rounds: int) -> dict:
+    """Median CPU µs per update of each variant, and the per-round ratios to the floors."""
+    with tf.Graph().as_default():
+        ops, copies = build(num_classes)
+        with tf.compat.v1.Session() as session:
+            session.run(tf.compat.v1.global_variables_initializer())
+            session.run(tf.compat.v1.local_variables_initializer())
+            inner = {}
+            for name, op in ops.items():  # Warm up; size `inner` to ~SECONDS_PER_TIMING.
+                once = min(_time(session, op, 3) for _ in range(3))
+                inner[name] = max(3, int(SECONDS_PER_TIMING / max(once, 1e-6)))
+            names = list(ops)
+            times = {name: [] for name in names}
+            for r in range(rounds):
+                order = names[r % len(names) :] + names[: r % len(names)]
+                for name in order:
+                    times[name].append(_time(session, ops[name], inner[name]))
+    # Per update: the run's own work (less an empty run) over the copies it holds.
+    work = {
+        name: [(t - e) / copies for t, e in zip(times[name], times["empty"], strict=True)]
+        for name in names
+        if name != "empty"
+    }
+    ratios = {}
+    for _, ours, floor in PAIRS:
+        per_round = [a / b for a, b in zip(work[ours], work[floor], strict=True)]
+        ratios[ours] = {
+            "median": statistics.median(per_round),
+            "min": min(per_round),
+            "max": max(per_round),
+        }
+    return {
+        "classes": num_classes,
+        "batch": BATCH,
+        "rounds": rounds,
+        "copies": copies,
+        "empty_microseconds": statistics.median(times["empty"]) * 1e6,
+        "microseconds": {name: statistics.median(w) * 1e6 for name, w in work.items()},
+        "ratios": ratios,
+    }
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--classes", default=",".join(map(str, CLASSES)))
+    parser.add_argument("--rounds", type=int, default=7)
+    args = parser.parse_args(argv)
+    tf.get_logger().setLevel("ERROR")
+    for num_classes in (int(c) for c in args.classes.split(",")):
+        print(json.dumps(measure(num_classes, args.rounds)), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
