@@ -63,9 +63,10 @@ class Line:
     tests: tuple[str, ...] = ()
 
 
-#: The test runner and oracles (pip picks releases that accept the line's
-#: numpy), and the build backend for `pip install --no-build-isolation -e .`.
-TEST_TOOLS = ("pytest", "scikit-learn", "setuptools", "wheel")
+#: The test runner, oracles and property tests (pip picks releases that accept the line's
+#: numpy), libcst (setup.cfg requires it; the tree is installed with --no-deps) and the
+#: build backend for `pip install --no-build-isolation -e .`.
+TEST_TOOLS = ("pytest", "scikit-learn", "hypothesis", "libcst>=1.1,<2", "setuptools", "wheel")
 
 #: The matrix. Adding a line is adding an entry (its session, venv, log and
 #: table row follow), e.g. one that runs only the tests that apply there:
