@@ -63,9 +63,10 @@ class Line:
     tests: tuple[str, ...] = ()
 
 
-#: The test runner and oracles (pip picks releases that accept the line's
-#: numpy), and the build backend for `pip install --no-build-isolation -e .`.
-TEST_TOOLS = ("pytest", "scikit-learn", "setuptools", "wheel")
+#: The test runner, oracles and property tests (pip picks releases that accept the line's
+#: numpy), libcst (setup.cfg requires it; the tree is installed with --no-deps) and the
+#: build backend for `pip install --no-build-isolation -e .`.
+TEST_TOOLS = ("pytest", "scikit-learn", "hypothesis", "libcst>=1.1,<2", "setuptools", "wheel")
 
 #: The matrix. Adding a line is adding an entry (its session, venv, log and
 #: table row follow), e.g. one that runs only the tests that apply there:
@@ -87,13 +88,9 @@ LINES: dict[str, Line] = {
     # Where Estimator is gone (Keras 3, no tensorflow-estimator): the tests marked keras3
     # (twins, graph code, imports, install flavours, the clear errors), on the first Keras 3
     # line (numpy below 2, TensorFlow's own pin) and the newest (numpy 2), the ends of setup.cfg's
-    # keras3 extras. hypothesis: every test module is collected, test_properties imports it.
-    "2.16": Line(
-        pins=("tensorflow-cpu==2.16.*", "hypothesis", *TEST_TOOLS), tests=("-m", "keras3")
-    ),
-    "2.21": Line(
-        pins=("tensorflow-cpu==2.21.*", "hypothesis", *TEST_TOOLS), tests=("-m", "keras3")
-    ),
+    # keras3 extras.
+    "2.16": Line(pins=("tensorflow-cpu==2.16.*", *TEST_TOOLS), tests=("-m", "keras3")),
+    "2.21": Line(pins=("tensorflow-cpu==2.21.*", *TEST_TOOLS), tests=("-m", "keras3")),
 }
 
 #: Distributions whose installed versions go in the table.

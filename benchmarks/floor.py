@@ -59,36 +59,46 @@ def _in_memory(array: np.ndarray) -> tf.Tensor:
     return tf.compat.v1.placeholder_with_default(variable.read_value(), [None, *array.shape[1:]])
 
 
-def build(num_classes: int, seed: int = 0) -> dict:
-    """The targets to time for one class count: {variant: op running its copies}."""
+def build(num_classes: int, seed: int = 0) -> tuple[dict, int]:
+    """The targets to time for one class count, {variant: [an op per copy]}, and the copies.
+
+    Every copy reads its own variables: Grappler merges identical stateless ops on the same
+    inputs, so copies on shared inputs would collapse into one.
+    """
     rng = np.random.default_rng([seed, num_classes])
     logits = rng.normal(size=(BATCH, num_classes)).astype(np.float32)
     probabilities = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
     values = rng.uniform(1.0, 2.0, size=(BATCH, num_classes)).astype(np.float32)
-    p = _in_memory(probabilities)
-    labels = _in_memory(rng.integers(0, num_classes, BATCH))
-    truth, guess = _in_memory(values), _in_memory(values * 1.1)
+    ids = rng.integers(0, num_classes, BATCH)
 
-    def mape_formula():
+    def mape_formula(truth, guess):
         y, q = tf.cast(truth, tf.float64), tf.cast(guess, tf.float64)
         return tf.reduce_sum(tf.abs(y - q) / tf.maximum(tf.abs(y), 1e-7))
 
     makers = {
-        "argmax": lambda: tf.argmax(p, axis=-1),
-        "fbeta": lambda: builders.fbeta(labels, p, num_classes=num_classes, average="macro")[1],
-        "mape_formula": mape_formula,
-        "abs_sum32": lambda: tf.reduce_sum(tf.abs(truth - guess)),
-        "mape": lambda: builders.mape(truth, guess)[1],
-        "row_max": lambda: tf.reduce_sum(tf.reduce_max(p, axis=-1)),
-        "confidence": lambda: builders.average_confidence(p)[1],
+        "argmax": lambda i: tf.argmax(i["p"], axis=-1),
+        "fbeta": lambda i: builders.fbeta(
+            i["labels"], i["p"], num_classes=num_classes, average="macro"
+        )[1],
+        "mape_formula": lambda i: mape_formula(i["truth"], i["guess"]),
+        "abs_sum32": lambda i: tf.reduce_sum(tf.abs(i["truth"] - i["guess"])),
+        "mape": lambda i: builders.mape(i["truth"], i["guess"])[1],
+        "row_max": lambda i: tf.reduce_sum(tf.reduce_max(i["p"], axis=-1)),
+        "confidence": lambda i: builders.average_confidence(i["p"])[1],
     }
     copies = COPIES.get(num_classes, 1)
-    # A fetch of every copy (stacked scalars or concatenated ids): Grappler prunes ops whose
-    # results nothing uses, so the copies must feed what is run.
-    ops = {"empty": tf.no_op()}
+    ops = {"empty": [tf.no_op()]}
     for name, make in makers.items():
-        outputs = [tf.reshape(tf.cast(make(), tf.float64), [-1]) for _ in range(copies)]
-        ops[name] = tf.concat(outputs, axis=0).op if copies > 1 else outputs[0].op
+        ops[name] = []
+        for _ in range(copies):
+            inputs = {
+                "p": _in_memory(probabilities),
+                "labels": _in_memory(ids),
+                "truth": _in_memory(values),
+                "guess": _in_memory(values * 1.1),
+            }
+            # Run as targets: kept by Grappler (which prunes unused results) and not fetched.
+            ops[name].append(make(inputs).op)
     return ops, copies
 
 

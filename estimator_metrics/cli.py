@@ -153,9 +153,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         missing = [path for path in args.paths if not os.path.exists(path)]
         if missing:
             _parser().error(f"no such file or directory: {', '.join(missing)}")
-        from estimator_metrics import _migrate
+        from estimator_metrics import migrate
 
-        return _migrate.run(
+        return migrate.run(
             args.paths,
             report_format=args.report,
             write=args.write,

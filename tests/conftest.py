@@ -22,7 +22,7 @@ tf.get_logger().setLevel("ERROR")
 ESTIMATOR_ONLY_MODULES = (
     "adapter/test_adapter_robustness.py",
     "benchmarks/test_benchmarks.py",
-    "test_migrate.py",
+    "migrate/test_migrate_estimator.py",
 )
 if estimator_problem() is not None:
     collect_ignore = list(ESTIMATOR_ONLY_MODULES)

@@ -84,11 +84,19 @@ def confidence_increments(predictions: Any, weights: Any) -> list[tf.Tensor]:
     )
     if not predictions.dtype.is_floating:
         predictions = tf.cast(predictions, _state.STATE_DTYPE)
-    # Checked and reduced in their own dtype: float64 holds every float16/32 value exactly,
-    # so only the [B] maxima need converting, not the [B, C] probabilities.
-    checks += _checks.assert_probabilities(predictions, "predictions")
+    # The row maxima are the metric; the largest of them is also the largest probability,
+    # NaN included (reduce_max propagates it). So [0, 1] costs one more pass, the minimum,
+    # not two. Reduced in their own dtype: float64 holds every float16/32 value exactly, so
+    # only the [B] maxima need converting.
     with tf.control_dependencies(checks):
-        confidence = tf.cast(tf.reduce_max(predictions, axis=-1), _state.STATE_DTYPE)
+        row_max = tf.reduce_max(predictions, axis=-1)
+        smallest, largest = tf.reduce_min(predictions), tf.reduce_max(row_max)
+    check = _checks.Check(
+        tf.logical_and(smallest >= 0, largest <= 1), ["received min", smallest, "max", largest]
+    )
+    checks += _checks.assert_check(check, "`predictions` must be finite and lie in [0, 1]")
+    with tf.control_dependencies(checks):  # identity: a float64 cast would add no op.
+        confidence = tf.identity(tf.cast(row_max, _state.STATE_DTYPE))
     example_shape = _shapes.canonical(_shapes.leading(shape, True))
     w, weight_checks = _inputs.broadcast_weights(
         weights, example_shape, "`predictions` (without the class axis)"

@@ -85,14 +85,19 @@ def mape_increments(
     labels, predictions, shape, checks = _inputs.align(labels, predictions)
     labels = tf.cast(labels, _state.STATE_DTYPE)
     predictions = tf.cast(predictions, _state.STATE_DTYPE)
-    checks += _checks.assert_finite(labels, "labels")
-    checks += _checks.assert_finite(predictions, "predictions")
     w, weight_checks = _inputs.broadcast_weights(weights, shape, "`labels`")
     with tf.control_dependencies(checks + weight_checks):
         errors = tf.abs(labels - predictions) / tf.maximum(tf.abs(labels), epsilon)
+        total = tf.reduce_sum(errors if w is None else w * errors)
+    # No pass of its own for NaN/Inf: a non-finite label or prediction makes its error NaN
+    # or Inf (Inf/Inf, x/Inf... are NaN; 0 * NaN too, so zero weights hide nothing), hence
+    # the total. A float64 total overflows only past 1.8e308, out of reach of float32 inputs.
+    finite = _checks.Check(tf.math.is_finite(total), ["received sum of errors", total])
+    checks = _checks.assert_check(finite, "`labels` and `predictions` must be finite (no NaN/Inf)")
+    with tf.control_dependencies(checks):
         if w is None:
-            return [tf.reduce_sum(errors), tf.cast(tf.size(errors), _state.STATE_DTYPE)]
-        return [tf.reduce_sum(w * errors), tf.reduce_sum(w)]
+            return [tf.identity(total), tf.cast(tf.size(errors), _state.STATE_DTYPE)]
+        return [tf.identity(total), tf.reduce_sum(w)]
 
 
 def mape_from_state(total, count) -> tf.Tensor:

@@ -185,9 +185,19 @@ def test_static_shape_errors_name_the_shapes(build, message):
         (
             lambda y, p: builders.mape(y, p),
             ([1.0, 2.0], [1.0, np.nan]),
-            "`predictions` must be finite",
+            r"`labels` and `predictions` must be finite \(no NaN/Inf\)\] "
+            r"\[received sum of errors\] \[nan\]",
         ),
-        (lambda y, p: builders.mape(y, p), ([np.inf, 2.0], [1.0, 1.0]), "`labels` must be finite"),
+        (
+            lambda y, p: builders.mape(y, p),
+            ([np.inf, 2.0], [1.0, 1.0]),
+            "`labels` and `predictions` must be finite",
+        ),
+        (
+            lambda y, p, w: builders.mape(y, p, weights=w),
+            ([1.0, 2.0], [np.inf, 2.0], [0.0, 1.0]),  # A zero weight hides no Inf.
+            "`labels` and `predictions` must be finite",
+        ),
         (
             lambda y, p, w: builders.mape(y, p, weights=w),
             ([1.0], [1.0], [-0.5]),

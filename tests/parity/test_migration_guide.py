@@ -216,6 +216,15 @@ ROWS = {
         lambda: K.MeanIoU(NUM_CLASSES, sparse_y_pred=False),
         SAME_OPS,
     ),
+    # What `estimator-metrics migrate` writes for mean_iou: MeanIoU(C) on the same class ids.
+    "mean_iou_ids": Row(
+        "multiclass_batches",
+        lambda y, p, w: v1.mean_iou(y, tf.argmax(p, -1), NUM_CLASSES, weights=w),
+        lambda y, p, w: adapter.from_keras(K.MeanIoU(NUM_CLASSES), y, tf.argmax(p, -1), w),
+        lambda: K.MeanIoU(NUM_CLASSES),
+        SAME_OPS,
+        keras_inputs=lambda y, p, w: (y, np.argmax(p, -1), w),
+    ),
     "precision_at_k": Row(
         "multiclass_batches",
         lambda y, p, w: v1.precision_at_k(tf.cast(y, tf.int64), p, k=2, weights=w),

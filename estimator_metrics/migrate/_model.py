@@ -1,0 +1,130 @@
+"""migrate: what a finding is - statuses, fixes, actions and kinds of use as enums."""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+from typing import Any
+
+
+class Status(enum.StrEnum):
+    """How today's number relates to what TF2 offers, worst first.
+
+    * WRONG: the number this code reports today is wrong (a Keras
+      FBetaScore/F1Score/R2Score object or a twice-updated Keras metric placed
+      in eval_metric_ops; v1 accuracy/precision/recall given probabilities,
+      which v1 casts to integers or booleans).
+    * NO_TF2: neither Keras nor our builders give this number.
+    * FLOAT32: a hand-built metric over float32 v1 counters; the float64
+      alternative is named.
+    * MIGRATABLE: a Keras metric through `adapter.from_keras`, or one of our
+      builders, gives the same number (exactly, within the stated tolerance, or
+      under the stated condition).
+    * OK: already `adapter.from_keras` or one of our builders.
+    """
+
+    WRONG = "wrong under stock Estimator"
+    NO_TF2 = "no TF2 equivalent"
+    FLOAT32 = "float32 counters"
+    MIGRATABLE = "migratable"
+    OK = "ok"
+
+
+class Fix(enum.StrEnum):
+    """What `--write` may do with a finding that carries a rewrite."""
+
+    EXACT = "exact"  # The same number: --write rewrites it.
+    CORRECTION = "correction"  # The right number instead of a wrong one: --write --fix-wrong.
+
+
+class Action(enum.StrEnum):
+    """What this run did, or would do, with a finding."""
+
+    NONE = ""  # Status ok: nothing to do.
+    REWRITTEN = "rewritten"
+    FIXED = "fixed"
+    WOULD_REWRITE = "--write rewrites"
+    WOULD_FIX = "--write --fix-wrong fixes"
+    REPORT_ONLY = "report only"
+
+
+class Kind(enum.StrEnum):
+    """Kinds of metric use the module walk finds (keys of the rule registry)."""
+
+    V1 = "v1"  # tf.metrics.* / tf.compat.v1.metrics.* call, through any alias.
+    CONTRIB = "contrib"  # tf.contrib.metrics.* call.
+    KERAS = "keras"  # A Keras metric object placed in a metric dict of a role function.
+    OURS = "ours"  # adapter.from_keras / builders.* (already migrated).
+    ADD_METRICS = "add_metrics"  # tf.contrib.estimator.add_metrics.
+    TF_METRICS = "tf_metrics"  # Third-party tf_metrics.precision/recall/f1/fbeta.
+    CONTRIB_LEARN = "contrib_learn"  # tf.contrib.learn.MetricSpec.
+
+
+#: Function roles, from how a function is used.
+MODEL_FN = "model_fn"
+ADD_METRICS_FN = "add_metrics metric_fn"
+TPU_METRIC_FN = "TPUEstimator metric_fn"
+
+#: The imports a rewrite may add, by the name it binds.
+IMPORTS = {"adapter": "from estimator_metrics import adapter", "tf": "import tensorflow as tf"}
+#: Third-party before first-party, as import sorters group them.
+IMPORTS_ORDER = ("tf", "adapter")
+
+
+@dataclasses.dataclass
+class Finding:
+    """One metric use: where, what it is, its status and what it becomes."""
+
+    path: str
+    line: int
+    column: int
+    function: str
+    role: str
+    metric: str
+    status: Status
+    replacement: str
+    same_number: str
+    notes: list
+    source: str = ""
+    fix: Fix | None = None
+    action: Action = Action.NONE
+    #: {original libcst node: its replacement}, applied by --write.
+    edits: dict = dataclasses.field(default_factory=dict, repr=False)
+    imports: tuple = ()  # Keys of IMPORTS the rewrite needs.
+
+    def as_dict(self) -> dict[str, Any]:
+        values = {
+            key: getattr(self, key)
+            for key in (
+                "path",
+                "line",
+                "column",
+                "function",
+                "role",
+                "metric",
+                "status",
+                "replacement",
+                "same_number",
+                "notes",
+                "source",
+                "fix",
+                "action",
+            )
+        }
+        for key in ("status", "fix", "action"):
+            values[key] = None if values[key] is None else str(values[key])
+        return values
+
+
+@dataclasses.dataclass
+class FileResult:
+    """One file: its findings, or why it could not be read."""
+
+    path: str
+    findings: list = dataclasses.field(default_factory=list)
+    error: str | None = None
+    error_line: int | None = None
+    text: str = ""
+    module: Any = dataclasses.field(default=None, repr=False)  # The parsed libcst.Module.
+    new_text: str | None = None  # The rewritten text, when anything is rewritten.
+    encoding: str = "utf-8"

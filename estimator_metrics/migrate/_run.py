@@ -1,0 +1,191 @@
+"""migrate: files in, findings and rewrites planned, files written, report out."""
+
+from __future__ import annotations
+
+import ast
+import io
+import os
+import sys
+import tempfile
+import tokenize
+from collections.abc import Sequence
+from typing import TextIO
+
+import libcst as cst
+
+from estimator_metrics.migrate import _edit as edit
+from estimator_metrics.migrate import _report as report
+from estimator_metrics.migrate._context import Context
+from estimator_metrics.migrate._model import Action, FileResult, Fix, Status
+from estimator_metrics.migrate._registry import classify, hand_built
+from estimator_metrics.migrate._uses import uses
+
+_SKIPPED_DIRECTORIES = {"__pycache__", "node_modules", "site-packages"}
+
+
+def python_files(paths: Sequence[str]) -> list:
+    """The files named, and every *.py under the directories named (hidden, venvs skipped)."""
+    found, seen = [], set()
+
+    def add(path):
+        if os.path.realpath(path) not in seen:
+            seen.add(os.path.realpath(path))
+            found.append(path)
+
+    for path in paths:
+        if not os.path.isdir(path):
+            add(path)
+            continue
+        for root, directories, files in os.walk(path):
+            directories[:] = sorted(
+                d
+                for d in directories
+                if not d.startswith(".")
+                and d not in _SKIPPED_DIRECTORIES
+                and not os.path.exists(os.path.join(root, d, "pyvenv.cfg"))
+            )
+            for name in sorted(files):
+                if name.endswith(".py"):
+                    add(os.path.join(root, name))
+    return found
+
+
+def analyze(path: str, text: str) -> FileResult:
+    """Every metric use in `text` (the contents of `path`), or its parse error."""
+    result = FileResult(path, text=text)
+    try:
+        tree = cst.parse_module(text)
+    except cst.ParserSyntaxError as error:
+        result.error, result.error_line = _syntax_error(text, path, error)
+        return result
+    ctx = Context.build(tree, text, path)
+    result.module = ctx.module
+    findings = [classify(use, ctx) for use in uses(ctx.module)]
+    findings += hand_built(ctx)
+    result.findings = sorted(findings, key=lambda f: (f.line, f.column))
+    return result
+
+
+def _syntax_error(text: str, path: str, error: cst.ParserSyntaxError) -> tuple:
+    """Python's own message for a file LibCST cannot parse (the compiler only parses it)."""
+    try:
+        compile(text, path, "exec", flags=ast.PyCF_ONLY_AST, dont_inherit=True)
+    except SyntaxError as python_error:
+        return f"SyntaxError: {python_error.msg}", python_error.lineno
+    except ValueError as python_error:  # E.g. null bytes.
+        return f"ValueError: {python_error}", None
+    return f"SyntaxError: {error.message}", error.raw_line
+
+
+def plan(result: FileResult, *, write: bool, fix_wrong: bool) -> None:
+    """Sets each finding's action and `result.new_text` (the text --write would write)."""
+    chosen, taken, imports = [], {}, []
+    for finding in result.findings:
+        wanted = finding.fix is Fix.EXACT or (finding.fix is Fix.CORRECTION and fix_wrong)
+        if finding.status is Status.OK:
+            finding.action = Action.NONE
+        elif not wanted or not finding.edits:
+            finding.action = (
+                Action.WOULD_FIX if finding.fix is Fix.CORRECTION else (Action.REPORT_ONLY)
+            )
+        elif edit.overlapping(result.module, finding.edits, taken):
+            finding.action = Action.REPORT_ONLY
+            finding.notes.append("overlaps another rewrite: run --write again")
+        else:
+            taken.update(finding.edits)
+            imports.extend(i for i in finding.imports if i not in imports)
+            chosen.append(finding)
+    if not chosen:
+        return
+    try:
+        new_text = edit.apply(result.module.tree, taken, imports)
+        cst.parse_module(new_text)
+    except (cst.ParserSyntaxError, ValueError, TypeError) as error:  # A bug of ours: touch nothing.
+        for finding in chosen:
+            finding.action = Action.REPORT_ONLY
+            finding.notes.append(f"rewrite not applied: {error}")
+        return
+    for finding in chosen:
+        if finding.fix is Fix.EXACT:
+            finding.action = Action.REWRITTEN if write else Action.WOULD_REWRITE
+        else:
+            finding.action = Action.FIXED if write else Action.WOULD_FIX
+    result.new_text = new_text
+
+
+def read(path: str) -> tuple:
+    """`(text, encoding)`, decoded as Python does (PEP 263 cookie, BOM), newlines kept."""
+    with open(path, "rb") as handle:
+        data = handle.read()
+    encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
+    return data.decode(encoding), encoding
+
+
+def write_file(path: str, text: str, encoding: str) -> None:
+    """Replaces `path` atomically, keeping its permissions."""
+    path = os.path.realpath(path)  # Through a symlink, not over it.
+    handle, temporary = tempfile.mkstemp(
+        dir=os.path.dirname(path), prefix=".migrate-", suffix=".py"
+    )
+    try:
+        with os.fdopen(handle, "wb") as output:
+            output.write(text.encode(encoding))
+        os.chmod(temporary, os.stat(path).st_mode & 0o7777)
+        os.replace(temporary, path)
+    except BaseException:
+        if os.path.exists(temporary):
+            os.unlink(temporary)
+        raise
+
+
+def needs_attention(results: Sequence[FileResult]) -> bool:
+    """A file that cannot be parsed, or a use that is not ok and was not rewritten now."""
+    return any(r.error for r in results) or any(
+        f.status is not Status.OK and f.action not in (Action.REWRITTEN, Action.FIXED)
+        for r in results
+        for f in r.findings
+    )
+
+
+def run(
+    paths: Sequence[str],
+    *,
+    report_format: str = "md",
+    write: bool = False,
+    diff: bool = False,
+    fix_wrong: bool = False,
+    out: TextIO | None = None,
+) -> int:
+    """The whole command: 0 when nothing needs attention, else 1."""
+    out = out or sys.stdout
+    results = []
+    for path in python_files(paths):
+        try:
+            text, encoding = read(path)
+        except (OSError, UnicodeDecodeError, SyntaxError) as error:
+            results.append(FileResult(path, error=f"{type(error).__name__}: {error}"))
+            continue
+        result = analyze(path, text)
+        result.encoding = encoding
+        if not result.error:
+            plan(result, write=write, fix_wrong=fix_wrong)
+        results.append(result)
+    diffs = (
+        "".join(
+            edit.unified_diff(r.path, r.text, r.new_text) for r in results if r.new_text is not None
+        )
+        if diff
+        else None
+    )
+    if write:
+        for result in results:
+            if result.new_text is not None and result.new_text != result.text:
+                write_file(result.path, result.new_text, result.encoding)
+    status = 1 if needs_attention(results) else 0
+    if report_format == "json":
+        out.write(report.render_json(results, status, diffs, write=write))
+    else:
+        if diffs:
+            out.write(diffs + "\n")
+        out.write(report.render_md(results, status, write=write, fix_wrong=fix_wrong))
+    return status

@@ -1,0 +1,260 @@
+"""migrate: what an argument is, as far as the code itself proves it.
+
+`Values.kind(expr)` says whether an expression is certainly boolean (a
+comparison, `tf.greater`, a cast of one to bool or to 0/1 numbers), class ids
+(`tf.argmax`), probabilities (`tf.sigmoid`, a column of `tf.nn.softmax`) or
+scores (a whole `tf.nn.softmax` output), following a variable to its only
+assignment and `d["k"]` to the one value the function puts under that key
+(a dict display or `d["k"] = ...`). TF ops are read by parameter name, so
+`tf.argmax(input=logits, axis=1)` and `tf.cast(x=..., dtype=...)` count as
+their positional forms. Anything else is None: unknown, so never rewritten on
+a guess.
+"""
+
+from __future__ import annotations
+
+import libcst as cst
+
+from estimator_metrics.migrate import _names as names
+from estimator_metrics.migrate._module import Module
+
+_BOOL = {
+    "greater",
+    "greater_equal",
+    "less",
+    "less_equal",
+    "equal",
+    "not_equal",
+    "logical_and",
+    "logical_or",
+    "logical_not",
+    "logical_xor",
+    "is_nan",
+    "is_finite",
+    "math.greater",
+    "math.greater_equal",
+    "math.less",
+    "math.less_equal",
+    "math.equal",
+    "math.not_equal",
+    "math.logical_and",
+    "math.logical_or",
+    "math.logical_not",
+    "math.is_nan",
+    "math.is_finite",
+    "math.in_top_k",
+    "nn.in_top_k",
+}
+_IDS = {"argmax", "math.argmax", "argmin", "math.argmin"}
+_PROBABILITIES = {"sigmoid", "nn.sigmoid", "math.sigmoid", "keras.activations.sigmoid"}
+_SCORES = {"nn.softmax", "math.softmax", "keras.activations.softmax"}
+#: Ops that keep the values (and so the kind) of their first argument.
+_SAME_VALUES = {
+    "reshape",
+    "squeeze",
+    "expand_dims",
+    "identity",
+    "stop_gradient",
+    "transpose",
+    "gather",
+    "boolean_mask",
+}
+#: The keyword names TF ops give their first argument (tf.argmax(input=...), tf.cast(x=...)).
+FIRST = ("input", "x", "tensor", "input_tensor", "logits", "a", "params", "features")
+#: Prediction keys of the canned Estimator heads (what add_metrics metric_fns read).
+_CANNED = {"class_ids": "ids", "logistic": "probabilities", "probabilities": "scores"}
+_DEPTH = 8
+
+
+def arg(call: cst.Call, position: int | None, *keywords: str) -> cst.BaseExpression | None:
+    """The argument passed at `position` or under one of `keywords`, else None."""
+    positional = [a for a in call.args if a.keyword is None]
+    if any(a.star for a in call.args):
+        return None
+    if position is not None and position < len(positional):
+        return positional[position].value
+    for a in call.args:
+        if a.keyword is not None and a.keyword.value in keywords:
+            return a.value
+    return None
+
+
+def bind(call: cst.Call, params: tuple) -> dict | None:
+    """`{parameter: cst.Arg}` for a call of a function with these positional parameters."""
+    if any(a.star for a in call.args):
+        return None
+    positional = [a for a in call.args if a.keyword is None]
+    if len(positional) > len(params):
+        return None
+    bound = dict(zip(params, positional, strict=False))  # Trailing parameters may be absent.
+    for a in call.args:
+        if a.keyword is not None:
+            if a.keyword.value in bound:
+                return None
+            bound[a.keyword.value] = a
+    return bound
+
+
+def string(node: cst.CSTNode | None) -> str | None:
+    if isinstance(node, cst.SimpleString):
+        value = node.evaluated_value
+        return value if isinstance(value, str) else None
+    return None
+
+
+def number(node: cst.CSTNode | None):
+    """The value of an int or float literal (also negated), else None."""
+    if isinstance(node, cst.UnaryOperation) and isinstance(node.operator, cst.Minus):
+        value = number(node.expression)
+        return -value if value is not None else None
+    if isinstance(node, (cst.Integer, cst.Float)):
+        return node.evaluated_value
+    return None
+
+
+def is_none(node: cst.CSTNode | None) -> bool:
+    return node is None or (isinstance(node, cst.Name) and node.value == "None")
+
+
+def subscript_key(node: cst.Subscript):
+    """The literal key of `x["k"]` / `x[0]` (one index, no slice), else None."""
+    if len(node.slice) != 1 or not isinstance(node.slice[0].slice, cst.Index):
+        return None
+    value = node.slice[0].slice.value
+    key = string(value)
+    return key if key is not None else number(value)
+
+
+class Values:
+    def __init__(self, module: Module):
+        self.module = module
+
+    def op(self, node: cst.CSTNode) -> str | None:
+        """`argmax` for a call of tf.argmax (any alias), else None."""
+        if not isinstance(node, cst.Call):
+            return None
+        if (
+            isinstance(node.func, cst.Name)
+            and node.func.value == "abs"
+            and not self.module.qualify(node.func)
+        ):
+            return "abs"  # The builtin: Tensor.__abs__.
+        return self.module.path_of(node.func, names.tf_op)
+
+    def origin(self, expr: cst.CSTNode, depth: int = 0) -> cst.CSTNode:
+        """Follows a variable to its only assignment, `d["k"]` to the value put there."""
+        if depth > _DEPTH:
+            return expr
+        if isinstance(expr, cst.Name):
+            bound = self.module.binding(expr)
+            if bound:
+                _, value, index = bound
+                if index is not None:
+                    if not isinstance(value, (cst.Tuple, cst.List)) or index >= len(value.elements):
+                        return expr
+                    value = value.elements[index].value
+                return self.origin(value, depth + 1)
+        elif isinstance(expr, cst.Subscript) and isinstance(subscript_key(expr), str):
+            value = self.dict_entry(expr.value, subscript_key(expr))
+            if value is not None:
+                return self.origin(value, depth + 1)
+        return expr
+
+    def dict_entry(self, table: cst.CSTNode, key: str) -> cst.BaseExpression | None:
+        """The one value a function puts under `key` in the dict named `table`."""
+        if not isinstance(table, cst.Name):
+            return None
+        function = self.module.function_at(table)
+        values = []
+        for node in function.nodes:
+            if isinstance(node, cst.Assign) and any(
+                isinstance(t.target, cst.Name) and t.target.value == table.value
+                for t in node.targets
+            ):
+                if not isinstance(node.value, cst.Dict):
+                    return None
+                values += [
+                    e.value
+                    for e in node.value.elements
+                    if isinstance(e, cst.DictElement) and string(e.key) == key
+                ]
+            elif (
+                isinstance(node, cst.Subscript)
+                and isinstance(node.value, cst.Name)
+                and (node.value.value == table.value)
+                and isinstance(self.module.parents.get(node), cst.AssignTarget)
+            ):
+                if subscript_key(node) == key:
+                    values.append(self.module.parents[self.module.parents[node]].value)
+            elif (
+                isinstance(node, cst.Attribute)
+                and node.attr.value in ("update", "setdefault", "pop")
+                and isinstance(node.value, cst.Name)
+                and (node.value.value == table.value)
+            ):
+                return None
+        return values[0] if len(values) == 1 else None
+
+    def kind(self, expr: cst.CSTNode, depth: int = 0) -> str | None:
+        """ "bool", "ids", "probabilities", "scores" or None (unknown)."""
+        if depth > _DEPTH:
+            return None
+        expr = self.origin(expr)
+        if isinstance(expr, cst.Comparison):
+            return "bool"
+        if isinstance(expr, cst.UnaryOperation) and isinstance(expr.operator, cst.BitInvert):
+            return "bool" if self.kind(expr.expression, depth + 1) == "bool" else None
+        if isinstance(expr, cst.BinaryOperation) and isinstance(
+            expr.operator, (cst.BitAnd, cst.BitOr, cst.BitXor)
+        ):
+            both = {self.kind(expr.left, depth + 1), self.kind(expr.right, depth + 1)}
+            return "bool" if both == {"bool"} else None
+        if isinstance(expr, cst.Subscript):
+            key = subscript_key(expr)
+            if isinstance(key, str):  # A dict we cannot see: the canned heads' keys.
+                return _CANNED.get(key) if self._is_predictions_param(expr.value) else None
+            inner = self.kind(expr.value, depth + 1)
+            return "probabilities" if inner == "scores" else inner
+        op = self.op(expr)
+        if op is None:
+            return None
+        first = arg(expr, 0, *FIRST)
+        if first is None:
+            return None
+        if op in _BOOL:
+            return "bool"
+        if op in _IDS:
+            return "ids"
+        if op in _PROBABILITIES:
+            return "probabilities"
+        if op in _SCORES:
+            return "scores"
+        if op in _SAME_VALUES:
+            return self.kind(first, depth + 1)
+        if op in ("cast", "dtypes.cast"):
+            dtype = arg(expr, 1, "dtype")
+            if dtype is not None and (
+                string(dtype) == "bool"
+                or self.module.path_of(dtype, lambda p: names.is_tf(p, "bool"))
+            ):
+                return "bool"
+            inner = self.kind(first, depth + 1)
+            return inner if inner in ("bool", "ids") else None
+        return None
+
+    def _is_predictions_param(self, node: cst.CSTNode) -> bool:
+        function = self.module.function_at(node)
+        return (
+            isinstance(node, cst.Name)
+            and node.value == "predictions"
+            and node.value in function.params
+            and function.role == "add_metrics metric_fn"
+        )
+
+    def argmax_scores(self, expr: cst.CSTNode) -> cst.BaseExpression | None:
+        """The scores `x` of `tf.argmax(x, -1)` / `tf.argmax(input=x, axis=-1)`, else None."""
+        expr = self.origin(expr)
+        if self.op(expr) not in _IDS - {"argmin", "math.argmin"}:
+            return None
+        axis = arg(expr, 1, "axis", "dimension")
+        return arg(expr, 0, *FIRST) if number(axis) == -1 else None

@@ -1,1 +1,0 @@
-"""Legacy Estimator code for tests/test_migrate.py: read by `estimator-metrics migrate`."""
