@@ -29,7 +29,7 @@ C_OVER_F = 1.0
 FLOOR = {"fbeta": (1.10, 100), "mape": (2.0, 0), "confidence": (2.0, 0)}
 FLOOR_TITLES = {
     "fbeta": "macro F-beta / one argmax",
-    "mape": "MAPE / one elementwise pass",
+    "mape": "MAPE / its float64 formula",
     "confidence": "average confidence / one row-max pass",
 }
 
