@@ -166,7 +166,7 @@ def same(a: Dims, b: Dims) -> Cond:
     if isinstance(a, list) and isinstance(b, list):
         if len(a) != len(b):
             return False
-        return all_of(*(equal(x, y) for x, y in zip(a, b, strict=True)))
+        return all_of(*(equal(x, y) for x, y in zip(a, b)))
     a, b = as_vector(a), as_vector(b)
     size = tf.maximum(tf.size(a), tf.size(b))
     # Padded with -1 (no real dimension) so vectors of different lengths compare unequal.
@@ -184,7 +184,7 @@ def covers_leading(weights: Dims, values: Dims) -> Cond:
             return False
         return all_of(
             *(
-                any_of(equal(w, 1), equal(w, v)) for w, v in zip(weights, values, strict=False)
+                any_of(equal(w, 1), equal(w, v)) for w, v in zip(weights, values)
             )  # weights: leading axes
         )
     w, v = as_vector(weights), as_vector(values)

@@ -78,10 +78,7 @@ def _accumulate(
     variables: Sequence[tf.Variable], increments: Sequence[tf.Tensor]
 ) -> list[tf.Tensor]:
     """Adds each increment to its variable; returns the updated local values."""
-    return [
-        tf.convert_to_tensor(var.assign_add(inc))
-        for var, inc in zip(variables, increments, strict=True)
-    ]
+    return [tf.convert_to_tensor(var.assign_add(inc)) for var, inc in zip(variables, increments)]
 
 
 def _read_value(
