@@ -19,8 +19,9 @@ from hypothesis import strategies as st
 from sklearn import metrics
 
 from estimator_metrics import builders
+from estimator_metrics._core import session
 
-PLACEHOLDERS = ("batch-None", "all-None", "unknown")
+PLACEHOLDERS = session.STATIC  # batch axis None; every dimension None; shape=None
 SETTINGS = settings(
     max_examples=80,
     deadline=None,
@@ -30,28 +31,9 @@ SETTINGS = settings(
 )
 
 
-def _placeholder(array: np.ndarray, kind: str):
-    if kind == "unknown":
-        shape = None
-    elif kind == "all-None" or array.ndim == 0:
-        shape = [None] * array.ndim
-    else:
-        shape = [None, *array.shape[1:]]
-    return tf.compat.v1.placeholder(tf.as_dtype(array.dtype), shape)
-
-
 def run_stream(build, batches, kind):
     """Final value of `build(*placeholders)` after one update per batch (None: not fed)."""
-    with tf.Graph().as_default():
-        inputs = [None if a is None else _placeholder(a, kind) for a in batches[0]]
-        value, update = build(*inputs)
-        with tf.compat.v1.Session() as session:
-            session.run(tf.compat.v1.local_variables_initializer())
-            for batch in batches:
-                session.run(
-                    update, {p: a for p, a in zip(inputs, batch, strict=True) if p is not None}
-                )
-            return session.run(value)
+    return session.run_stream(build, batches, static=kind).after
 
 
 sizes = st.lists(st.integers(0, 9), min_size=1, max_size=4).filter(lambda s: sum(s) > 0)
@@ -262,7 +244,7 @@ def test_multilabel_fbeta_equals_sklearn(case):
             )
         )
         ys.append(y), preds.append(predicted)
-    if case["kind"] != "batch-None" and not case["give_num_classes"]:
+    if case["kind"] != "batch" and not case["give_num_classes"]:
         case["give_num_classes"] = True  # The width must come from somewhere.
     options = {
         "average": case["average"],
@@ -345,7 +327,7 @@ def test_average_confidence_equals_numpy(columns, sequence, weights, sizes, seed
 @pytest.mark.parametrize("kind", PLACEHOLDERS)
 def test_the_placeholder_kinds_are_what_they_say(kind):
     with tf.Graph().as_default():
-        shape = _placeholder(np.zeros((2, 3)), kind).shape
-    assert {"batch-None": [None, 3], "all-None": [None, None]}.get(kind) == (
+        shape = session.placeholder(np.zeros((2, 3)), kind).shape
+    assert {"batch": [None, 3], "none": [None, None]}.get(kind) == (
         shape.as_list() if shape.rank is not None else None
     )

@@ -12,6 +12,7 @@ import tensorflow as tf
 from sklearn import metrics
 
 from estimator_metrics import adapter, builders
+from estimator_metrics._core import session
 from estimator_metrics.keras_metrics import AverageConfidence
 
 InvalidArgument = tf.errors.InvalidArgumentError
@@ -21,27 +22,14 @@ def fbeta_score(y, y_pred, *, beta=1.0, **kwargs):
     return metrics.fbeta_score(y, y_pred, beta=beta, **kwargs)
 
 
-ALL_NONE = "all-None"  # Every dimension None, the rank known.
+ALL_NONE = "none"  # Every dimension None, the rank known.
 UNKNOWN = "unknown"  # shape=None: not even the rank is known.
 LAYOUTS = (ALL_NONE, UNKNOWN)
 
 
-def _placeholder(array, layout):
-    array = np.asarray(array)
-    shape = None if layout == UNKNOWN else [None] * array.ndim
-    return tf.compat.v1.placeholder(tf.as_dtype(array.dtype), shape)
-
-
 def run(build, batches, layout=ALL_NONE):
     """The value after updating over `batches` (tuples of arrays) fed to `layout` placeholders."""
-    with tf.Graph().as_default():
-        inputs = [_placeholder(array, layout) for array in batches[0]]
-        value, update = build(*inputs)
-        with tf.compat.v1.Session() as session:
-            session.run(tf.compat.v1.local_variables_initializer())
-            for batch in batches:
-                session.run(update, dict(zip(inputs, batch, strict=True)))
-            return session.run(value)
+    return session.run_stream(build, batches, static=layout).after
 
 
 Y = np.array([1, 0, 0, 0])
