@@ -11,6 +11,7 @@ import pytest
 import tensorflow as tf
 
 from estimator_metrics import adapter, builders
+from support.keras import needs_keras
 
 X = np.arange(12, dtype=np.float32).reshape(6, 2) / 10.0
 BATCH = 2
@@ -146,7 +147,7 @@ def test_a_metric_class_without_source_code_is_run_as_it_is():
     assert value == pytest.approx(4.0)
 
 
-@pytest.mark.skipif(not hasattr(tf.keras.metrics, "R2Score"), reason="Keras without R2Score")
+@needs_keras("R2Score")
 def test_r2score_with_regressors_branches_in_python_and_still_works():
     y = np.array([[1.0], [2.0], [3.0], [5.0], [4.0]], np.float32)
     p = np.array([[1.1], [1.9], [3.2], [4.5], [4.4]], np.float32)

@@ -12,21 +12,9 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from estimator_metrics import adapter
 from estimator_metrics.migrate import Action, Status
 from support.keras import stock_estimator_takes_fbeta
 from support.migrate import FIXTURES, report
-
-
-def update_op_is_a_tensor() -> bool:
-    """Whether adapter.from_keras returns its update op as a Tensor (as v1 metrics do).
-
-    The rewrites of pairs whose update op is read as a tensor (tf.identity, a
-    summary, arithmetic) rely on it; it lands with the builders/adapter issue.
-    """
-    with tf.Graph().as_default():
-        _, update = adapter.from_keras(tf.keras.metrics.Mean(), None, [1.0])
-        return isinstance(update, tf.Tensor)
 
 
 def _load(path: Path, name: str):
@@ -117,11 +105,6 @@ def test_keyword_forms_rewritten_give_the_same_numbers(tmp_path, capsys):
     _assert_same(before, after)
 
 
-@pytest.mark.skipif(
-    not update_op_is_a_tensor(),
-    reason="adapter.from_keras returns its update op as an Operation here; "
-    "the rewrites of pair_uses.py read it as a Tensor",
-)
 def test_rewritten_pairs_keep_every_use_valid_in_train_and_eval(tmp_path, capsys):
     before, after, document, model_dir = _before_and_after(
         tmp_path, capsys, "pair_uses.py", train_after=True

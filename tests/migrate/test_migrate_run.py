@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import ast
 import builtins
-import inspect
 
 import numpy as np
 import pytest
@@ -223,17 +222,20 @@ def _concat(batches, index):
     return np.concatenate([b[index].reshape(-1) for b in batches])
 
 
+def _tag_stream_value(text, batches):
+    """The value of suggestion `text` over tag-id `batches`, in the NER fixture's names."""
+    build = _build(
+        f"def build(labels, pred_ids, weights):\n    return {text}",
+        NUM_TAGS=7,
+        ENTITY_TAGS=[1, 2, 3, 4, 5],
+    )
+    return run_stream(build, batches)[1]
+
+
 def test_tf_metrics_micro_precision_suggestion_equals_scikit_learn(capsys, rng):
     text = _replacement(capsys, "ner_tf_metrics.py", "tf_metrics.precision")
     batches = _tags(rng)
-    value = run_stream(
-        _build(
-            f"def build(labels, pred_ids, weights):\n    return {text}",
-            NUM_TAGS=7,
-            ENTITY_TAGS=[1, 2, 3, 4, 5],
-        ),
-        batches,
-    )[1]
+    value = _tag_stream_value(text, batches)
     expected = precision_score(
         _concat(batches, 0),
         _concat(batches, 1),
@@ -244,10 +246,6 @@ def test_tf_metrics_micro_precision_suggestion_equals_scikit_learn(capsys, rng):
     np.testing.assert_allclose(value, expected, rtol=1e-6)
 
 
-@pytest.mark.skipif(
-    "classes" not in inspect.signature(builders.fbeta).parameters,
-    reason="builders.fbeta(classes=...) lands with the builders issue",
-)
 @pytest.mark.parametrize(
     "metric, index, score",
     [
@@ -278,14 +276,7 @@ def test_tf_metrics_fbeta_suggestions_equal_scikit_learn(capsys, rng, metric, in
     _, document = report(capsys, FIXTURES / "ner_tf_metrics.py")
     text = [f["replacement"] for f in document["findings"] if f["metric"] == metric][index]
     batches = _tags(rng)
-    value = run_stream(
-        _build(
-            f"def build(labels, pred_ids, weights):\n    return {text}",
-            NUM_TAGS=7,
-            ENTITY_TAGS=[1, 2, 3, 4, 5],
-        ),
-        batches,
-    )[1]
+    value = _tag_stream_value(text, batches)
     expected = score(_concat(batches, 0), _concat(batches, 1), _concat(batches, 2))
     np.testing.assert_allclose(value, expected, rtol=1e-9)
 

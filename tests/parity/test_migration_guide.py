@@ -35,6 +35,7 @@ from sklearn.metrics import fbeta_score
 
 from estimator_metrics import adapter, builders, parity
 from support.data import NUM_CLASSES, SIZES, concat
+from support.keras import needs_keras
 
 v1 = tf.compat.v1.metrics
 K = tf.keras.metrics
@@ -45,10 +46,7 @@ AUC_EPSILON = 1e-6
 
 #: F1Score and FBetaScore (Keras >= 2.13): where this line lacks them, the
 #: tests and the guide rows ("fbeta_*") that use them skip.
-NEEDS_F_SCORES = pytest.mark.skipif(
-    not (hasattr(K, "F1Score") and hasattr(K, "FBetaScore")),
-    reason="tf.keras.metrics has no F1Score/FBetaScore",
-)
+NEEDS_F_SCORES = needs_keras("F1Score", "FBetaScore")
 
 
 def _row_params(names):
