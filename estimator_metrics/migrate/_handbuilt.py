@@ -260,13 +260,7 @@ class HandBuilt:
                                 found["no_nan"],
                             )
                         )
-        inside = {
-            id(m.node)
-            for m in matches
-            for other in matches
-            if other is not m and any(a is other.node for a in self.module.ancestors(m.node))
-        }
-        yield from (m for m in matches if id(m.node) not in inside)
+        yield from self._outermost(matches)
 
     def _through_helper(self, call: cst.Call) -> dict | None:
         """F-beta of a helper or lambda whose returned expression is one, on these arguments."""
@@ -342,13 +336,17 @@ class HandBuilt:
                 halves = [h for h in self.halves_read(node, {}) if h.metric in COUNTERS]
                 if halves and all(h.half == 0 for h in halves):
                     matches.append(Counters(node, function, halves, self._reads_diagonal(node)))
+        yield from self._outermost(matches)
+
+    def _outermost(self, matches: list) -> list:
+        """The matches not inside another match's node (one finding per expression)."""
         inside = {
             id(m.node)
             for m in matches
             for other in matches
             if other is not m and any(a is other.node for a in self.module.ancestors(m.node))
         }
-        yield from (m for m in matches if id(m.node) not in inside)
+        return [m for m in matches if id(m.node) not in inside]
 
     def _reads_diagonal(self, node: cst.CSTNode, depth: int = 0) -> bool:
         stack = [node]
