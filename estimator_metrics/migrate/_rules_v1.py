@@ -122,8 +122,20 @@ def accuracy(call: Call) -> Finding:
     )
 
 
+def _to_keras_class(
+    call: Call, cls: str, status: Status, same: str, notes: list, fix: Fix
+) -> Finding:
+    """`cls()` through the adapter, rewritten unless weights are passed: then whether Keras
+    takes them depends on shapes the code does not show (`_SHAPES`)."""
+    suggestion = suggest(call, f"{cls}()")
+    if call.value("weights") is not None:
+        notes = notes + [_SHAPES, "not rewritten: the shapes are not in the code"]
+        return call.finding(status, suggestion, same, notes)
+    return finish(call, status, same, notes, rewrite_to_keras(call, cls), fix, suggestion)
+
+
 def _precision_recall(call: Call, cls: str) -> Finding:
-    kind, weighted = call.kind(), call.value("weights") is not None
+    kind = call.kind()
     swapped = _swapped(call)
     if kind == "bool":
         notes = [
@@ -131,22 +143,7 @@ def _precision_recall(call: Call, cls: str) -> Finding:
             f"[{call.use.name}; tests/migrate/test_migrate_run.py]",
             *swapped,
         ]
-        if weighted:
-            return call.finding(
-                Status.MIGRATABLE,
-                suggest(call, f"{cls}()"),
-                "exact",
-                notes + [_SHAPES, "not rewritten: the shapes are not in the code"],
-            )
-        return finish(
-            call,
-            Status.MIGRATABLE,
-            "exact",
-            notes,
-            rewrite_to_keras(call, cls),
-            Fix.EXACT,
-            suggest(call, f"{cls}()"),
-        )
+        return _to_keras_class(call, cls, Status.MIGRATABLE, "exact", notes, Fix.EXACT)
     if kind in ("probabilities", "scores"):
         consequence = (
             "precision is the share of positive labels" if cls == "Precision" else "recall is 1.0"
@@ -158,22 +155,7 @@ def _precision_recall(call: Call, cls: str) -> Finding:
             f"[{call.use.name}_legacy_nonzero]",
             *swapped,
         ]
-        if weighted:
-            return call.finding(
-                Status.WRONG,
-                suggest(call, f"{cls}()"),
-                "corrected",
-                notes + [_SHAPES, "not rewritten: the shapes are not in the code"],
-            )
-        return finish(
-            call,
-            Status.WRONG,
-            "corrected",
-            notes,
-            rewrite_to_keras(call, cls),
-            Fix.CORRECTION,
-            suggest(call, f"{cls}()"),
-        )
+        return _to_keras_class(call, cls, Status.WRONG, "corrected", notes, Fix.CORRECTION)
     return call.finding(
         Status.MIGRATABLE,
         suggest(call, f"{cls}()"),
@@ -184,7 +166,7 @@ def _precision_recall(call: Call, cls: str) -> Finding:
             f"{cls}(thresholds=0.0) reproduces v1 on raw probabilities "
             f"[{call.use.name}_legacy_nonzero]",
             *swapped,
-            *([_SHAPES] if weighted else []),
+            *([_SHAPES] if call.value("weights") is not None else []),
             "not rewritten: the predictions' kind is not known from the code",
         ],
     )
