@@ -158,12 +158,14 @@ def _floor(results: dict) -> list:
         "over the batch no implementation can skip — one `tf.argmax` over the [B, C] "
         "probabilities for macro F-beta; for MAPE over [B, C] values, one elementwise pass "
         "(the sum of |labels − predictions|); for average confidence, the sum of the row "
-        "maxima. Each op runs as a target (no fetch) back to back; the variants take turns, "
-        "order rotated every round; an empty `Session.run`, timed alike, is subtracted from "
-        "both sides, so a ratio compares the ops' own work. CPU time of the process "
-        "(`time.process_time`, every thread of TensorFlow's pools), which a shared machine "
-        f"disturbs less than wall time. Median [min–max] of per-round ratios over {rounds} "
-        "rounds; µs are medians.",
+        "maxima. *checks off / argmax*: the same F-beta built with its run-time checks made "
+        "no-ops (a diagnostic with no target: what the checks cost). Each op runs as a "
+        "target (no fetch) back to back; the variants take turns, order rotated every "
+        "round; an empty `Session.run`, timed alike, is subtracted from both sides, so a "
+        "ratio compares the ops' own work. CPU time of the process (`time.process_time`, "
+        "every thread of TensorFlow's pools), which a shared machine disturbs less than "
+        f"wall time. Median [min–max] of per-round ratios over {rounds} rounds; µs are "
+        "medians.",
         "",
         report.floor_table(results["floor"]),
         "",

@@ -7,6 +7,7 @@ For each class count C, batch 1024, the inputs already in memory (variables, rea
 
 * F-beta: `builders.fbeta(labels, probabilities, num_classes=C, average="macro")` against
   one `tf.argmax` over the [B, C] probabilities (the floor: any F-beta from scores needs it);
+  also built with its run-time checks off (diagnostic: what the checks cost);
 * MAPE: `builders.mape` over [B, C] values against its formula computed once with plain
   TensorFlow ops and no checks, in float64 as the builder promises (scikit-learn equal):
   the sum of `|y - p| / max(|y|, epsilon)`; one float32 pass (the sum of `|y - p|`) is
@@ -38,6 +39,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import numpy as np
 import tensorflow as tf
 
+from benchmarks.workloads import checks_off
 from estimator_metrics import builders
 
 BATCH = 1024
@@ -48,6 +50,8 @@ PAIRS = (
     ("MAPE", "mape", "mape_formula"),
     ("average confidence", "confidence", "row_max"),
 )
+#: Diagnostics with no target: (variant, its floor's variant).
+DIAGNOSTICS = (("fbeta_unchecked", "argmax"),)
 #: Copies of each op per Session.run, so that the work outweighs the run's fixed cost.
 COPIES = {2: 64, 10: 32, 100: 8, 1000: 1, 10000: 1}
 SECONDS_PER_TIMING = 0.05
@@ -80,6 +84,9 @@ def build(num_classes: int, seed: int = 0) -> tuple[dict, int]:
         "fbeta": lambda i: builders.fbeta(
             i["labels"], i["p"], num_classes=num_classes, average="macro"
         )[1],
+        "fbeta_unchecked": lambda i: _unchecked(
+            lambda: builders.fbeta(i["labels"], i["p"], num_classes=num_classes, average="macro")
+        )[1],
         "mape_formula": lambda i: mape_formula(i["truth"], i["guess"]),
         "abs_sum32": lambda i: tf.reduce_sum(tf.abs(i["truth"] - i["guess"])),
         "mape": lambda i: builders.mape(i["truth"], i["guess"])[1],
@@ -100,6 +107,11 @@ def build(num_classes: int, seed: int = 0) -> tuple[dict, int]:
             # Run as targets: kept by Grappler (which prunes unused results) and not fetched.
             ops[name].append(make(inputs).op)
     return ops, copies
+
+
+def _unchecked(build):
+    with checks_off():
+        return build()
 
 
 def _time(session, op, inner: int) -> float:
@@ -134,7 +146,7 @@ def measure(num_classes: int, rounds: int) -> dict:
         if name != "empty"
     }
     ratios = {}
-    for _, ours, floor in PAIRS:
+    for ours, floor in [(ours, floor) for _, ours, floor in PAIRS] + list(DIAGNOSTICS):
         per_round = [a / b for a, b in zip(work[ours], work[floor], strict=True)]
         ratios[ours] = {
             "median": statistics.median(per_round),

@@ -279,7 +279,9 @@ def floor_table(records: Sequence[dict]) -> str:
                 f"{us[ours]:.0f}",
                 f"{x['median']:.2f}× [{x['min']:.2f}–{x['max']:.2f}]",
             ]
-        row.insert(8, f"{us['abs_sum32']:.0f}")
+        off = ratios["fbeta_unchecked"]
+        row.insert(6, f"{off['median']:.2f}× [{off['min']:.2f}–{off['max']:.2f}]")
+        row.insert(9, f"{us['abs_sum32']:.0f}")
         rows.append(row)
     return table(
         [
@@ -289,6 +291,7 @@ def floor_table(records: Sequence[dict]) -> str:
             "argmax µs",
             "F-beta µs",
             "F-beta / argmax",
+            "checks off / argmax",
             "MAPE formula (float64) µs",
             "MAPE µs",
             "float32 pass µs",

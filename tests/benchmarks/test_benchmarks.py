@@ -18,6 +18,10 @@ import pytest
 from support.keras import stock_estimator_takes_fbeta
 
 ROOT = Path(__file__).resolve().parents[2]
+NEEDS_BENCHMARKS = pytest.mark.skipif(
+    not (ROOT / "benchmarks" / "run.py").exists(),
+    reason="benchmarks/ is not shipped here (e.g. in the Docker image)",
+)
 TASK_TITLES = ("binary F-beta", "10-class macro F-beta", "MAPE", "average confidence")
 VARIANT_LABELS = (
     "(a) loss only",
@@ -29,20 +33,61 @@ VARIANT_LABELS = (
 )
 
 
-@pytest.mark.skipif(
-    not (ROOT / "benchmarks" / "run.py").exists(),
-    reason="benchmarks/ is not shipped here (e.g. in the Docker image)",
-)
+def _env():
+    return dict(
+        os.environ,
+        PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
+    )
+
+
+CHECKS_OFF = """
+import tensorflow as tf
+from benchmarks.workloads import checks_off
+from estimator_metrics import builders
+
+def asserts(build):
+    with tf.Graph().as_default() as graph:
+        build()
+        pruned = tf.compat.v1.graph_util.extract_sub_graph(
+            graph.as_graph_def(), [op.name for op in graph.get_operations()
+                                   if op.type == "AssignAddVariableOp"])
+        return sum(node.op == "Assert" for node in pruned.node)
+
+def fbeta():
+    labels = tf.compat.v1.placeholder(tf.int64, [None])
+    probabilities = tf.compat.v1.placeholder(tf.float32, [None, 5])
+    return builders.fbeta(labels, probabilities, num_classes=5, average="macro")
+
+with checks_off():
+    off = asserts(fbeta)
+print(asserts(fbeta), off)
+"""
+
+
+@NEEDS_BENCHMARKS
+def test_checks_off_leaves_no_assert_on_the_update_path():
+    """The floor's and (g)'s diagnostic really removes the builders' run-time checks."""
+    done = subprocess.run(
+        [sys.executable, "-c", CHECKS_OFF],
+        cwd=ROOT,
+        env=_env(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    on, off = map(int, done.stdout.split())
+    assert on >= 3 and off == 0, (on, off)
+
+
+@NEEDS_BENCHMARKS
 @pytest.mark.skipif(
     not stock_estimator_takes_fbeta(),
     reason="the F-beta tasks' variants (d) and (e) need FBetaScore, and (e) a "
     "stock EstimatorSpec that takes it: this Keras lacks one or the other",
 )
 def test_quick_benchmark_runs_and_writes_its_tables(tmp_path):
-    env = dict(
-        os.environ,
-        PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
-    )
+    env = _env()
     done = subprocess.run(
         [sys.executable, "-m", "benchmarks.run", "--quick", "--out", str(tmp_path)],
         cwd=ROOT,
@@ -111,7 +156,7 @@ def test_quick_benchmark_runs_and_writes_its_tables(tmp_path):
     floor = {r["classes"]: r for r in results["floor"]}
     assert sorted(floor) == [10, 1000]
     for record in floor.values():
-        assert set(record["ratios"]) == {"fbeta", "mape", "confidence"}
+        assert set(record["ratios"]) == {"fbeta", "mape", "confidence", "fbeta_unchecked"}
         assert set(record["microseconds"]) >= {"argmax", "fbeta", "mape", "mape_formula"}
     assert any(t["target"].startswith("macro F-beta / one argmax") for t in results["targets"])
     assert any("(c) ≤ (f) per step" in t["target"] for t in results["targets"])
