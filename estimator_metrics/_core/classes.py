@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import tensorflow as tf
 
+from estimator_metrics._core import argmax as _argmax
 from estimator_metrics._core import checks as _checks
 from estimator_metrics._core import shapes as _shapes
 from estimator_metrics._core.shapes import all_of, any_of, at_least, equal, negate
@@ -121,15 +122,22 @@ def _prediction_ids(
         )
         ok, is_scores = all_of(has_axis, equal(width, num_classes)), True
     checks = _shapes.require(ok, f"Expected {expected}", {"predictions.shape": predictions})
+    if is_scores is True:
+        # The shape check first: a reshape to the wrong width may well succeed.
+        with tf.control_dependencies(checks):
+            ids, check = _argmax.row_argmax(tf.reshape(predictions, [-1, num_classes]))
+        checks += _checks.assert_check(check, "`predictions` must be finite (no NaN/Inf)")
+        with tf.control_dependencies(checks):
+            return tf.identity(ids), _shapes.leading(shape, has_axis), checks
     # Scores may be logits (only finite); probabilities must lie in [0, 1]. Where the width
     # decides at run time ([B, None] with num_classes=2), the one Assert follows it.
-    message = {
-        True: "`predictions` must be finite (no NaN/Inf)",
-        False: "`predictions` must be finite and lie in [0, 1]",
-    }.get(
-        is_scores,
-        "`predictions` must be finite scores ([..., 2]) or probabilities in [0, 1] ([B] or [B, 1])",
-    )
+    if is_scores is False:
+        message = "`predictions` must be finite and lie in [0, 1]"
+    else:
+        message = (
+            "`predictions` must be finite scores ([..., 2]) or probabilities in [0, 1] "
+            "([B] or [B, 1])"
+        )
     check = _checks.either(
         is_scores,
         lambda: _checks.finite(predictions),
@@ -137,9 +145,7 @@ def _prediction_ids(
     )
     checks += _checks.assert_check(check, message)
     with tf.control_dependencies(checks):
-        if is_scores is True:
-            ids = _shapes.flat(tf.argmax(predictions, axis=-1))
-        elif has_axis is False:  # [B] probabilities.
+        if has_axis is False:  # [B] probabilities.
             ids = tf.cast(_shapes.flat(predictions) > threshold, tf.int64)
         else:  # Rows of the last axis, 1 or 2 wide where only known at run time.
             rows = tf.reshape(

@@ -161,4 +161,6 @@ def test_quick_benchmark_runs_and_writes_its_tables(tmp_path):
     assert any(t["target"].startswith("macro F-beta / one argmax") for t in results["targets"])
     assert any("(c) ≤ (f) per step" in t["target"] for t in results["targets"])
     graph = {(r["approach"], r["classes"]): r for r in results["graph_size"]}
-    assert graph[("ours", 10)]["update_path_ops"] == graph[("ours", 1000)]["update_path_ops"]
+    # The same ops per step at 100 and 1,000 classes; at 10, the float argmax's fewer.
+    path = {c: graph[("ours", c)]["update_path_ops"] for c in (10, 100, 1000)}
+    assert path[10] < path[100] == path[1000], path

@@ -33,6 +33,7 @@ from support.data import SEED, probabilities, weights
 NUM_EXAMPLES = 70
 BATCH_SIZE = 16
 NUM_CLASSES = 5
+MANY_CLASSES = 80  # >= PROBED_FROM in estimator_metrics/_core/argmax.py.
 #: Every place equals the builder to this relative tolerance (both are float64 sums of
 #: the same float64 increments of the same float32 inputs, batch by batch).
 RTOL = 1e-12
@@ -119,6 +120,14 @@ def _multiclass(rng, one_hot=False):
     if one_hot:
         labels = np.eye(NUM_CLASSES, dtype=np.float32)[labels]
     return labels, probabilities(rng, n, NUM_CLASSES), weights(rng, n)
+
+
+def _many_classes(rng):
+    """Probabilities over MANY_CLASSES: wide enough for the keyed argmax (_core/argmax.py)."""
+    n = NUM_EXAMPLES
+    labels, scores = rng.integers(0, MANY_CLASSES, n), probabilities(rng, n, MANY_CLASSES)
+    scores[np.arange(0, n, 2), labels[::2]] += 1.0  # Every other example scored right.
+    return labels, scores / scores.sum(axis=1, keepdims=True), weights(rng, n)
 
 
 def _sequences(rng, length=4):
@@ -227,6 +236,13 @@ def _cases() -> tuple[TwinCase, ...]:
             num_classes=NUM_CLASSES,
             average=None,
             classes=[3, 0, 4],
+        ),
+        _fbeta_case(
+            "fbeta_macro_many_classes",
+            _many_classes,
+            _argmax,
+            num_classes=MANY_CLASSES,
+            average="macro",
         ),
         # Tags [B, T] against scores [B, T, C], weights [B] per sequence.
         _fbeta_case(

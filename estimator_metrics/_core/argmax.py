@@ -1,0 +1,95 @@
+"""Row argmax of float scores and the check that they are finite, in one read where it can.
+
+F-beta from scores needs the argmax of every row and, since `tf.argmax` ignores NaN (a row
+with a NaN gets the argmax of its other entries), a second read of the batch to refuse NaN
+and Inf: together about 1.3x one argmax. For scores with no negative sign bit (softmax and
+sigmoid outputs, any probabilities) one read does both. The bits of a float with its sign
+bit clear, read as an unsigned integer of the same width, order as the floats do, +Inf and
+NaN above every finite value; every value with its sign bit set (negatives, -0.0, -Inf,
+negative NaN) lies above those. So the largest key of a row, at its first position (as
+`argmax` and NumPy break ties, and as `top_k` documents), is the float argmax whenever
+that key is below the key of +Inf, and then no value of the row is negative, -0.0,
+infinite or NaN. `top_k(k=1)` finds it; over integer keys it costs 0.4-0.9x one float
+`argmax` (benchmarks/results.md).
+
+Rows that fail the test (logits with negative entries, or bad data) take the float argmax
+and a sum over the batch, as before, through a `cond`. Which path is tried first depends on
+the op that made the scores: softmax and the like go to the keys, logits (a dense layer's
+`BiasAdd`, ...) to the float argmax, anything else (placeholders, `tf.data`) after a probe of
+the first row; few classes go to the float argmax, where the conds cost more than the keys
+save. Which path runs never changes a result: each is exact where it answers, and the
+check either proves every value finite or computes the sum that decides.
+"""
+
+from __future__ import annotations
+
+import tensorflow as tf
+
+from estimator_metrics._core import checks as _checks
+
+_UNSIGNED = {2: tf.uint16, 4: tf.uint32, 8: tf.uint64}
+#: Producers of values that are never negative: from KEYED_FROM classes on, their rows
+#: try the keys at once (one `cond`, to fall back where a row fails).
+NON_NEGATIVE = frozenset({"Softmax", "Sigmoid", "Relu", "Relu6", "Exp", "Abs", "Square"})
+KEYED_FROM = 16
+#: Producers of logits, negative as often as not: their rows take the float argmax.
+SIGNED = frozenset(
+    {"BiasAdd", "MatMul", "BatchMatMulV2", "BatchMatMulV3", "Einsum", "LogSoftmax", "Neg"}
+)
+#: Any other producer (a placeholder, a variable, `tf.data`): from PROBED_FROM classes on,
+#: a probe of the first row picks the path (a second `cond`, which costs logits 30-60 µs
+#: per update where it sends them to the float argmax; probabilities save more from here).
+PROBED_FROM = 64
+#: Ops passed through to find the producer: they keep every value's sign.
+_SIGN_KEEPING = frozenset({"Identity", "Reshape", "Squeeze", "ExpandDims"})
+
+
+@tf.autograph.experimental.do_not_convert  # Graph-building code: nothing to convert.
+def row_argmax(rows: tf.Tensor) -> tuple[tf.Tensor, _checks.Check]:
+    """int64 argmax [N] of float `rows` [N, C] (first on ties) and the check they are finite.
+
+    The op that made the values (found through reshapes) only picks the path tried first;
+    every path gives the same ids and the same verdict. The check's data are the sum over
+    `rows` where it was computed (the error reports it).
+    """
+    producer = _producer(rows)
+    width = rows.shape[-1]
+    if producer in SIGNED or width < (KEYED_FROM if producer in NON_NEGATIVE else PROBED_FROM):
+        return _by_float(rows)
+    unsigned = _UNSIGNED[rows.dtype.size]
+    keys = tf.bitcast(rows, unsigned)
+    # The key of +Inf: every smaller key is a finite value >= +0.0.
+    bound = tf.bitcast(tf.constant(float("inf"), rows.dtype), unsigned)
+
+    def by_keys() -> tuple:
+        top = tf.math.top_k(keys, k=1)
+        # Empty rows: the max of no keys is 0, below the bound; nothing to refuse.
+        proven = tf.reduce_max(top.values) < bound
+        ids = tf.cast(top.indices[:, 0], tf.int64)
+        return tf.cond(proven, lambda: (ids, proven, tf.zeros([], rows.dtype)), by_float)
+
+    def by_float() -> tuple:
+        ids, check = _by_float(rows)
+        return ids, check.valid, check.data[1]
+
+    if producer in NON_NEGATIVE:
+        ids, finite, total = by_keys()
+    else:  # A probe of the first row sends logits to the float argmax at once.
+        ids, finite, total = tf.cond(tf.reduce_max(keys[:1]) < bound, by_keys, by_float)
+    return ids, _checks.Check(finite, ["received sum", total])
+
+
+def _by_float(rows: tf.Tensor) -> tuple[tf.Tensor, _checks.Check]:
+    """`tf.argmax` and, since it ignores NaN, a finite check of the sum over `rows`."""
+    return tf.argmax(rows, axis=1), _checks.finite(rows)
+
+
+def _producer(tensor: tf.Tensor) -> str:
+    """The type of the op that made `tensor`'s values, through sign-keeping ops; "" if
+    unknown (eager tensors have no op)."""
+    op = getattr(tensor, "op", None)
+    for _ in range(8):
+        if op is None or op.type not in _SIGN_KEEPING or not op.inputs:
+            break
+        op = op.inputs[0].op
+    return "" if op is None else op.type

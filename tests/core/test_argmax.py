@@ -1,0 +1,153 @@
+"""Row argmax of float scores with its finite check, on every path it can take."""
+
+import numpy as np
+import pytest
+import sklearn.metrics
+import tensorflow as tf
+
+from estimator_metrics import builders
+from estimator_metrics._core import argmax as _argmax
+
+InvalidArgument = tf.errors.InvalidArgumentError
+C = 70  # At least PROBED_FROM and KEYED_FROM: every path below is the one it names.
+NEGATIVE_NAN = np.array(0xFFC00000, np.uint32).view(np.float32)  # x86's default NaN.
+
+PATHS = ("keys", "probe", "float")
+
+
+@pytest.fixture(params=PATHS)
+def path(request, monkeypatch):
+    """The path every placeholder's scores take: the producer's hint patched to say so.
+
+    The hint only picks the path; that it never changes a result is what these tests
+    check, so they force each path on the same values, negative ones included.
+    """
+    if request.param == "keys":
+        monkeypatch.setattr(_argmax, "NON_NEGATIVE", _argmax.NON_NEGATIVE | {"Placeholder"})
+    if request.param == "float":
+        monkeypatch.setattr(_argmax, "SIGNED", _argmax.SIGNED | {"Placeholder"})
+    return request.param
+
+
+def test_thresholds_make_every_case_here_take_its_path():
+    assert max(_argmax.PROBED_FROM, _argmax.KEYED_FROM) <= C
+
+
+def _op_types(producer, width=C) -> tuple[set, set]:
+    """Op types of the graph `row_argmax` builds: at top level, and in its `cond` branches."""
+    with tf.Graph().as_default() as graph:
+        x = tf.compat.v1.placeholder(tf.float32, [None, width])
+        _argmax.row_argmax(tf.reshape(producer(x), [-1, width]))
+        top = {op.type for op in graph.get_operations()}
+        library = graph.as_graph_def().library.function
+        return top, {node.op for function in library for node in function.node_def}
+
+
+def test_producers_pick_the_path():
+    # Softmax (through Identity and Reshape): the keys at once, at top level.
+    top, _ = _op_types(lambda x: tf.identity(tf.nn.softmax(x)))
+    assert {"TopKV2", "Bitcast"} <= top
+    # A placeholder: the probe at top level, the keys behind it.
+    top, branches = _op_types(lambda x: x)
+    assert "TopKV2" not in top and "TopKV2" in branches
+    # Logits, and softmax below KEYED_FROM classes: the float argmax alone, no cond.
+    for producer, width in [(lambda x: tf.nn.bias_add(x, tf.zeros([C])), C), (tf.nn.softmax, 10)]:
+        top, branches = _op_types(producer, width)
+        assert "ArgMax" in top and not {"TopKV2", "Bitcast", "StatelessIf"} & (top | branches)
+
+
+def _row_argmax(rows: np.ndarray, dtype=tf.float32) -> np.ndarray:
+    with tf.Graph().as_default():
+        x = tf.compat.v1.placeholder(dtype, [None, None])
+        x.set_shape([None, rows.shape[1]])
+        ids, check = _argmax.row_argmax(x)
+        with tf.compat.v1.Session() as sess:
+            ids, valid = sess.run([ids, check.valid], {x: rows})
+    assert valid
+    return ids
+
+
+def _tied_rows(rng, dtype) -> np.ndarray:
+    """Rows of few distinct values, so most maxima are tied; zeros and all-zero rows."""
+    rows = rng.integers(0, 4, size=(300, C)).astype(dtype)
+    rows[::7] = 0
+    rows[1::9, -1] = 9  # The maximum last: the keys' scan reads the whole row.
+    return rows
+
+
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
+def test_first_maximum_like_numpy_on_ties(path, dtype):
+    rows = _tied_rows(np.random.default_rng(0), dtype)
+    np.testing.assert_array_equal(_row_argmax(rows, tf.as_dtype(dtype)), rows.argmax(1))
+
+
+def test_bfloat16(path):
+    rows = _tied_rows(np.random.default_rng(1), np.float32)
+    got = _row_argmax(rows.astype(tf.bfloat16.as_numpy_dtype), tf.bfloat16)
+    np.testing.assert_array_equal(got, rows.argmax(1))
+
+
+@pytest.mark.parametrize("row", [0, 5])  # The probed row, or one the probe does not read.
+@pytest.mark.parametrize("value", [-0.0, -1.5, -1e-30])
+def test_sign_bit_set_falls_back_to_the_float_argmax(path, row, value):
+    """Finite values with the sign bit set are valid scores: the keys cannot order
+    them, so those batches take the float path (ties with -0.0 broken as NumPy does)."""
+    rng = np.random.default_rng(2)
+    rows = rng.uniform(0, 1, size=(8, C)).astype(np.float32)
+    rows[row] = 0.0
+    rows[row, 3] = value
+    rows[row, 1] = value
+    np.testing.assert_array_equal(_row_argmax(rows), rows.argmax(1))
+    logits = rng.normal(size=(8, C)).astype(np.float32)  # Every row negative somewhere.
+    np.testing.assert_array_equal(_row_argmax(logits), logits.argmax(1))
+
+
+def _fbeta_update(scores, labels):
+    with tf.Graph().as_default():
+        x = tf.compat.v1.placeholder(tf.float32, [None, C])
+        y = tf.compat.v1.placeholder(tf.int64, [None])
+        _, update = builders.fbeta(y, x, num_classes=C, average="macro")
+        with tf.compat.v1.Session() as sess:
+            sess.run(tf.compat.v1.local_variables_initializer())
+            return sess.run(update, {x: scores, y: labels})
+
+
+@pytest.mark.parametrize("row", [0, 6])
+@pytest.mark.parametrize("value", [np.nan, NEGATIVE_NAN, np.inf, -np.inf])
+def test_nan_and_inf_anywhere_are_refused(path, row, value):
+    rng = np.random.default_rng(3)
+    scores = rng.uniform(0, 1, size=(8, C)).astype(np.float32)
+    scores[row, 11] = value
+    with pytest.raises(InvalidArgument, match=r"`predictions` must be finite.*received sum"):
+        _fbeta_update(scores, rng.integers(0, C, 8))
+
+
+def test_fbeta_equals_sklearn_and_empty_batches_count_nothing(path):
+    rng = np.random.default_rng(4)
+    scores = rng.integers(0, 5, size=(500, C)).astype(np.float32)
+    labels = rng.integers(0, C, 500)
+    got = _fbeta_update(scores, labels)
+    want = sklearn.metrics.f1_score(
+        labels, scores.argmax(1), average="macro", labels=range(C), zero_division=0
+    )
+    assert got == pytest.approx(want, rel=1e-12)
+    assert _fbeta_update(scores[:0], labels[:0]) == 0.0
+
+
+def test_softmax_sequences_through_estimator_layouts():
+    """[B, T, C] softmax scores with [B, T] labels: the keys' path, sklearn's number."""
+    rng = np.random.default_rng(5)
+    logits = rng.normal(size=(6, 9, C)).astype(np.float32)
+    labels = rng.integers(0, C, size=(6, 9))
+    with tf.Graph().as_default() as graph:
+        x = tf.compat.v1.placeholder(tf.float32, [None, None, C])
+        y = tf.compat.v1.placeholder(tf.int64, [None, None])
+        _, update = builders.fbeta(y, tf.nn.softmax(x), num_classes=C, average="micro")
+        assert "TopKV2" in {op.type for op in graph.get_operations()}
+        with tf.compat.v1.Session() as sess:
+            sess.run(tf.compat.v1.local_variables_initializer())
+            got = sess.run(update, {x: logits, y: labels})
+    want = sklearn.metrics.f1_score(
+        labels.ravel(), logits.argmax(-1).ravel(), average="micro", labels=range(C)
+    )
+    assert got == pytest.approx(want, rel=1e-12)
