@@ -246,7 +246,7 @@ NOTES = [
     "stayed above (f) at 100 and 1,000 classes (1.03–1.11× over two full runs). Note 9 is "
     "what came next.",
     "A fourth round (2026-12-01) made one read do both the argmax and the check where the "
-    "scores are never negative (`estimator_metrics/_core/argmax.py`). The bits of a float "
+    "scores are never negative (`estimator_metrics/_core/rows.py`). The bits of a float "
     "with its sign bit clear, read as an unsigned integer of the same width, order as the "
     "floats do, +Inf and NaN above every finite value, and every value with its sign bit set "
     "(negatives, −0.0, −Inf, negative NaN) lies above those; so a row's largest key, at its "
@@ -256,7 +256,7 @@ NOTES = [
     "and 0.92× one float `tf.argmax` at 100, 1,000 and 10,000 classes (a probe, 7 rounds), "
     "and its values carry the check. Batches that fail (logits, bad data) fall back through "
     "a `cond` to `tf.argmax` and the sum, so no result depends on the path "
-    "(tests/core/test_argmax.py forces every path on the same values: ties, −0.0, negatives, "
+    "(tests/core/test_rows.py forces every path on the same values: ties, −0.0, negatives, "
     "NaN of both signs, ±Inf, four float dtypes, empty batches). The path tried first "
     "follows the op that made the scores: Softmax, Sigmoid, Relu and the like go to the "
     "keys; BiasAdd, MatMul and the like (logits) to `tf.argmax`; anything else (variables, "

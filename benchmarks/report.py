@@ -6,7 +6,7 @@ import statistics
 from collections.abc import Sequence
 
 from estimator_metrics import _tables
-from estimator_metrics._core.argmax import KEYED_FROM
+from estimator_metrics._core.rows import KEYED_FROM
 
 VARIANT_TITLES = {
     "a": "loss only",

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import tensorflow as tf
 
-from estimator_metrics._core import argmax as _argmax
 from estimator_metrics._core import checks as _checks
+from estimator_metrics._core import rows as _rows
 from estimator_metrics._core import shapes as _shapes
 from estimator_metrics._core.shapes import all_of, any_of, at_least, equal, negate
 from estimator_metrics._core.state import STATE_DTYPE
@@ -125,7 +125,7 @@ def _prediction_ids(
     if is_scores is True:
         # The shape check first: a reshape to the wrong width may well succeed.
         with tf.control_dependencies(checks):
-            ids, check = _argmax.row_argmax(tf.reshape(predictions, [-1, num_classes]))
+            ids, check = _rows.row_argmax(tf.reshape(predictions, [-1, num_classes]))
         checks += _checks.assert_check(check, "`predictions` must be finite (no NaN/Inf)")
         with tf.control_dependencies(checks):
             return tf.identity(ids), _shapes.leading(shape, has_axis), checks

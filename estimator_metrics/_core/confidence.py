@@ -9,6 +9,7 @@ import tensorflow as tf
 
 from estimator_metrics._core import checks as _checks
 from estimator_metrics._core import inputs as _inputs
+from estimator_metrics._core import rows as _rows
 from estimator_metrics._core import shapes as _shapes
 from estimator_metrics._core import state as _state
 from estimator_metrics._core.keys import MetricKeys
@@ -84,16 +85,12 @@ def confidence_increments(predictions: Any, weights: Any) -> list[tf.Tensor]:
     )
     if not predictions.dtype.is_floating:
         predictions = tf.cast(predictions, _state.STATE_DTYPE)
-    # The row maxima are the metric; the largest of them is also the largest probability,
-    # NaN included (reduce_max propagates it). So [0, 1] costs one more pass, the minimum,
-    # not two. Reduced in their own dtype: float64 holds every float16/32 value exactly, so
-    # only the [B] maxima need converting.
+    # The row maxima are the metric, and their keys prove [0, 1] where they can (_rows);
+    # else the largest of them is also the largest probability, NaN included, so [0, 1]
+    # costs one more pass, the minimum, not two. Reduced in their own dtype: float64 holds
+    # every float16/32 value exactly, so only the [B] maxima need converting.
     with tf.control_dependencies(checks):
-        row_max = tf.reduce_max(predictions, axis=-1)
-        smallest, largest = tf.reduce_min(predictions), tf.reduce_max(row_max)
-    check = _checks.Check(
-        tf.logical_and(smallest >= 0, largest <= 1), ["received min", smallest, "max", largest]
-    )
+        row_max, check = _rows.unit_row_max(predictions)
     checks += _checks.assert_check(check, "`predictions` must be finite and lie in [0, 1]")
     with tf.control_dependencies(checks):  # identity: a float64 cast would add no op.
         confidence = tf.identity(tf.cast(row_max, _state.STATE_DTYPE))

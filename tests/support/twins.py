@@ -33,7 +33,7 @@ from support.data import SEED, probabilities, weights
 NUM_EXAMPLES = 70
 BATCH_SIZE = 16
 NUM_CLASSES = 5
-MANY_CLASSES = 80  # >= PROBED_FROM in estimator_metrics/_core/argmax.py.
+MANY_CLASSES = 80  # >= PROBED_FROM and KEYED_FROM in estimator_metrics/_core/rows.py.
 #: Every place equals the builder to this relative tolerance (both are float64 sums of
 #: the same float64 increments of the same float32 inputs, batch by batch).
 RTOL = 1e-12
@@ -123,7 +123,7 @@ def _multiclass(rng, one_hot=False):
 
 
 def _many_classes(rng):
-    """Probabilities over MANY_CLASSES: wide enough for the keyed argmax (_core/argmax.py)."""
+    """Probabilities over MANY_CLASSES: wide enough for the keyed paths (_core/rows.py)."""
     n = NUM_EXAMPLES
     labels, scores = rng.integers(0, MANY_CLASSES, n), probabilities(rng, n, MANY_CLASSES)
     scores[np.arange(0, n, 2), labels[::2]] += 1.0  # Every other example scored right.
@@ -280,13 +280,18 @@ def _cases() -> tuple[TwinCase, ...]:
             lambda: MAPE(epsilon=0.5),
             _mape_oracle(0.5),
         ),
-        TwinCase(
-            "average_confidence",
-            _multiclass,
-            lambda y, p, w: builders.average_confidence(p, w),
-            AverageConfidence,
-            lambda y, p, w: np.average(_f64(p).max(axis=1), weights=_f64(w)),
-        ),
+        _confidence_case("average_confidence", _multiclass),
+        _confidence_case("average_confidence_many_classes", _many_classes),
+    )
+
+
+def _confidence_case(name, data) -> TwinCase:
+    return TwinCase(
+        name,
+        data,
+        lambda y, p, w: builders.average_confidence(p, w),
+        AverageConfidence,
+        lambda y, p, w: np.average(_f64(p).max(axis=1), weights=_f64(w)),
     )
 
 

@@ -1,4 +1,4 @@
-"""Row argmax of float scores and the check that they are finite, in one read where it can.
+"""Row argmax and row max of float batches with their value checks, in one read where it can.
 
 F-beta from scores needs the argmax of every row and, since `tf.argmax` ignores NaN (a row
 with a NaN gets the argmax of its other entries), a second read of the batch to refuse NaN
@@ -11,6 +11,10 @@ negative NaN) lies above those. So the largest key of a row, at its first positi
 that key is below the key of +Inf, and then no value of the row is negative, -0.0,
 infinite or NaN. `top_k(k=1)` finds it; over integer keys it costs 0.4-0.9x one float
 `argmax` (benchmarks/results.md).
+
+Average confidence needs each row's maximum and the check that every value lies in [0, 1],
+which took a second read for the minimum. The largest key of every row at most the key of
+1.0 proves the row in [+0.0, 1]; the row maxima are those keys read back as floats.
 
 Rows that fail the test (logits with negative entries, or bad data) take the float argmax
 and a sum over the batch, as before, through a `cond`. Which path is tried first depends on
@@ -29,7 +33,9 @@ from estimator_metrics._core import checks as _checks
 
 _UNSIGNED = {2: tf.uint16, 4: tf.uint32, 8: tf.uint64}
 #: Producers of values that are never negative: from KEYED_FROM classes on, their rows
-#: try the keys at once (one `cond`, to fall back where a row fails).
+#: try the keys at once (one `cond`, to fall back where a row fails). Below KEYED_FROM
+#: classes the `cond` costs more than the keys save. `unit_row_max` always tries the keys
+#: from KEYED_FROM on: its values must be probabilities.
 NON_NEGATIVE = frozenset({"Softmax", "Sigmoid", "Relu", "Relu6", "Exp", "Abs", "Square"})
 KEYED_FROM = 16
 #: Producers of logits, negative as often as not: their rows take the float argmax.
@@ -77,6 +83,39 @@ def row_argmax(rows: tf.Tensor) -> tuple[tf.Tensor, _checks.Check]:
     else:  # A probe of the first row sends logits to the float argmax at once.
         ids, finite, total = tf.cond(tf.reduce_max(keys[:1]) < bound, by_keys, by_float)
     return ids, _checks.Check(finite, ["received sum", total])
+
+
+@tf.autograph.experimental.do_not_convert  # Graph-building code: nothing to convert.
+def unit_row_max(values: tf.Tensor) -> tuple[tf.Tensor, _checks.Check]:
+    """Maximum over the last axis of float `values` [..., C], and the check that every value
+    lies in [0, 1] (finite; the data are the smallest and largest value where computed)."""
+    width = values.shape[-1]
+    if width is None or width < KEYED_FROM:
+        return _unit_row_max_by_float(values)
+    unsigned = _UNSIGNED[values.dtype.size]
+    row_keys = tf.reduce_max(tf.bitcast(values, unsigned), axis=-1)
+    # Keys up to that of 1.0 are the floats in [+0.0, 1]; no rows at all give 0.
+    proven = tf.reduce_max(row_keys) <= tf.bitcast(tf.constant(1.0, values.dtype), unsigned)
+
+    def by_keys() -> tuple:
+        zero = tf.zeros([], values.dtype)
+        return tf.bitcast(row_keys, values.dtype), proven, zero, zero
+
+    def by_float() -> tuple:
+        row_max, check = _unit_row_max_by_float(values)
+        return (row_max, check.valid, *check.data[1::2])
+
+    row_max, valid, smallest, largest = tf.cond(proven, by_keys, by_float)
+    return row_max, _checks.Check(valid, ["received min", smallest, "max", largest])
+
+
+def _unit_row_max_by_float(values: tf.Tensor) -> tuple[tf.Tensor, _checks.Check]:
+    """The row maxima by `reduce_max`, and [0, 1] by the minimum over `values` and the largest
+    row maximum (the largest value; NaN included: reduce_max propagates it)."""
+    row_max = tf.reduce_max(values, axis=-1)
+    smallest, largest = tf.reduce_min(values), tf.reduce_max(row_max)
+    valid = tf.logical_and(smallest >= 0, largest <= 1)
+    return row_max, _checks.Check(valid, ["received min", smallest, "max", largest])
 
 
 def _by_float(rows: tf.Tensor) -> tuple[tf.Tensor, _checks.Check]:

@@ -1,4 +1,4 @@
-"""Row argmax of float scores with its finite check, on every path it can take."""
+"""Row argmax and row max of float batches with their checks, on every path they can take."""
 
 import numpy as np
 import pytest
@@ -6,7 +6,7 @@ import sklearn.metrics
 import tensorflow as tf
 
 from estimator_metrics import builders
-from estimator_metrics._core import argmax as _argmax
+from estimator_metrics._core import rows as _rows
 
 InvalidArgument = tf.errors.InvalidArgumentError
 C = 70  # At least PROBED_FROM and KEYED_FROM: every path below is the one it names.
@@ -23,21 +23,21 @@ def path(request, monkeypatch):
     check, so they force each path on the same values, negative ones included.
     """
     if request.param == "keys":
-        monkeypatch.setattr(_argmax, "NON_NEGATIVE", _argmax.NON_NEGATIVE | {"Placeholder"})
+        monkeypatch.setattr(_rows, "NON_NEGATIVE", _rows.NON_NEGATIVE | {"Placeholder"})
     if request.param == "float":
-        monkeypatch.setattr(_argmax, "SIGNED", _argmax.SIGNED | {"Placeholder"})
+        monkeypatch.setattr(_rows, "SIGNED", _rows.SIGNED | {"Placeholder"})
     return request.param
 
 
 def test_thresholds_make_every_case_here_take_its_path():
-    assert max(_argmax.PROBED_FROM, _argmax.KEYED_FROM) <= C
+    assert max(_rows.PROBED_FROM, _rows.KEYED_FROM) <= C
 
 
 def _op_types(producer, width=C) -> tuple[set, set]:
     """Op types of the graph `row_argmax` builds: at top level, and in its `cond` branches."""
     with tf.Graph().as_default() as graph:
         x = tf.compat.v1.placeholder(tf.float32, [None, width])
-        _argmax.row_argmax(tf.reshape(producer(x), [-1, width]))
+        _rows.row_argmax(tf.reshape(producer(x), [-1, width]))
         top = {op.type for op in graph.get_operations()}
         library = graph.as_graph_def().library.function
         return top, {node.op for function in library for node in function.node_def}
@@ -60,7 +60,7 @@ def _row_argmax(rows: np.ndarray, dtype=tf.float32) -> np.ndarray:
     with tf.Graph().as_default():
         x = tf.compat.v1.placeholder(dtype, [None, None])
         x.set_shape([None, rows.shape[1]])
-        ids, check = _argmax.row_argmax(x)
+        ids, check = _rows.row_argmax(x)
         with tf.compat.v1.Session() as sess:
             ids, valid = sess.run([ids, check.valid], {x: rows})
     assert valid
@@ -151,3 +151,72 @@ def test_softmax_sequences_through_estimator_layouts():
         labels.ravel(), logits.argmax(-1).ravel(), average="micro", labels=range(C)
     )
     assert got == pytest.approx(want, rel=1e-12)
+
+
+# ------------------------------------------------------------------- row max in [0, 1]
+
+
+def _unit_row_max(values: np.ndarray, dtype=tf.float32):
+    """`unit_row_max` of `values` fed with only the class axis known; (maxima, valid)."""
+    with tf.Graph().as_default() as graph:
+        x = tf.compat.v1.placeholder(dtype, [None] * (values.ndim - 1) + [values.shape[-1]])
+        row_max, check = _rows.unit_row_max(x)
+        keyed = "Bitcast" in {op.type for op in graph.get_operations()}
+        with tf.compat.v1.Session() as sess:
+            return (*sess.run([row_max, check.valid], {x: values}), keyed)
+
+
+def _probabilities(rng, shape, dtype=np.float32) -> np.ndarray:
+    """Rows of few distinct values: ties, zeros, exact 1.0 in some rows."""
+    values = rng.integers(0, 4, size=shape).astype(np.float64) / 3.0
+    values[::5] = 0.0
+    values[1::7, ..., -1] = 1.0
+    return values.astype(dtype)
+
+
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
+@pytest.mark.parametrize("shape", [(300, C), (20, 7, C), (0, C)])
+def test_unit_row_max_by_keys_equals_numpy(dtype, shape):
+    values = _probabilities(np.random.default_rng(6), shape, dtype)
+    row_max, valid, keyed = _unit_row_max(values, tf.as_dtype(dtype))
+    assert keyed and valid
+    np.testing.assert_array_equal(row_max, values.max(axis=-1))
+
+
+def test_unit_row_max_bfloat16_and_narrow_rows_take_their_paths():
+    values = _probabilities(np.random.default_rng(7), (50, C))
+    row_max, valid, keyed = _unit_row_max(values.astype(tf.bfloat16.as_numpy_dtype), tf.bfloat16)
+    assert keyed and valid
+    np.testing.assert_array_equal(row_max.astype(np.float32), values.max(axis=-1))
+    row_max, valid, keyed = _unit_row_max(values[:, :10])  # Below KEYED_FROM: reduce_max.
+    assert not keyed and valid
+    np.testing.assert_array_equal(row_max, values[:, :10].max(axis=-1))
+
+
+@pytest.mark.parametrize("row", [0, 9])
+def test_unit_row_max_negative_zero_falls_back_and_counts_as_zero(row):
+    values = _probabilities(np.random.default_rng(8), (12, C))
+    values[row] = 0.0
+    values[row, 5] = -0.0
+    row_max, valid, _ = _unit_row_max(values)
+    assert valid
+    np.testing.assert_array_equal(row_max, values.max(axis=-1))
+
+
+@pytest.mark.parametrize("row", [0, 9])
+@pytest.mark.parametrize(
+    "value", [-1e-30, -0.5, 1.0000001, 2.0, np.nan, NEGATIVE_NAN, np.inf, -np.inf]
+)
+def test_average_confidence_refuses_values_outside_0_1_on_either_path(row, value):
+    values = _probabilities(np.random.default_rng(9), (12, C))
+    values[row, 17] = value
+    for dtype in (tf.float32, tf.float64):
+        with tf.Graph().as_default():
+            x = tf.compat.v1.placeholder(dtype, [None, C])
+            _, update = builders.average_confidence(x)
+            with tf.compat.v1.Session() as sess:
+                sess.run(tf.compat.v1.local_variables_initializer())
+                with pytest.raises(
+                    InvalidArgument, match=r"must be finite and lie in \[0, 1\].*received min"
+                ):
+                    sess.run(update, {x: values})
