@@ -2,18 +2,27 @@
 
 For every task one checkpoint is trained once. A *round* of a task evaluates all its
 variants on that checkpoint with the same input_fn (in-memory batches of 1024, cached,
-repeated, prefetched), each `Estimator.evaluate` in its own thread, **taking turns step by
-step**: a token passes round-robin between the variants (in an order rotated from round to
-round), so step k of every variant runs within a few milliseconds of the others and a
-busy neighbour on a shared machine slows them alike. Graphs are built one at a time (a
-lock around `model_fn`); steps start once every variant is ready.
+repeated, prefetched), each `Estimator.evaluate` in its own thread, **taking turns**: a
+token passes round-robin between the variants (in an order rotated from round to round)
+every TURN_STEPS steps, so the variants' steps run within a few tens of milliseconds of
+each other and a busy neighbour on a shared machine slows them alike. Graphs are built
+one at a time (a lock around `model_fn`); steps start once every variant is ready.
+
+The first step of a turn follows another variant's step and meets the caches and
+allocator state that graph left: after (b)'s graph of 12,000 ops, 0.3-0.7 ms more at 100
+classes, and still a little on the next step. Rotating the order does not spread that
+cost: it keeps the cyclic order, so the same variant follows (b) in every round (it was
+(c), measured 1.11x (f) per step with turns of one step against 0.98x in a round without
+(b)). So a run's figure is the median over the steps that followed a step of the same
+variant, as every step of a real evaluation does; the median over the first steps of
+turns is kept beside it (`after_another_ms`) as a diagnostic.
 
 A step's time runs from the first hook's `before_run` to the last hook's `after_run`: the
 session run with everything fetched and all hooks' Python work ((f)'s fetch and append
 included), not the token hand-over. The first `warmup` steps (graph optimisation, executor
-creation) are dropped; a run's figure is the median of the rest. A variant's figure is
-the median of its rounds' figures, its spread their min-max; its ratio to (a) (or to any
-other variant) is taken within each round and then summarised the same way.
+creation) are dropped. A variant's figure is the median of its rounds' figures, its spread
+their min-max; its ratio to (a) (or to any other variant) is taken within each round and
+then summarised the same way.
 """
 
 from __future__ import annotations
@@ -33,6 +42,9 @@ from benchmarks import workloads
 EVAL_POOL_BATCHES = 16
 TRAIN_EXAMPLES = 16 * workloads.BATCH
 DATA_SEED = 20261122
+#: Steps a variant runs per turn: the first follows another variant's step, the other
+#: nine make the figure (see the module docstring); a turn lasts 10-60 ms.
+TURN_STEPS = 10
 #: Longest wait for a turn: the by-hand 1,000-class graph takes minutes to build.
 TURN_TIMEOUT_S = 1800.0
 
@@ -46,7 +58,7 @@ class RoundRobin:
     herd of woken threads competing with the step being timed).
     """
 
-    def __init__(self, names: Sequence[str]):
+    def __init__(self, names: Sequence[str], turn_steps: int = 1):
         self._order = list(names)
         self._active = set(names)
         self._ready: set = set()
@@ -54,6 +66,9 @@ class RoundRobin:
         self._started = False
         self._lock = threading.Lock()
         self._events = {name: threading.Event() for name in names}
+        self._turn_steps = turn_steps
+        self._taken = 0  # Steps taken in the current turn.
+        self._last: str | None = None  # Whose step ran last.
 
     def _next_after(self, name: str | None) -> str | None:
         first = 0 if name is None else self._order.index(name) + 1
@@ -73,23 +88,33 @@ class RoundRobin:
             self._started = True
             self._give(self._next_after(None))
 
-    def acquire(self, name: str) -> None:
+    def acquire(self, name: str) -> bool:
+        """Waits for `name`'s turn; True if the step before this one was another's."""
         with self._lock:
             self._ready.add(name)
             self._maybe_start()
         if not self._events[name].wait(TURN_TIMEOUT_S):
             raise TimeoutError(f"{name} waited {TURN_TIMEOUT_S:.0f} s for its turn")
         self._events[name].clear()
+        with self._lock:
+            follows_another, self._last = self._last != name, name
+        return follows_another
 
     def release(self, name: str) -> None:
         with self._lock:
-            self._give(self._next_after(name))
+            self._taken += 1
+            if self._taken < self._turn_steps:
+                self._give(name)
+            else:
+                self._taken = 0
+                self._give(self._next_after(name))
 
     def leave(self, name: str) -> None:
         with self._lock:
             self._active.discard(name)
             self._ready.discard(name)
             if self._holder == name:  # Left holding the turn (ended, or failed mid-step).
+                self._taken = 0
                 self._give(self._next_after(name))
             self._maybe_start()
 
@@ -102,14 +127,18 @@ class StepClock(tf.estimator.SessionRunHook):
         self.turns = turns
         self.starts: list = []
         self.ends: list = []
+        #: Per step: whether another variant's step ran just before it (its graph's
+        #: working set then meets the caches another graph left).
+        self.after_another: list = []
         self.ready_at: float | None = None  # first step requested (before any wait)
         self.last = _StepClockEnd(self)
 
     def before_run(self, run_context):
         if self.ready_at is None:
             self.ready_at = time.perf_counter()
-        if self.turns is not None:
-            self.turns.acquire(self.name)
+        self.after_another.append(
+            self.turns.acquire(self.name) if self.turns is not None else not self.starts
+        )
         self.starts.append(time.perf_counter())
 
     def milliseconds(self) -> np.ndarray:
@@ -142,7 +171,7 @@ class Run:
     task: str
     variant: str
     round: int
-    step_ms: float  # median over measured steps
+    step_ms: float  # median over measured steps that followed a step of the same variant
     step_p25_ms: float
     step_p75_ms: float
     steps_measured: int
@@ -154,6 +183,9 @@ class Run:
     evaluate_seconds: float  # wall time, including waiting for the other variants
     end_seconds: float | None = None  # (f): scikit-learn at the end of evaluate
     value_ok: bool | None = None
+    #: Median over the other measured steps: the first of each turn, which followed
+    #: another variant's step (diagnostic: what a neighbour's graph leaves behind).
+    after_another_ms: float | None = None
 
 
 def _config(model_dir: str) -> tf.estimator.RunConfig:
@@ -235,8 +267,13 @@ def _run_of(
     seconds: float,
 ) -> Run:
     durations = clock.milliseconds()[warmup:]
-    if not len(durations):
-        raise ValueError(f"no step left after warmup={warmup}")
+    after_another = np.asarray(clock.after_another[warmup : warmup + len(durations)], bool)
+    own, others = durations[~after_another], durations[after_another]
+    if not len(own):
+        raise ValueError(
+            f"no step after warmup={warmup} followed a step of the same variant "
+            f"({len(durations)} steps; turns of {TURN_STEPS} steps)"
+        )
     if variant == "f":
         value = record["python_side"]["value"]
         end_seconds = record["python_side"]["end_seconds"]
@@ -247,10 +284,11 @@ def _run_of(
         task=prepared.task.key,
         variant=variant,
         round=round_index,
-        step_ms=float(np.median(durations)),
-        step_p25_ms=float(np.percentile(durations, 25)),
-        step_p75_ms=float(np.percentile(durations, 75)),
-        steps_measured=len(durations),
+        step_ms=float(np.median(own)),
+        step_p25_ms=float(np.percentile(own, 25)),
+        step_p75_ms=float(np.percentile(own, 75)),
+        steps_measured=len(own),
+        after_another_ms=float(np.median(others)) if len(others) else None,
         value=value,
         metric_ops=record["metric_ops"],
         metric_build_seconds=record["metric_build_seconds"],
@@ -265,7 +303,7 @@ def run_group(
     prepared: Prepared, variants: Sequence[str], round_index: int, *, steps: int, warmup: int
 ) -> list[Run]:
     """Evaluates `variants` concurrently, taking turns step by step."""
-    turns = RoundRobin(variants)
+    turns = RoundRobin(variants, TURN_STEPS)
     clocks = {variant: StepClock(variant, turns) for variant in variants}
     outcomes: dict = {}
 
@@ -431,8 +469,10 @@ def summarize(runs: Sequence[Run], tasks: Sequence[workloads.Task]) -> dict:
             values = [run.value for run in mine if run.value is not None]
             checks = [run.value_ok for run in mine if run.value_ok is not None]
             ends = [run.end_seconds for run in mine if run.end_seconds is not None]
+            firsts = [run.after_another_ms for run in mine if run.after_another_ms is not None]
             per_variant[variant] = {
                 "step_ms": _spread([run.step_ms for run in mine]),
+                "after_another_ms": spread_or_none(firsts),
                 "step_iqr_ms": statistics.median(
                     [run.step_p75_ms - run.step_p25_ms for run in mine]
                 ),

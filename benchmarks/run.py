@@ -269,6 +269,7 @@ def run_per_step(settings: Settings, workdir: str, started: float, quick: bool) 
         "rounds": rounds_done,
         "steps": settings.steps,
         "warmup": settings.warmup,
+        "turn_steps": per_step.TURN_STEPS,
         "heavy_rounds_done": heavy_done,
         "runs": [dataclasses.asdict(run) for run in runs],
         "summary": summary,
