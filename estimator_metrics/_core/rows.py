@@ -22,7 +22,10 @@ the op that made the scores: softmax and the like go to the keys, logits (a dens
 `BiasAdd`, ...) to the float argmax, anything else (placeholders, `tf.data`) after a probe of
 the first row; few classes go to the float argmax, where the conds cost more than the keys
 save. Which path runs never changes a result: each is exact where it answers, and the
-check either proves every value finite or computes the sum that decides.
+check either proves every value finite or computes the sum that decides. Softmax (and a
+few ops like it, SIGN_FREE) never sets the sign bit of a value that is not NaN, so where
+its keys fail the batch holds NaN or Inf and is refused whichever path ran: there the
+keys need no fallback and no `cond` (about 10 fewer ops run per update).
 """
 
 from __future__ import annotations
@@ -38,6 +41,11 @@ _UNSIGNED = {2: tf.uint16, 4: tf.uint32, 8: tf.uint64}
 #: from KEYED_FROM on: its values must be probabilities.
 NON_NEGATIVE = frozenset({"Softmax", "Sigmoid", "Relu", "Relu6", "Exp", "Abs", "Square"})
 KEYED_FROM = 16
+#: Producers whose values never have the sign bit set unless they are NaN (exp(x) >= +0.0
+#: divided by a positive sum; |x|; x * x): a row whose keys fail holds NaN or Inf, which
+#: is refused on every path, so their rows need no fallback (no `cond`). Relu is not
+#: among them: relu(-0.0) is -0.0, a valid score the keys cannot order.
+SIGN_FREE = frozenset({"Softmax", "Exp", "Abs", "Square"})
 #: Producers of logits, negative as often as not: their rows take the float argmax.
 SIGNED = frozenset(
     {"BiasAdd", "MatMul", "BatchMatMulV2", "BatchMatMulV3", "Einsum", "LogSoftmax", "Neg"}
@@ -67,11 +75,19 @@ def row_argmax(rows: tf.Tensor) -> tuple[tf.Tensor, _checks.Check]:
     # The key of +Inf: every smaller key is a finite value >= +0.0.
     bound = tf.bitcast(tf.constant(float("inf"), rows.dtype), unsigned)
 
-    def by_keys() -> tuple:
+    def keyed() -> tuple:
         top = tf.math.top_k(keys, k=1)
         # Empty rows: the max of no keys is 0, below the bound; nothing to refuse.
-        proven = tf.reduce_max(top.values) < bound
-        ids = tf.cast(top.indices[:, 0], tf.int64)
+        largest = tf.reduce_max(top.values)
+        return tf.cast(top.indices[:, 0], tf.int64), largest < bound, largest
+
+    if producer in SIGN_FREE:  # A subset of NON_NEGATIVE (tests): from KEYED_FROM on.
+        ids, proven, largest = keyed()
+        # Refused only for NaN or Inf, which the largest key read back as a float shows.
+        return ids, _checks.Check(proven, ["received", tf.bitcast(largest, rows.dtype)])
+
+    def by_keys() -> tuple:
+        ids, proven, _ = keyed()
         return tf.cond(proven, lambda: (ids, proven, tf.zeros([], rows.dtype)), by_float)
 
     def by_float() -> tuple:

@@ -56,6 +56,93 @@ def test_producers_pick_the_path():
         assert "ArgMax" in top and not {"TopKV2", "Bitcast", "StatelessIf"} & (top | branches)
 
 
+def test_sign_free_producers_take_the_keys_without_a_cond():
+    # Softmax: keys and no fallback at all; relu(-0.0) is -0.0, so Relu keeps its cond.
+    top, branches = _op_types(tf.nn.softmax)
+    assert "TopKV2" in top and not {"StatelessIf", "If", "ArgMax"} & (top | branches)
+    top, branches = _op_types(tf.nn.relu)
+    assert {"TopKV2", "StatelessIf"} <= top and "ArgMax" in branches
+
+
+SIGN_FREE_OPS = {"Softmax": tf.nn.softmax, "Exp": tf.exp, "Abs": tf.abs, "Square": tf.square}
+DTYPES = [tf.float16, tf.bfloat16, tf.float32, tf.float64]
+
+
+def test_the_sign_free_producers_are_the_ones_checked_here():
+    assert set(SIGN_FREE_OPS) == _rows.SIGN_FREE <= _rows.NON_NEGATIVE
+
+
+def _extreme_rows(dtype: tf.DType, rng) -> np.ndarray:
+    """Rows of signed zeros, infinities, the extremes and tiny values of `dtype`, and random
+    values of every scale: what could drive an op's rounding below zero if anything can."""
+    info = np.finfo(np.float32 if dtype == tf.bfloat16 else dtype.as_numpy_dtype)
+    special = [0.0, -0.0, np.inf, -np.inf, info.max, -info.max, info.tiny, -info.tiny]
+    special += [info.tiny * info.eps, -info.tiny * info.eps, 1.0, -1.0, 88.7, -103.9, -745.2]
+    rows = rng.choice(special, size=(64, 16))
+    scales = 10.0 ** rng.integers(-8, 9, size=(64, 1))
+    noise = rng.normal(size=(64, 16)) * scales
+    return np.concatenate([rows, noise, np.where(rng.uniform(size=rows.shape) < 0.5, rows, noise)])
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=lambda d: d.name)
+@pytest.mark.parametrize("name", sorted(SIGN_FREE_OPS))
+def test_sign_free_producers_never_set_the_sign_bit_but_for_nan(name, dtype):
+    """What lets their rows skip the fallback, checked on this TensorFlow line: every output
+    value is NaN or has its sign bit clear, so keys that fail mean NaN or Inf."""
+    rows = _extreme_rows(dtype, np.random.default_rng(10))
+    with tf.Graph().as_default(), tf.compat.v1.Session() as sess, np.errstate(over="ignore"):
+        out = sess.run(tf.cast(SIGN_FREE_OPS[name](tf.constant(rows, dtype)), tf.float64))
+    assert not np.any(np.signbit(out) & ~np.isnan(out))
+
+
+@pytest.mark.parametrize("row", [0, 6])
+@pytest.mark.parametrize("value", [np.nan, np.inf, -np.inf])
+def test_softmax_of_bad_logits_refused_valid_ones_counted(row, value):
+    """Through the keys alone: NaN and +Inf logits make NaN rows, refused with what was seen;
+    -Inf logits make zero probabilities, valid scores, counted as scikit-learn does."""
+    rng = np.random.default_rng(11)
+    logits = rng.normal(size=(8, C)).astype(np.float32)
+    logits[row, 11] = value
+    labels = rng.integers(0, C, 8)
+    with tf.Graph().as_default() as graph:
+        x = tf.compat.v1.placeholder(tf.float32, [None, C])
+        y = tf.compat.v1.placeholder(tf.int64, [None])
+        probabilities = tf.nn.softmax(x)
+        _, update = builders.fbeta(y, probabilities, num_classes=C, average="macro")
+        assert "StatelessIf" not in {op.type for op in graph.get_operations()}
+        with tf.compat.v1.Session() as sess:
+            sess.run(tf.compat.v1.local_variables_initializer())
+            feed = {x: logits, y: labels}
+            if value == -np.inf:
+                got, p = sess.run([update, probabilities], feed)
+                want = sklearn.metrics.f1_score(
+                    labels, p.argmax(1), average="macro", labels=range(C), zero_division=0
+                )
+                assert got == pytest.approx(want, rel=1e-12)
+                return
+            with pytest.raises(
+                InvalidArgument, match=r"`predictions` must be finite.*\[received\] \[-?nan\]"
+            ):
+                sess.run(update, feed)
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=lambda d: d.name)
+def test_softmax_ties_and_empty_batches_like_numpy(dtype):
+    """Tied logits make tied probabilities: the first of them, as NumPy's argmax of the
+    very probabilities (fetched), in every float dtype; no rows count nothing."""
+    rng = np.random.default_rng(12)
+    logits = rng.integers(-3, 2, size=(400, C)).astype(np.float32)
+    with tf.Graph().as_default():
+        x = tf.compat.v1.placeholder(dtype, [None, C])
+        probabilities = tf.nn.softmax(x)
+        ids, check = _rows.row_argmax(probabilities)
+        with tf.compat.v1.Session() as sess:
+            for batch in (logits, logits[:0]):
+                got, valid, p = sess.run([ids, check.valid, probabilities], {x: batch})
+                assert valid
+                np.testing.assert_array_equal(got, np.asarray(p, np.float64).argmax(1))
+
+
 def _row_argmax(rows: np.ndarray, dtype=tf.float32) -> np.ndarray:
     with tf.Graph().as_default():
         x = tf.compat.v1.placeholder(dtype, [None, None])
