@@ -80,6 +80,60 @@ def test_checks_off_leaves_no_assert_on_the_update_path():
     assert on >= 3 and off == 0, (on, off)
 
 
+TURNS = """
+import json, threading
+from benchmarks import per_step, workloads
+
+turns = per_step.RoundRobin(["x", "y", "z"], 3)
+log = []
+
+def work(name, steps):
+    for _ in range(steps):
+        follows = turns.acquire(name)
+        log.append([name, follows])
+        turns.release(name)
+    turns.leave(name)
+
+threads = [threading.Thread(target=work, args=item) for item in [("x", 7), ("y", 8), ("z", 2)]]
+for thread in threads:
+    thread.start()
+for thread in threads:
+    thread.join()
+
+# A run's figure: steps 0-1 warm-up; own steps 10, 20, 30, 40 ms; after another 50, 70 ms.
+clock = per_step.StepClock("c", None)
+clock.starts = [0.0] * 8
+clock.ends = [0.09, 0.09, 0.05, 0.01, 0.02, 0.07, 0.03, 0.04]
+clock.after_another = [True, False, True, False, False, True, False, False]
+prepared = per_step.Prepared(workloads.binary_task(), "", None, 0.0)
+record = dict(metric_ops=1, metric_build_seconds=0.0, model_fn_seconds=0.0, setup_seconds=0.0)
+run = per_step._run_of(prepared, "c", 0, 2, clock, {"metric": 0.5}, record, 1.0)
+print(json.dumps([log, run.step_ms, run.after_another_ms, run.steps_measured]))
+"""
+
+
+@NEEDS_BENCHMARKS
+def test_turns_of_several_steps_and_figures_from_the_steps_after_their_own():
+    """Per step: each variant keeps the turn for TURN_STEPS steps; a step is flagged when
+    another variant's step ran just before it, and a run's figure leaves those out."""
+    done = subprocess.run(
+        [sys.executable, "-c", TURNS],
+        cwd=ROOT,
+        env=_env(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    log, step_ms, after_another_ms, measured = json.loads(done.stdout.splitlines()[-1])
+    names = [name for name, _ in log]
+    assert names == list("xxxyyyzzxxxyyyxyy"), names
+    assert [follows for _, follows in log] == [
+        i == 0 or name != names[i - 1] for i, name in enumerate(names)
+    ]
+    assert (step_ms, after_another_ms, measured) == (pytest.approx(25.0), pytest.approx(60.0), 4)
+
+
 @NEEDS_BENCHMARKS
 @pytest.mark.skipif(
     not stock_estimator_takes_fbeta(),
