@@ -302,7 +302,7 @@ def _run_of(
 def run_group(
     prepared: Prepared, variants: Sequence[str], round_index: int, *, steps: int, warmup: int
 ) -> list[Run]:
-    """Evaluates `variants` concurrently, taking turns step by step."""
+    """Evaluates `variants` concurrently, taking turns of TURN_STEPS steps."""
     turns = RoundRobin(variants, TURN_STEPS)
     clocks = {variant: StepClock(variant, turns) for variant in variants}
     outcomes: dict = {}
