@@ -40,6 +40,21 @@ def _env():
     )
 
 
+def _python(args: list, timeout: int = 120) -> str:
+    """stdout of this Python run with `args` in the checkout (benchmarks importable);
+    fails the test with the end of stderr where it exits non-zero."""
+    done = subprocess.run(
+        [sys.executable, *args],
+        cwd=ROOT,
+        env=_env(),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    return done.stdout
+
+
 CHECKS_OFF = """
 import tensorflow as tf
 from benchmarks.workloads import checks_off
@@ -67,16 +82,7 @@ print(asserts(fbeta), off)
 @NEEDS_BENCHMARKS
 def test_checks_off_leaves_no_assert_on_the_update_path():
     """The floor's and (g)'s diagnostic really removes the builders' run-time checks."""
-    done = subprocess.run(
-        [sys.executable, "-c", CHECKS_OFF],
-        cwd=ROOT,
-        env=_env(),
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert done.returncode == 0, done.stderr[-3000:]
-    on, off = map(int, done.stdout.split())
+    on, off = map(int, _python(["-c", CHECKS_OFF]).split())
     assert on >= 3 and off == 0, (on, off)
 
 
@@ -116,16 +122,8 @@ print(json.dumps([log, run.step_ms, run.after_another_ms, run.steps_measured]))
 def test_turns_of_several_steps_and_figures_from_the_steps_after_their_own():
     """Per step: each variant keeps the turn for TURN_STEPS steps; a step is flagged when
     another variant's step ran just before it, and a run's figure leaves those out."""
-    done = subprocess.run(
-        [sys.executable, "-c", TURNS],
-        cwd=ROOT,
-        env=_env(),
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert done.returncode == 0, done.stderr[-3000:]
-    log, step_ms, after_another_ms, measured = json.loads(done.stdout.splitlines()[-1])
+    printed = _python(["-c", TURNS]).splitlines()[-1]
+    log, step_ms, after_another_ms, measured = json.loads(printed)
     names = [name for name, _ in log]
     assert names == list("xxxyyyzzxxxyyyxyy"), names
     assert [follows for _, follows in log] == [
@@ -141,19 +139,10 @@ def test_turns_of_several_steps_and_figures_from_the_steps_after_their_own():
     "stock EstimatorSpec that takes it: this Keras lacks one or the other",
 )
 def test_quick_benchmark_runs_and_writes_its_tables(tmp_path):
-    env = _env()
-    done = subprocess.run(
-        [sys.executable, "-m", "benchmarks.run", "--quick", "--out", str(tmp_path)],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=900,
-    )
-    assert done.returncode == 0, done.stderr[-3000:]
+    printed = _python(["-m", "benchmarks.run", "--quick", "--out", str(tmp_path)], timeout=900)
 
     markdown = (tmp_path / "results.md").read_text(encoding="utf-8")
-    assert re.search(r"^\| binary F-beta +\|", done.stdout, re.M)  # The table is printed, too.
+    assert re.search(r"^\| binary F-beta +\|", printed, re.M)  # The table is printed, too.
     for heading in (
         "## Machine",
         "## Targets",
