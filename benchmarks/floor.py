@@ -140,13 +140,13 @@ def measure(num_classes: int, rounds: int) -> dict:
                     times[name].append(_time(session, ops[name], inner[name]))
     # Per update: the run's own work (less an empty run) over the copies it holds.
     work = {
-        name: [(t - e) / copies for t, e in zip(times[name], times["empty"], strict=True)]
+        name: [(t - e) / copies for t, e in zip(times[name], times["empty"])]
         for name in names
         if name != "empty"
     }
     ratios = {}
     for ours, floor in [(ours, floor) for _, ours, floor in PAIRS] + list(DIAGNOSTICS):
-        per_round = [a / b for a, b in zip(work[ours], work[floor], strict=True)]
+        per_round = [a / b for a, b in zip(work[ours], work[floor])]
         ratios[ours] = {
             "median": statistics.median(per_round),
             "min": min(per_round),

@@ -408,7 +408,7 @@ def _op_count_target(ours: Sequence[dict]) -> dict:
     added = sorted({r["metric_ops"] for r in ours})
     parts = [
         "C = " + ", ".join(f"{r['classes']:,}" for r in rs) + ": " + "/".join(map(str, counts))
-        for rs, counts in zip(sides.values(), by_side.values(), strict=True)
+        for rs, counts in zip(sides.values(), by_side.values())
         if counts
     ]
     narrow, wide = by_side[False], by_side[True]

@@ -488,7 +488,7 @@ def main(argv=None) -> int:
         "meta": {
             "command": "python -m benchmarks.run "
             + " ".join(argv if argv is not None else sys.argv[1:]),
-            "date": datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+            "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
             "machine": machine(),
             "versions": versions(),
             "git": git_revision(),

@@ -62,13 +62,13 @@ def render(
     letters = _column_alignment(align, len(headers))
     widths = [max(len(row[i]) for row in table) for i in range(len(headers))]
     lines = [
-        [ALIGNMENTS[a](cell, width) for a, cell, width in zip(letters, row, widths, strict=True)]
+        [ALIGNMENTS[a](cell, width) for a, cell, width in zip(letters, row, widths)]
         for row in table
     ]
     if style == "markdown":
         rule = [
             ":" + "-" * (width + 1) if a == "l" else "-" * (width + 1) + ":"
-            for a, width in zip(letters, widths, strict=True)
+            for a, width in zip(letters, widths)
         ]
         out = ["| " + " | ".join(line) + " |" for line in lines]
         return "\n".join([out[0], "|" + "|".join(rule) + "|", *out[1:]])

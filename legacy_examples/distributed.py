@@ -281,10 +281,7 @@ def _new_run_dir(model_dir: str | None, example_name: str) -> tuple[str, str]:
 def _loopback_cluster() -> tuple[dict[str, int], dict[str, list[str]]]:
     """(task key -> port, the cluster spec) of CLUSTER_SHAPE on free loopback ports."""
     members = [(t, i) for t, n in CLUSTER_SHAPE for i in range(n)]
-    ports = {
-        f"{t}:{i}": port
-        for (t, i), port in zip(members, _processes.free_ports(len(members)), strict=True)
-    }
+    ports = {f"{t}:{i}": port for (t, i), port in zip(members, _processes.free_ports(len(members)))}
     cluster = {t: [f"127.0.0.1:{ports[f'{t}:{i}']}" for i in range(n)] for t, n in CLUSTER_SHAPE}
     return ports, cluster
 

@@ -16,13 +16,13 @@ import re
 import types
 import warnings
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, Union
 
 import tensorflow as tf
 
 __all__ = ["from_keras", "per_class"]
 
-MetricLike = tf.keras.metrics.Metric | Callable[[tf.Tensor, tf.Tensor], tf.Tensor]
+MetricLike = Union[tf.keras.metrics.Metric, Callable[[tf.Tensor, tf.Tensor], tf.Tensor]]
 
 
 class _GraphState:
@@ -223,7 +223,7 @@ def _tf_variable(variable):
 def _fetchable(value):
     """`value` as something a Session can fetch: Keras 3's TruePositives & co. return their
     `keras.Variable` itself as the result, which Session.run refuses."""
-    if isinstance(value, tf.Tensor | tf.Variable | tf.Operation):
+    if isinstance(value, (tf.Tensor, tf.Variable, tf.Operation)):
         return value
     return tf.convert_to_tensor(value)
 

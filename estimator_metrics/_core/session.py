@@ -61,9 +61,12 @@ def run_stream(
         with tf.compat.v1.Session() as session:
             session.run(tf.compat.v1.local_variables_initializer())
             before = session.run(value)
-            for batch in batches:
-                session.run(
-                    update_op, {p: a for p, a in zip(inputs, batch, strict=True) if p is not None}
-                )
+            for i, batch in enumerate(batches):
+                if len(batch) != len(inputs):
+                    raise ValueError(
+                        f"Expected every batch to hold {len(inputs)} arrays, as batches[0] "
+                        f"does, received {len(batch)} in batches[{i}]"
+                    )
+                session.run(update_op, {p: a for p, a in zip(inputs, batch) if p is not None})
             after = session.run(value)
     return StreamValues(np.asarray(before, np.float64), np.asarray(after, np.float64))

@@ -13,13 +13,14 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Sequence
-from typing import NamedTuple
+from typing import NamedTuple, Union
 
 import tensorflow as tf
 
-Cond = bool | tf.Tensor
-Dim = int | tf.Tensor
-Dims = list | tf.Tensor
+# Union, not `X | Y`: these aliases are evaluated at import, and Python 3.9 has no `|` on types.
+Cond = Union[bool, tf.Tensor]
+Dim = Union[int, tf.Tensor]
+Dims = Union[list, tf.Tensor]
 
 
 # ------------------------------------------------------------------------------ conditions

@@ -187,7 +187,7 @@ class HandBuilt:
             if len(named) != 1 or named[0].metric in roles:
                 return None
             roles[named[0].metric] = named[0]
-            rest = [f for f, h in zip(factors, halves, strict=True) if not h]
+            rest = [f for f, h in zip(factors, halves) if not h]
             if named[0].metric == "precision" and rest:
                 beta_squared = rest
         if set(roles) != {"precision", "recall"}:
@@ -268,7 +268,7 @@ class HandBuilt:
             params = helper.params
             if len(call.args) != len(params) or any(a.keyword or a.star for a in call.args):
                 continue
-            env = {p: a.value for p, a in zip(params, call.args, strict=True)}
+            env = {p: a.value for p, a in zip(params, call.args)}
             for body in self.returned(helper):
                 found = self.fbeta(self.values.origin(body), env)
                 if found is not None:

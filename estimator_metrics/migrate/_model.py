@@ -7,7 +7,17 @@ import enum
 from typing import Any
 
 
-class Status(enum.StrEnum):
+class _StrEnum(str, enum.Enum):
+    """enum.StrEnum (Python 3.11+) for Python 3.9: members are their values as strings."""
+
+    def __str__(self) -> str:
+        return str(self.value)
+
+    def __format__(self, spec: str) -> str:
+        return format(str(self.value), spec)
+
+
+class Status(_StrEnum):
     """How today's number relates to what TF2 offers, worst first.
 
     * WRONG: the number this code reports today is wrong (a Keras
@@ -30,14 +40,14 @@ class Status(enum.StrEnum):
     OK = "ok"
 
 
-class Fix(enum.StrEnum):
+class Fix(_StrEnum):
     """What `--write` may do with a finding that carries a rewrite."""
 
     EXACT = "exact"  # The same number: --write rewrites it.
     CORRECTION = "correction"  # The right number instead of a wrong one: --write --fix-wrong.
 
 
-class Action(enum.StrEnum):
+class Action(_StrEnum):
     """What this run did, or would do, with a finding."""
 
     NONE = ""  # Status ok: nothing to do.
@@ -48,7 +58,7 @@ class Action(enum.StrEnum):
     REPORT_ONLY = "report only"
 
 
-class Kind(enum.StrEnum):
+class Kind(_StrEnum):
     """Kinds of metric use the module walk finds (keys of the rule registry)."""
 
     V1 = "v1"  # tf.metrics.* / tf.compat.v1.metrics.* call, through any alias.

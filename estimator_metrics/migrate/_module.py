@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Iterator
+from typing import Union
 
 import libcst as cst
 from libcst import metadata as meta
@@ -28,7 +29,7 @@ from libcst import metadata as meta
 from estimator_metrics.migrate import _names as names
 from estimator_metrics.migrate._model import ADD_METRICS_FN, MODEL_FN, TPU_METRIC_FN
 
-FunctionNode = cst.FunctionDef | cst.Lambda
+FunctionNode = Union[cst.FunctionDef, cst.Lambda]
 _LOOPS = (cst.For, cst.While, cst.ListComp, cst.SetComp, cst.DictComp, cst.GeneratorExp)
 #: How far alias chains, factories and helper-of-helper roles are followed.
 _DEPTH = 5

@@ -137,7 +137,7 @@ def rewrite_to_keras(
         else a
         for a in call.node.args
     ]
-    renamed = dict(zip((id(a) for a in call.node.args), args, strict=True))
+    renamed = dict(zip((id(a) for a in call.node.args), args))
     kept = edit.remove_args(args, [renamed[id(a)] for a in removed])
     if kept is None:
         return None, "not rewritten: unusual argument order"

@@ -128,7 +128,7 @@ def _fix(call: Call):
     if ctx.adapter is None:
         return None, "no free name for `adapter`: not fixable automatically"
     statements = [module.statement_of(update) for update in use.updates]
-    for update, statement in zip(use.updates, statements, strict=True):
+    for update, statement in zip(use.updates, statements):
         line = module.parents.get(statement)
         block = module.parents.get(line)
         if not (
@@ -164,7 +164,7 @@ def _fix(call: Call):
         return None, "not fixable automatically: placed in the dict before its last update"
     leading = [variable] + (["None"] if use.name in names.SINGLE_INPUT_KERAS else [])
     edits = {}
-    for index, (update, statement) in enumerate(zip(use.updates, statements, strict=True)):
+    for index, (update, statement) in enumerate(zip(use.updates, statements)):
         args = [
             a.with_changes(keyword=cst.Name(_RENAMES[a.keyword.value]))
             if a.keyword is not None and a.keyword.value in _RENAMES

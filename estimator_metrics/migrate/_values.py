@@ -86,7 +86,7 @@ def bind(call: cst.Call, params: tuple) -> dict | None:
     positional = [a for a in call.args if a.keyword is None]
     if len(positional) > len(params):
         return None
-    bound = dict(zip(params, positional, strict=False))  # Trailing parameters may be absent.
+    bound = dict(zip(params, positional))  # Trailing parameters may be absent.
     for a in call.args:
         if a.keyword is not None:
             if a.keyword.value in bound:

@@ -136,7 +136,7 @@ def test_callable_is_a_weighted_mean_and_shares_state_across_calls():
         return tf.reduce_mean(tf.abs(y_true - y_pred), axis=-1)
 
     weights = [np.array([2.0], np.float32), np.array([1.0, 3.0], np.float32)]
-    calls = [(y, p, w) for (y, p), w in zip(CALLS, weights, strict=False)]
+    calls = [(y, p, w) for (y, p), w in zip(CALLS, weights)]
     per_example = np.concatenate([np.abs(y - p).mean(-1) for y, p in CALLS])
     expected = np.average(per_example, weights=np.concatenate(weights))
     np.testing.assert_allclose(_graph_value(lambda: abs_error, calls), expected, rtol=1e-6)

@@ -524,7 +524,7 @@ def estimator_run(tmp_path_factory):
     for kind in sorted({CASES[cls].kind for cls in ESTIMATOR_CLASSES}):
         for side in SIDES:
             batch = make_batch(kind, rng, ESTIMATOR_EXAMPLES)
-            for field, array in zip(("y", "p", "w"), batch, strict=False):
+            for field, array in zip(("y", "p", "w"), batch):
                 if array is not None:  # No "p" for single-input metrics.
                     features[_feature_key(kind, side, field)] = array
 

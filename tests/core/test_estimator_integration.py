@@ -93,8 +93,8 @@ def _stream_value(name, mode):
     ]
 
     def build(*tensors):
-        x = dict(zip(feature_keys, tensors[: len(feature_keys)], strict=False))
-        y = dict(zip(label_keys, tensors[len(feature_keys) :], strict=False))
+        x = dict(zip(feature_keys, tensors[: len(feature_keys)]))
+        y = dict(zip(label_keys, tensors[len(feature_keys) :]))
         return case.build(y, x)
 
     return run_stream(build, batches)[1]

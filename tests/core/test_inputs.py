@@ -19,7 +19,7 @@ def _run_update(build, *feeds):
         _, update = build(*inputs)
         with tf.compat.v1.Session() as sess:
             sess.run(tf.compat.v1.local_variables_initializer())
-            return sess.run(update, dict(zip(inputs, feeds, strict=True)))
+            return sess.run(update, dict(zip(inputs, feeds)))
 
 
 def _build(build):

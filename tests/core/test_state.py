@@ -58,9 +58,9 @@ def test_state_stays_exact_past_float32_counting_range():
         updates = [update for _, update in pairs.values()]
         with tf.compat.v1.Session() as sess:
             sess.run(tf.compat.v1.local_variables_initializer())
-            sess.run(updates, dict(zip(inputs, FIRST, strict=True)))
+            sess.run(updates, dict(zip(inputs, FIRST)))
             for _ in range(SMALL_BATCHES):
-                sess.run(updates, dict(zip(inputs, SMALL, strict=True)))
+                sess.run(updates, dict(zip(inputs, SMALL)))
             values = sess.run({key: value for key, (value, _) in pairs.items()})
     reference = _float64_reference()
     for key in ("mape", "fbeta", "average_confidence"):

@@ -322,7 +322,7 @@ def test_trace_counts_come_from_input_shapes_not_from_the_metric(rng, name):
     assert traces == {"signature": 1, "relaxed": 2, "plain": 64}
     assert {k: f.experimental_get_tracing_count() for k, f in functions.items()} == traces
     if make:
-        probabilities, weights = (np.concatenate(column) for column in zip(*seen, strict=False))
+        probabilities, weights = (np.concatenate(column) for column in zip(*seen))
         for metric in metrics.values():
             np.testing.assert_allclose(metric.result(), oracle(probabilities, weights), rtol=1e-6)
 

@@ -113,7 +113,7 @@ def test_checkpoint_weights_land_in_the_keras_layers(tmp_path):
     destination.load_checkpoint_weights(model, _checkpoint(tmp_path, arrays))
     hidden, logits = model.get_layer("hidden"), model.get_layer("logits")
     for got, name in zip(
-        hidden.get_weights() + logits.get_weights(), SHAPES, strict=True
+        hidden.get_weights() + logits.get_weights(), SHAPES
     ):  # kernel, bias, kernel, bias
         np.testing.assert_array_equal(got, arrays[name], err_msg=name)
     x = rng.normal(size=(7, classifier.NUM_FEATURES)).astype(np.float32)

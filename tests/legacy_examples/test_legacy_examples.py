@@ -293,9 +293,7 @@ def _train_model_fn(loss: str, steps: int):
         assert [v.op.name for v in (kernel, bias)] == ["linear/kernel", "linear/bias"]
         predictions = tf.matmul(x, kernel) + bias
         data_loss = custom_loss.masked_loss(y, predictions)
-        gradients = dict(
-            zip(("kernel", "bias"), tf.compat.v1.gradients(spec.loss, [kernel, bias]), strict=False)
-        )
+        gradients = dict(zip(("kernel", "bias"), tf.compat.v1.gradients(spec.loss, [kernel, bias])))
         numpy_gradients = tf.compat.v1.gradients(
             custom_loss.numpy_step_loss(y, predictions), [kernel, bias]
         )
