@@ -206,7 +206,8 @@ NOTES = [
     "every `update_op` (the `tf.compat.v1.metrics` contract), which (b)'s `tf.group` of two "
     "updates does not.",
     "Profiling (2026-11-22) found four per-step costs in our code, fixed in what is now "
-    "`estimator_metrics/_core/inputs.py`, `classes.py` and `confidence.py`: each range check was "
+    "`estimator_metrics/_core/inputs.py`, `decode.py` (then `classes.py`) and `confidence.py`: "
+    "each range check was "
     "two `tf.debugging.assert_*` ops, each wrapped by TensorFlow in a `cond` whose "
     "Switch/Merge nodes run every step (now one `Assert` on the min and max, which the error "
     "reports); the finite check was `CheckNumerics`, a scalar loop as slow as the argmax on "

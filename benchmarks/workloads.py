@@ -282,19 +282,19 @@ def metric_c(task: Task, heads: Heads, labels) -> dict:
 def checks_off():
     """Builders built inside make every run-time check a no-op (diagnostics only).
 
-    Patches the private `estimator_metrics._core.shapes.assert_that`, through which every
+    Patches the private `estimator_metrics._core.checks.assert_that`, through which every
     check is made, for the builds inside; builds must run one at a time (per_step's build
     lock; floor builds in one thread). The conditions are still built, but nothing runs
     them, and Grappler prunes what only they read.
     """
-    from estimator_metrics._core import shapes as _shapes
+    from estimator_metrics._core import checks as _checks
 
-    saved = _shapes.assert_that
+    saved = _checks.assert_that
     try:
-        _shapes.assert_that = lambda condition, data: tf.no_op()
+        _checks.assert_that = lambda condition, data: tf.no_op()
         yield
     finally:
-        _shapes.assert_that = saved
+        _checks.assert_that = saved
 
 
 def metric_g(task: Task, heads: Heads, labels) -> dict:

@@ -5,6 +5,6 @@
 batches, the same input checks and messages, float64 state. TensorFlow backend only.
 """
 
-from estimator_metrics._core.keras_twins import MAPE, AverageConfidence, FBeta
+from estimator_metrics._core.keras_metrics import MAPE, AverageConfidence, FBeta
 
 __all__ = ["MAPE", "AverageConfidence", "FBeta"]

@@ -3,19 +3,19 @@
 from __future__ import annotations
 
 import dataclasses
-import numbers
 from collections.abc import Iterable, Sequence
 from typing import Any
 
 import tensorflow as tf
 
-from estimator_metrics._core import classes as _classes
+from estimator_metrics._core import arguments as _arguments
+from estimator_metrics._core import decode as _decode
 from estimator_metrics._core import inputs as _inputs
 from estimator_metrics._core import state as _state
 from estimator_metrics._core.keys import MetricKeys
 
 FBETA = MetricKeys.FBETA
-AVERAGES = ("binary", "micro", "macro", "weighted", None)
+AVERAGES = _arguments.AVERAGES
 #: The state: one float64 variable of shape [3, K], rows true positives, false
 #: positives, false negatives; K = C classes, or [3] for the positive class alone
 #: when average="binary".
@@ -98,7 +98,7 @@ def fbeta(
         threshold=threshold,
         multilabel=multilabel,
     )
-    with tf.compat.v1.name_scope(_inputs.check_name(name, FBETA)):
+    with tf.compat.v1.name_scope(_arguments.check_name(name, FBETA)):
         increment = fbeta_increment(labels, predictions, weights, options)
         options = options.for_increment(increment)
         return _state.streaming_pair(
@@ -142,7 +142,7 @@ class FBetaOptions:
         if self.state_shape is not None:
             return self
         num_classes = increment.shape[-1]
-        classes = _check_class_range(self.classes, num_classes, self.given_classes)
+        classes = _arguments.check_class_range(self.classes, num_classes, self.given_classes)
         return dataclasses.replace(self, num_classes=num_classes, classes=classes)
 
     def from_counts(self, counts) -> tf.Tensor:
@@ -160,13 +160,13 @@ def fbeta_options(
     multilabel: Any,
 ) -> FBetaOptions:
     """`FBetaOptions` after checking every option (ValueError/TypeError naming it)."""
-    beta = _inputs.positive_float(beta, "beta")
-    threshold = _inputs.open_unit_float(threshold, "threshold")
-    _check_mode(num_classes, average, multilabel)
+    beta = _arguments.positive_float(beta, "beta")
+    threshold = _arguments.open_unit_float(threshold, "threshold")
+    _arguments.check_mode(num_classes, average, multilabel)
     num_classes = None if num_classes is None else int(num_classes)
-    ids = _class_ids(classes, average)
+    ids = _arguments.class_ids(classes, average)
     if num_classes is not None or not multilabel:
-        ids = _check_class_range(ids, num_classes, classes)
+        ids = _arguments.check_class_range(ids, num_classes, classes)
     return FBetaOptions(beta, num_classes, average, ids, threshold, multilabel, classes)
 
 
@@ -181,7 +181,7 @@ def fbeta_increment(labels: Any, predictions: Any, weights: Any, options: FBetaO
     labels = _inputs.to_tensor(labels, "labels")
     predictions = _inputs.to_tensor(predictions, "predictions")
     if options.multilabel:
-        true, predicted, num_classes, shape, checks = _classes.multilabel_indicators(
+        true, predicted, num_classes, shape, checks = _decode.multilabel_indicators(
             labels, predictions, options.num_classes, options.threshold
         )
         w, weight_checks = _inputs.broadcast_weights(
@@ -189,7 +189,7 @@ def fbeta_increment(labels: Any, predictions: Any, weights: Any, options: FBetaO
         )
         with tf.control_dependencies(checks + weight_checks):
             return _indicator_counts(true, predicted, w)
-    label_ids, pred_ids, shape, checks = _classes.single_label_ids(
+    label_ids, pred_ids, shape, checks = _decode.single_label_ids(
         labels, predictions, options.num_classes, options.threshold
     )
     w, weight_checks = _inputs.broadcast_weights(weights, shape, "`labels`")
@@ -255,73 +255,3 @@ def _indicator_counts(true, predicted, weights) -> tf.Tensor:
     if weights is not None:
         indicators *= weights
     return tf.reduce_sum(indicators, axis=1)
-
-
-def _class_ids(classes: Any, average: str | None) -> tuple[int, ...] | None:
-    """`classes` as a tuple of ints, not yet checked against C; ValueError/TypeError."""
-    if classes is None:
-        return None
-    if average == "binary":
-        raise ValueError(
-            "Expected average='micro', 'macro', 'weighted' or None with `classes` (binary "
-            f"F-beta is of class 1 alone), received average='binary' and classes={classes!r}"
-        )
-    if isinstance(classes, (str, bytes)) or not isinstance(classes, Sequence):
-        raise TypeError(f"Expected `classes` to be a sequence of class ids, received {classes!r}")
-    ids = tuple(classes)
-    if not ids or any(isinstance(c, bool) or not isinstance(c, numbers.Integral) for c in ids):
-        raise ValueError(
-            f"Expected `classes` to be a non-empty sequence of int class ids, "
-            f"received classes={classes!r}"
-        )
-    return tuple(int(c) for c in ids)
-
-
-def _check_class_range(
-    ids: tuple[int, ...] | None, num_classes: int | None, given: Any
-) -> tuple[int, ...] | None:
-    """`ids` (`_class_ids` of `given`) if distinct and in [0, num_classes), else ValueError."""
-    if ids is not None and (
-        len(set(ids)) != len(ids) or not all(0 <= c < num_classes for c in ids)
-    ):
-        raise ValueError(
-            f"Expected `classes` to be distinct ids in [0, num_classes="
-            f"{num_classes}), received classes={given!r}"
-        )
-    return ids
-
-
-def _check_mode(num_classes: int | None, average: str | None, multilabel: bool) -> None:
-    """ValueError for argument combinations that cannot define one F-beta."""
-    if not isinstance(multilabel, bool):
-        raise TypeError(f"Expected `multilabel` to be a bool, received {multilabel!r}")
-    if average not in AVERAGES:
-        raise ValueError(
-            "Expected `average` to be one of 'binary', 'micro', 'macro', 'weighted' "
-            f"or None, received average={average!r}"
-        )
-    if num_classes is not None and (
-        isinstance(num_classes, bool)
-        or not isinstance(num_classes, numbers.Integral)
-        or num_classes < 2
-    ):
-        raise ValueError(
-            f"Expected `num_classes` to be an integer >= 2 or None, received "
-            f"num_classes={num_classes!r}"
-        )
-    if multilabel and average == "binary":
-        raise ValueError(
-            "Expected `average` in 'micro', 'macro', 'weighted' or None with "
-            "multilabel=True, received average='binary'"
-        )
-    if not multilabel and average == "binary" and num_classes not in (None, 2):
-        raise ValueError(
-            "Expected num_classes=None or 2 with average='binary' (positive class 1), "
-            f"received num_classes={num_classes}; choose average='micro', 'macro', "
-            "'weighted' or None for multiclass"
-        )
-    if not multilabel and average != "binary" and num_classes is None:
-        raise ValueError(
-            f"Expected `num_classes` (the number of classes) with average={average!r}, "
-            "received num_classes=None"
-        )

@@ -7,6 +7,7 @@ from typing import Any
 
 import tensorflow as tf
 
+from estimator_metrics._core import arguments as _arguments
 from estimator_metrics._core import checks as _checks
 from estimator_metrics._core import inputs as _inputs
 from estimator_metrics._core import state as _state
@@ -57,7 +58,7 @@ def mape(
     """
     _state.require_graph("mape")
     epsilon = mape_epsilon(epsilon)
-    with tf.compat.v1.name_scope(_inputs.check_name(name, MAPE)):
+    with tf.compat.v1.name_scope(_arguments.check_name(name, MAPE)):
         return _state.streaming_pair(
             [("total", []), ("count", [])],
             mape_increments(labels, predictions, weights, epsilon=epsilon),
@@ -69,7 +70,7 @@ def mape(
 
 def mape_epsilon(epsilon: Any) -> float:
     """`epsilon` checked (a finite float > 0), or ValueError/TypeError naming it."""
-    return _inputs.positive_float(epsilon, "epsilon")
+    return _arguments.positive_float(epsilon, "epsilon")
 
 
 @tf.autograph.experimental.do_not_convert  # Graph-building code: nothing to convert.
