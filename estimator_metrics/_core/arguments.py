@@ -15,7 +15,9 @@ from collections.abc import Sequence
 from typing import Any
 
 #: The averages of the confusion metrics (`average=`), as scikit-learn names them.
-AVERAGES = ("binary", "micro", "macro", "weighted", None)
+AVERAGES = ("binary", "micro", "macro", "weighted", "samples", None)
+#: `multioutput=` of MAPE besides an array of column weights, as scikit-learn names them.
+MULTIOUTPUTS = ("uniform_average", "raw_values")
 
 
 def check_name(name: str | None, default: str) -> str:
@@ -47,8 +49,8 @@ def check_mode(num_classes: Any, average: Any, multilabel: Any) -> None:
         raise TypeError(f"Expected `multilabel` to be a bool, received {multilabel!r}")
     if average not in AVERAGES:
         raise ValueError(
-            "Expected `average` to be one of 'binary', 'micro', 'macro', 'weighted' "
-            f"or None, received average={average!r}"
+            "Expected `average` to be one of 'binary', 'micro', 'macro', 'weighted', "
+            f"'samples' or None, received average={average!r}"
         )
     if num_classes is not None and (
         isinstance(num_classes, bool)
@@ -61,8 +63,13 @@ def check_mode(num_classes: Any, average: Any, multilabel: Any) -> None:
         )
     if multilabel and average == "binary":
         raise ValueError(
-            "Expected `average` in 'micro', 'macro', 'weighted' or None with "
+            "Expected `average` in 'micro', 'macro', 'weighted', 'samples' or None with "
             "multilabel=True, received average='binary'"
+        )
+    if not multilabel and average == "samples":
+        raise ValueError(
+            "Expected multilabel=True with average='samples' (each example's predicted set "
+            "of classes against its true set), received multilabel=False"
         )
     if not multilabel and average == "binary" and num_classes not in (None, 2):
         raise ValueError(
@@ -109,6 +116,53 @@ def check_class_range(
             f"{num_classes}), received classes={given!r}"
         )
     return ids
+
+
+def zero_division(value: Any) -> float:
+    """0.0, 1.0 or NaN: what a score is where it is undefined; else ValueError naming it."""
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, numbers.Real)
+        or not (value in (0, 1) or math.isnan(value))
+    ):
+        raise ValueError(
+            f"Expected `zero_division` to be 0, 1 or float('nan'), received zero_division={value!r}"
+        )
+    return float(value)
+
+
+def key_prefix(value: Any) -> str:
+    """A str to put before metric keys; else TypeError naming `key_prefix`."""
+    if not isinstance(value, str):
+        raise TypeError(
+            f"Expected `key_prefix` to be a str, received {type(value).__name__}: {value!r}"
+        )
+    return value
+
+
+def multioutput(value: Any) -> str | tuple[float, ...]:
+    """ "uniform_average", "raw_values", or column weights as a tuple of floats (finite,
+    >= 0, summing to more than 0); else ValueError/TypeError naming `multioutput`."""
+    if isinstance(value, str):
+        if value not in MULTIOUTPUTS:
+            raise ValueError(
+                "Expected `multioutput` to be 'uniform_average', 'raw_values' or a sequence "
+                f"of column weights, received multioutput={value!r}"
+            )
+        return value
+    try:
+        weights = tuple(float(w) for w in value)
+    except (TypeError, ValueError) as error:  # Not iterable, or items that are no numbers.
+        raise TypeError(
+            "Expected `multioutput` to be 'uniform_average', 'raw_values' or a sequence of "
+            f"column weights, received {type(value).__name__}: {value!r}"
+        ) from error
+    if not weights or not all(math.isfinite(w) and w >= 0 for w in weights) or not sum(weights):
+        raise ValueError(
+            "Expected `multioutput` weights to be finite, >= 0 and not all 0, one per output "
+            f"column, received multioutput={value!r}"
+        )
+    return weights
 
 
 def _require_real(value: Any, arg: str) -> None:

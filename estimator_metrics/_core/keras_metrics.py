@@ -1,128 +1,63 @@
 """Keras twins of the builders: the same value, checks and messages, on Keras 2 and Keras 3.
 
-Each twin calls its builder's own pieces: the argument checks (`fbeta_options`,
-`mape_epsilon`), the per-batch increments of the float64 state (`fbeta_increment`,
-`mape_increments`, `confidence_increments`) and the value from the state
-(`FBetaOptions.from_counts`, `mape_from_state`, `confidence_from_state`). They are written
-against what Keras 2 (tf.keras of TF 2.12-2.15) and Keras 3 (TF 2.16+) share: `add_weight`
-with keywords only (Keras 2 takes `name` first, Keras 3 `shape`), state that may be built
-on the first update, and the TensorFlow backend, since the increments are TensorFlow ops.
+Each twin calls its builder's own pieces: the argument checks (`confusion_options`,
+`mape_epsilon`, `mape_multioutput`), the per-batch increments of the float64 state
+(`confusion_increment`, `mape_increments`, `confidence_increments`) and the value from the
+state (`scores`, `mape_from_state`, `confidence_from_state`); what they share as Keras
+metrics is `keras_twin`'s.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import tensorflow as tf
 
-try:  # Private, in TensorFlow since 1.x (checked by the tests on every line).
-    from tensorflow.python.ops.control_flow_util import GraphOrParentsInXlaContext
-except ImportError:  # pragma: no cover
-    GraphOrParentsInXlaContext = None
-
+from estimator_metrics._core import keras_twin as _twin
+from estimator_metrics._core import scores as _scores
 from estimator_metrics._core.confidence import confidence_from_state, confidence_increments
-from estimator_metrics._core.fbeta import COUNTS, fbeta_increment, fbeta_options
+from estimator_metrics._core.confusion import COUNTS, confusion_increment, confusion_options
 from estimator_metrics._core.keys import MetricKeys
-from estimator_metrics._core.mape import mape_epsilon, mape_from_state, mape_increments
-from estimator_metrics._core.state import STATE_DTYPE
+from estimator_metrics._core.mape import (
+    STATE,
+    mape_epsilon,
+    mape_from_state,
+    mape_increments,
+    mape_multioutput,
+)
 
-__all__ = ["MAPE", "AverageConfidence", "FBeta"]
-
-#: The package name the twins are registered under for Keras serialization.
-PACKAGE = "estimator_metrics"
+__all__ = ["MAPE", "AverageConfidence", "FBeta", "Precision", "Recall"]
 
 
-def _register(cls: type) -> type:
-    """Registers `cls` for Keras serialization as "estimator_metrics>Name".
+class _TotalCount(_twin.Twin):
+    """A weighted mean: float64 `total` and `count`, added by the builder's increments.
 
-    `keras.saving.register_keras_serializable` (Keras 3, and Keras 2 from 2.12 on), else
-    `keras.utils.register_keras_serializable` (older Keras 2).
+    Their `shape` is [] or [K]; None builds them on the first update, from the static
+    shape of its increments (`MAPE` per output column, K read from the data).
     """
-    saving = getattr(tf.keras, "saving", None)
-    register = getattr(saving, "register_keras_serializable", None)
-    return (register or tf.keras.utils.register_keras_serializable)(package=PACKAGE)(cls)
 
-
-def _require_tensorflow_backend(twin: str) -> None:
-    """RuntimeError where Keras 3 runs another backend: the updates are TensorFlow ops."""
-    backend = tf.keras.backend.backend()
-    if backend != "tensorflow":
-        raise RuntimeError(
-            f"estimator_metrics.keras_metrics.{twin} runs on the TensorFlow backend only (its "
-            f"updates are the TensorFlow ops of the builder it twins); Keras runs the "
-            f"{backend!r} backend. Set KERAS_BACKEND=tensorflow."
-        )
-
-
-def _refuse_xla(twin: str) -> None:
-    """RuntimeError while traced for XLA, which drops the run-time input checks (`Assert`):
-    bad input would give a wrong number without a word (e.g. class ids out of range count
-    nowhere)."""
-    graph = tf.compat.v1.get_default_graph()
-    if GraphOrParentsInXlaContext is not None and GraphOrParentsInXlaContext(graph):
-        raise RuntimeError(
-            f"estimator_metrics.keras_metrics.{twin} cannot run compiled with XLA: XLA drops "
-            "the Assert ops that check its inputs at run time. Compile the model with "
-            "jit_compile=False (Keras 3's default jit_compile='auto' picks XLA where a GPU "
-            "is visible), or call the metric outside tf.function(jit_compile=True)."
-        )
-
-
-class _Twin(tf.keras.metrics.Metric):
-    """Float64 state, `result()` cast to `dtype`, `reset_state` to zeros; `update_state`
-    checks where it runs and calls `_update`."""
-
-    def __init__(self, name: str, dtype: Any):
-        _require_tensorflow_backend(type(self).__name__)
+    def __init__(self, name: str, dtype: Any, shape: list[int] | None = None):
         super().__init__(name=name, dtype=dtype)
-
-    def _add_state(self, name: str, shape: list[int]):
-        # Keywords only: the first positional parameter is `name` in Keras 2, `shape` in
-        # Keras 3. Under init_scope a state built on the first update inside a tf.function
-        # (model.evaluate) is created once, outside it (Keras 2's add_weight does so
-        # itself, Keras 3's does not).
-        with tf.init_scope():
-            return self.add_weight(name=name, shape=shape, initializer="zeros", dtype=STATE_DTYPE)
-
-    # Not converted by AutoGraph: it branches in Python only (on what the arguments and
-    # static shapes settle); conversion would slow tracing and, where Keras 2 converts it
-    # (eagerly too), wrap the builder's own errors in "in user code:" tracebacks.
-    @tf.autograph.experimental.do_not_convert
-    def update_state(self, y_true: Any, y_pred: Any, sample_weight: Any | None = None):
-        """Adds one batch: `y_true`, `y_pred` and `sample_weight` are the builder's `labels`,
-        `predictions` and `weights`, checked as there."""
-        _refuse_xla(type(self).__name__)
-        self._update(y_true, y_pred, sample_weight)
-
-    def _update(self, y_true, y_pred, sample_weight) -> None:
-        raise NotImplementedError
-
-    def reset_state(self) -> None:
-        for variable in self.variables:
-            variable.assign(tf.zeros(variable.shape, STATE_DTYPE))
-
-    def _cast(self, value: tf.Tensor) -> tf.Tensor:
-        return tf.cast(value, self.dtype)
-
-
-class _TotalCount(_Twin):
-    """A weighted mean: float64 `total` and `count`, added by the builder's increments."""
-
-    def __init__(self, name: str, dtype: Any):
-        super().__init__(name=name, dtype=dtype)
-        self.total = self._add_state("total", [])
-        self.count = self._add_state("count", [])
+        self.total = self.count = None
+        if shape is not None:
+            self.total, self.count = (self._add_state(key, shape) for key in STATE)
 
     def _increments(self, y_true, y_pred, sample_weight) -> list[tf.Tensor]:
         raise NotImplementedError
 
     def _update(self, y_true, y_pred, sample_weight) -> None:
         total, count = self._increments(y_true, y_pred, sample_weight)
+        if self.total is None:
+            self.total, self.count = (
+                self._add_state(key, increment.shape.as_list())
+                for key, increment in zip(STATE, (total, count))
+            )
         self.total.assign_add(total)
         self.count.assign_add(count)
 
 
-@_register
+@_twin.register
 class AverageConfidence(_TotalCount):
     """Weighted mean over examples of the largest class probability.
 
@@ -144,7 +79,7 @@ class AverageConfidence(_TotalCount):
     """
 
     def __init__(self, name: str = MetricKeys.AVERAGE_CONFIDENCE, dtype: Any = "float64"):
-        super().__init__(name=name, dtype=dtype)
+        super().__init__(name=name, dtype=dtype, shape=[])
 
     def _increments(self, y_true, y_pred, sample_weight) -> list[tf.Tensor]:
         del y_true  # The confidence of a prediction does not depend on the label.
@@ -157,18 +92,22 @@ class AverageConfidence(_TotalCount):
         return super().get_config()  # name and dtype: all there is to configure.
 
 
-@_register
+@_twin.register
 class MAPE(_TotalCount):
     """Mean absolute percentage error, in percent: the Keras twin of `builders.mape`.
 
     result = 100 * sum(w * |y - p| / max(|y|, epsilon)) / sum(w) over every batch, with
-    `builders.mape`'s input checks and messages (which call `y_true` `labels`, `y_pred`
-    `predictions` and `sample_weight` `weights`) and float64 state. `y_pred` has the
-    shape of `y_true` up to a trailing axis of 1: unlike Keras'
+    `builders.mape`'s options, input checks and messages (which call `y_true` `labels`,
+    `y_pred` `predictions` and `sample_weight` `weights`) and float64 state. `y_pred` has
+    the shape of `y_true` up to a trailing axis of 1: unlike Keras'
     `MeanAbsolutePercentageError`, `y_true` [B] and `y_pred` [B, 1] are aligned per example.
+    With `multioutput="raw_values"` the state is built on the first update, K wide (the
+    static last axis of its `y_true` or `y_pred`); until then `result()` is an empty vector.
 
     Args:
       epsilon: Floor of |y| in the denominator (Keras uses 1e-7), > 0.
+      multioutput: "uniform_average", "raw_values" ([K] errors) or K column weights, as
+        in `builders.mape`.
       name: Metric name.
       dtype: dtype of `result()`; the state is always float64.
 
@@ -178,47 +117,125 @@ class MAPE(_TotalCount):
       >>> metric.update_state([100.0, 200.0], [[110.0], [150.0]], sample_weight=[3.0, 1.0])
       >>> round(float(metric.result()), 4)
       13.75
+      >>> per_column = MAPE(multioutput=[3.0, 1.0])
+      >>> per_column.update_state([[100.0, 10.0], [200.0, 20.0]], [[110.0, 10.0], [150.0, 25.0]])
+      >>> round(float(per_column.result()), 4)
+      16.25
     """
 
     def __init__(
-        self, *, epsilon: float = 1e-7, name: str = MetricKeys.MAPE, dtype: Any = "float64"
+        self,
+        *,
+        epsilon: float = 1e-7,
+        multioutput: str | Sequence[float] = "uniform_average",
+        name: str = MetricKeys.MAPE,
+        dtype: Any = "float64",
     ):
-        super().__init__(name=name, dtype=dtype)
-        self.epsilon = mape_epsilon(epsilon)
+        epsilon = mape_epsilon(epsilon)
+        multioutput = mape_multioutput(multioutput)
+        shape = [] if multioutput == "uniform_average" else None
+        if not isinstance(multioutput, str):
+            shape = [len(multioutput)]
+        super().__init__(name=name, dtype=dtype, shape=shape)
+        self.epsilon, self.multioutput = epsilon, multioutput
 
     def _increments(self, y_true, y_pred, sample_weight) -> list[tf.Tensor]:
-        return mape_increments(y_true, y_pred, sample_weight, epsilon=self.epsilon)
+        return mape_increments(
+            y_true, y_pred, sample_weight, epsilon=self.epsilon, multioutput=self.multioutput
+        )
 
     def result(self) -> tf.Tensor:
-        return self._cast(mape_from_state(self.total, self.count))
+        if self.total is None:  # "raw_values" before any batch: no K yet.
+            return self._cast(tf.zeros([0]))
+        return self._cast(mape_from_state(self.total, self.count, self.multioutput))
 
     def get_config(self) -> dict:
-        return {**super().get_config(), "epsilon": self.epsilon}
+        multioutput = self.multioutput
+        return {
+            **super().get_config(),
+            "epsilon": self.epsilon,
+            "multioutput": multioutput if isinstance(multioutput, str) else list(multioutput),
+        }
 
 
-@_register
-class FBeta(_Twin):
+class _Confusion(_twin.Twin):
+    """A twin of the confusion family: the builders' `counts` state, one of its `scores`.
+
+    With `multilabel=True` and no `num_classes`, C is the static width of the first batch's
+    `y_true` or `y_pred` (a width unknown statically needs `num_classes`: ValueError saying
+    so), and `counts` is built then (in `model.evaluate`, when Keras traces the first
+    step), except for average="samples", whose state does not depend on C.
+    """
+
+    #: The score this twin reports (a key of `scores.METRICS`).
+    METRIC = ""
+
+    def __init__(self, name: str, dtype: Any, **options: Any):
+        super().__init__(name=name, dtype=dtype)
+        self._options = confusion_options(**options)
+        # The options `counts` is computed with: these, with C once the data has shown it.
+        settled = self._options.num_classes is not None or not self._options.multilabel
+        self._settled = self._options if settled else None
+        shape = self._options.state_shape
+        self.counts = self._add_state(COUNTS, shape) if shape else None
+
+    def _update(self, y_true, y_pred, sample_weight) -> None:
+        increment, settled = confusion_increment(
+            y_true, y_pred, sample_weight, self._settled or self._options
+        )
+        self._settled = settled
+        if self.counts is None:  # Multilabel without num_classes: C from this batch.
+            self.counts = self._add_state(COUNTS, settled.state_shape)
+        self.counts.assign_add(increment)
+
+    def result(self) -> tf.Tensor:
+        options = self._settled or self._options
+        if self.counts is None:  # No batch yet, so no C: every score is undefined.
+            classes = options.classes or ()
+            shape = [len(classes)] if options.average is None else []
+            return self._cast(_scores.undefined(options, shape))
+        values = _scores.scores(self.counts, options, {self.METRIC: self.METRIC})
+        return self._cast(values[self.METRIC])
+
+    def get_config(self) -> dict:
+        options = self._options
+        return {
+            **super().get_config(),
+            "num_classes": options.num_classes,
+            "average": options.average,
+            "classes": None if options.classes is None else list(options.classes),
+            "threshold": options.threshold,
+            "multilabel": options.multilabel,
+            "zero_division": options.zero_division,
+        }
+
+
+@_twin.register
+class FBeta(_Confusion):
     """Streaming F-beta score: the Keras twin of `builders.fbeta`.
 
     The same options, defaults, modes and input layouts as `builders.fbeta` (see its
     docstring): `y_true` are its `labels`, `y_pred` its `predictions` and
     `sample_weight` its `weights`, and the input checks are its own, with its messages
     (which name `labels`, `predictions` and `weights`). The state is the same float64
-    `counts`, [3, C] per class (tp, fp, fn) or [3] for average="binary".
+    `counts`, [3, C] per class (tp, fp, fn), [3] for average="binary", [3, 3] for
+    average="samples".
 
     With `multilabel=True` and no `num_classes`, C is the static width of the first
     batch's `y_true` or `y_pred` and `counts` is built then (in `model.evaluate`, when
     Keras traces the first step). A width unknown statically needs `num_classes`
-    (ValueError saying so). Until then `result()` is 0.0, or for average=None
-    `len(classes)` zeros (an empty vector without `classes`).
+    (ValueError saying so). Until then `result()` is `zero_division`, or for average=None
+    `len(classes)` of them (an empty vector without `classes`).
 
     Args:
       beta: Weight of recall against precision, > 0.
       num_classes: Number of classes C; needed for multiclass.
-      average: "binary", "micro", "macro", "weighted", or None (per-class [C]).
+      average: "binary", "micro", "macro", "weighted", "samples" (multilabel), or None
+        (per-class [C]).
       classes: Optional class ids to report on, as in `builders.fbeta`.
       threshold: Probability cut-off in (0, 1) for probability predictions.
       multilabel: Whether each example may belong to several classes.
+      zero_division: The score where it is undefined: 0, 1 or `float("nan")`.
       name: Metric name.
       dtype: dtype of `result()`; the state is always float64.
 
@@ -234,52 +251,121 @@ class FBeta(_Twin):
       0.8333
     """
 
+    METRIC = MetricKeys.FBETA
+
     def __init__(
         self,
         *,
         beta: float = 1.0,
         num_classes: int | None = None,
         average: str | None = "binary",
-        classes: Any = None,
+        classes: Sequence[int] | None = None,
         threshold: float = 0.5,
         multilabel: bool = False,
+        zero_division: float = 0,
         name: str = MetricKeys.FBETA,
         dtype: Any = "float64",
     ):
-        super().__init__(name=name, dtype=dtype)
-        self._options = fbeta_options(
+        super().__init__(
+            name,
+            dtype,
             beta=beta,
             num_classes=num_classes,
             average=average,
             classes=classes,
             threshold=threshold,
             multilabel=multilabel,
+            zero_division=zero_division,
         )
-        # The options `counts` is computed with: these, with C once the data has shown it.
-        self._settled = self._options if self._options.state_shape else None
-        self.counts = self._add_state(COUNTS, self._settled.state_shape) if self._settled else None
-
-    def _update(self, y_true, y_pred, sample_weight) -> None:
-        increment = fbeta_increment(y_true, y_pred, sample_weight, self._settled or self._options)
-        if self.counts is None:  # Multilabel without num_classes: C from this batch.
-            self._settled = self._options.for_increment(increment)
-            self.counts = self._add_state(COUNTS, self._settled.state_shape)
-        self.counts.assign_add(increment)
-
-    def result(self) -> tf.Tensor:
-        if self.counts is None:  # No batch yet, so no C.
-            classes = self._options.classes or ()
-            return self._cast(tf.zeros([len(classes)] if self._options.average is None else []))
-        return self._cast(self._settled.from_counts(self.counts))
 
     def get_config(self) -> dict:
-        options = self._options
-        return {
-            **super().get_config(),
-            "beta": options.beta,
-            "num_classes": options.num_classes,
-            "average": options.average,
-            "classes": None if options.classes is None else list(options.classes),
-            "threshold": options.threshold,
-            "multilabel": options.multilabel,
-        }
+        return {**super().get_config(), "beta": self._options.beta}
+
+
+class _Score(_Confusion):
+    """Precision or recall: every option of `FBeta` but `beta`; the name defaults to METRIC."""
+
+    def __init__(
+        self,
+        *,
+        num_classes: int | None = None,
+        average: str | None = "binary",
+        classes: Sequence[int] | None = None,
+        threshold: float = 0.5,
+        multilabel: bool = False,
+        zero_division: float = 0,
+        name: str | None = None,
+        dtype: Any = "float64",
+    ):
+        super().__init__(
+            name or self.METRIC,
+            dtype,
+            num_classes=num_classes,
+            average=average,
+            classes=classes,
+            threshold=threshold,
+            multilabel=multilabel,
+            zero_division=zero_division,
+        )
+
+
+@_twin.register
+class Precision(_Score):
+    """Streaming precision: the Keras twin of `builders.precision`.
+
+    Not `tf.keras.metrics.Precision` (thresholds, float32 state, no averages): the options,
+    modes, input layouts, checks, messages and float64 `counts` state of
+    `builders.precision`, which are `builders.fbeta`'s (see `FBeta`), with `y_true`,
+    `y_pred` and `sample_weight` for `labels`, `predictions` and `weights`.
+
+    Args:
+      num_classes: Number of classes C; needed for multiclass.
+      average: "binary", "micro", "macro", "weighted", "samples" (multilabel), or None
+        (per-class [C]).
+      classes: Optional class ids to report on, as in `builders.precision`.
+      threshold: Probability cut-off in (0, 1) for probability predictions.
+      multilabel: Whether each example may belong to several classes.
+      zero_division: The precision where nothing was predicted: 0, 1 or `float("nan")`.
+      name: Metric name, default "precision".
+      dtype: dtype of `result()`; the state is always float64.
+
+    Example:
+      >>> from estimator_metrics.keras_metrics import Precision
+      >>> precision = Precision(num_classes=3, average="macro", zero_division=1)
+      >>> precision.update_state([0, 1, 2, 2], [0, 2, 2, 2])
+      >>> round(float(precision.result()), 4)
+      0.8889
+    """
+
+    METRIC = MetricKeys.PRECISION
+
+
+@_twin.register
+class Recall(_Score):
+    """Streaming recall: the Keras twin of `builders.recall`.
+
+    Not `tf.keras.metrics.Recall` (thresholds, float32 state, no averages): the options,
+    modes, input layouts, checks, messages and float64 `counts` state of `builders.recall`,
+    which are `builders.fbeta`'s (see `FBeta`), with `y_true`, `y_pred` and
+    `sample_weight` for `labels`, `predictions` and `weights`.
+
+    Args:
+      num_classes: Number of classes C; needed for multiclass.
+      average: "binary", "micro", "macro", "weighted", "samples" (multilabel), or None
+        (per-class [C]).
+      classes: Optional class ids to report on, as in `builders.recall`.
+      threshold: Probability cut-off in (0, 1) for probability predictions.
+      multilabel: Whether each example may belong to several classes.
+      zero_division: The recall of a class that never occurs: 0, 1 or `float("nan")`.
+      name: Metric name, default "recall".
+      dtype: dtype of `result()`; the state is always float64.
+
+    Example:
+      >>> from estimator_metrics.keras_metrics import Recall
+      >>> recall = Recall(multilabel=True, average="samples")
+      >>> recall.update_state([[1, 0, 1], [0, 1, 0]], [[0.9, 0.2, 0.1], [0.3, 0.8, 0.7]])
+      >>> round(float(recall.result()), 4)
+      0.75
+    """
+
+    METRIC = MetricKeys.RECALL

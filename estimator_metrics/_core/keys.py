@@ -7,6 +7,9 @@ class MetricKeys:
 
     # Builders.
     FBETA = "fbeta"
+    PRECISION = "precision"
+    RECALL = "recall"
+    PRECISION_RECALL_FBETA = "precision_recall_fbeta"
     MAPE = "mape"
     AVERAGE_CONFIDENCE = "average_confidence"
     # Other metrics of the examples and the demo.
