@@ -12,7 +12,6 @@ import re
 from pathlib import Path
 
 import pytest
-import yaml
 from markdown.extensions.toc import slugify
 
 import estimator_metrics
@@ -64,21 +63,16 @@ def test_each_address_names_a_page_and_heading_that_exist(where, address):
 
 
 def test_the_addresses_are_those_of_the_site_mkdocs_builds():
-    config = yaml.safe_load((ROOT / "mkdocs.yml").read_text(encoding="utf-8"))
-    assert config["site_url"] == _docs.SITE
+    config = (ROOT / "mkdocs.yml").read_text(encoding="utf-8")
+    assert re.search(r"^site_url: (\S+)$", config, re.M).group(1) == _docs.SITE
 
 
 @pytest.mark.skipif(
     not (ROOT / ".readthedocs.yaml").exists(), reason="a checkout's file: not in the image"
 )
 def test_read_the_docs_builds_with_the_locked_tools():
-    config = yaml.safe_load((ROOT / ".readthedocs.yaml").read_text(encoding="utf-8"))
-    pins = dict(
-        pin.split("==")
-        for command in config["build"]["commands"]
-        for pin in command.split()
-        if "==" in pin
-    )
+    config = (ROOT / ".readthedocs.yaml").read_text(encoding="utf-8")
+    pins = dict(pin.split("==") for pin in re.findall(r"[\w-]+==[\w.]+", config))
     lock = (ROOT / "docker" / "requirements.lock").read_text(encoding="utf-8")
     assert pins == {
         name: re.search(rf"^{re.escape(name)}==(\S+)", lock, re.M).group(1) for name in pins
