@@ -67,7 +67,7 @@ class Twin(tf.keras.metrics.Metric):
         _require_tensorflow_backend(type(self).__name__)
         super().__init__(name=name, dtype=dtype)
 
-    def _add_state(self, name: str, shape: list[int]):
+    def _add_state(self, name: str, shape: list[int]) -> Any:
         # Keywords only: the first positional parameter is `name` in Keras 2, `shape` in
         # Keras 3. Under init_scope a state built on the first update inside a tf.function
         # (model.evaluate) is created once, outside it (Keras 2's add_weight does so
@@ -79,7 +79,7 @@ class Twin(tf.keras.metrics.Metric):
     # static shapes settle); conversion would slow tracing and, where Keras 2 converts it
     # (eagerly too), wrap the builder's own errors in "in user code:" tracebacks.
     @tf.autograph.experimental.do_not_convert
-    def update_state(self, y_true: Any, y_pred: Any, sample_weight: Any | None = None):
+    def update_state(self, y_true: Any, y_pred: Any, sample_weight: Any | None = None) -> None:
         """Adds one batch: `y_true`, `y_pred` and `sample_weight` are the builder's `labels`,
         `predictions` and `weights`, checked as there."""
         _refuse_xla(type(self).__name__)

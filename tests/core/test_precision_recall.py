@@ -14,6 +14,7 @@ import pytest
 import tensorflow as tf
 
 from estimator_metrics import builders
+from estimator_metrics._core import session
 from estimator_metrics._core.session import run_stream
 from support.data import NUM_CLASSES, concat
 from support.oracles import KEYS, check, prfs
@@ -308,3 +309,25 @@ def test_collections_receive_each_value_and_update():
         )
         assert tf.compat.v1.get_collection("m") == [value for value, _ in ops.values()]
         assert tf.compat.v1.get_collection("u") == [update for _, update in ops.values()]
+
+
+def test_v1_precision_recall_and_a_hand_built_f1_equal_the_triple(binary_batches):
+    """What model_fns write today, one state instead of two and a formula: the same numbers
+    on 0/1 ids (v1 counts in float32, hence 1e-6)."""
+    batches = [(y, (p > 0.5).astype(np.int64), w) for y, p, w in binary_batches]
+
+    def by_hand(y, p, w):
+        precision, precision_update = tf.compat.v1.metrics.precision(y, p, weights=w)
+        recall, recall_update = tf.compat.v1.metrics.recall(y, p, weights=w)
+        f1 = tf.math.divide_no_nan(2 * precision * recall, precision + recall)
+        return {
+            "precision": (precision, precision_update),
+            "recall": (recall, recall_update),
+            "fbeta": (f1, tf.no_op()),
+        }
+
+    legacy = session.run_streams(by_hand, batches)
+    ours = session.run_streams(builders.precision_recall_fbeta, batches)
+    for key in KEYS:
+        assert 0 < ours[key].after < 1
+        np.testing.assert_allclose(ours[key].after, legacy[key].after, rtol=1e-6, err_msg=key)
