@@ -173,7 +173,6 @@ def test_this_environment_satisfies_its_own_flavour_and_not_the_other():
 @pytest.mark.parametrize(
     "argv, what",
     [
-        (["demo", "--distributed"], "estimator-metrics demo --distributed"),
         (["example", "classifier"], "estimator-metrics example classifier"),
         (["example", "distributed"], "legacy_examples.distributed.run_cluster"),
         (
