@@ -35,6 +35,7 @@ MODULES = (
     "estimator_metrics.adapter",
     "estimator_metrics.parity",
     "estimator_metrics.keys",
+    "estimator_metrics.diagnostics",
     "estimator_metrics.cli",
     "estimator_metrics.demo",
     "estimator_metrics.legacy_examples.classifier",
