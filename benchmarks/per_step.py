@@ -41,7 +41,8 @@ EVAL_POOL_BATCHES = 16
 TRAIN_EXAMPLES = 16 * workloads.BATCH
 DATA_SEED = 20261122
 #: Steps a variant runs per turn: the first follows another variant's step, the other
-#: nine make the figure (see the module docstring); a turn lasts 10-60 ms.
+#: nine make the figure (see the module docstring). Turns stay short next to a round, so
+#: every variant still meets the same background load.
 TURN_STEPS = 10
 #: Longest wait for a turn: the by-hand 1,000-class graph takes minutes to build.
 TURN_TIMEOUT_S = 1800.0
