@@ -48,12 +48,21 @@ class ParityReport:
     ) -> list[Comparison]:
         """One `Comparison` per element, legacy left and Keras right, as `np.allclose` judges.
 
-        Each accepts |legacy - keras| <= atol + rtol * |keras| (nothing but equality where
-        keras is not finite); `metric` names a scalar value, `metric[i, ...]` an element.
+        Args:
+          rtol: Each element accepts |legacy - keras| <= atol + rtol * |keras|; where keras
+            is not finite, nothing but equality.
+          atol: See `rtol`.
+          metric: The name of a scalar value; an element of an array is `metric[i, ...]`.
 
-        >>> report = ParityReport(np.array([1.0, 2.0]), np.array([1.0, 2.1]), 0.1, 0.05)
-        >>> [(c.metric, c.agrees) for c in report.comparisons(rtol=0.01)]
-        [('value[0]', True), ('value[1]', False)]
+        Returns:
+          The comparisons in NumPy's element order.
+
+        Example:
+          >>> report = ParityReport(np.array([1.0, 2.0]), np.array([1.0, 2.1]), 0.1, 0.05)
+          >>> for c in report.comparisons(rtol=0.01):
+          ...     print(c.metric, c.verdict)
+          value[0] agree (tolerance 1e-02)
+          value[1] DIFFER (tolerance 2e-02)
         """
         return [
             Comparison(
