@@ -14,8 +14,8 @@ import pytest
 import tensorflow as tf
 
 from estimator_metrics import builders
-from estimator_metrics._core import session
-from estimator_metrics._core.session import run_stream
+from estimator_metrics._core import parity
+from estimator_metrics._core.parity import run_stream
 from support.data import NUM_CLASSES, concat
 from support.oracles import KEYS, check, prfs
 
@@ -326,8 +326,8 @@ def test_v1_precision_recall_and_a_hand_built_f1_equal_the_triple(binary_batches
             "fbeta": (f1, tf.no_op()),
         }
 
-    legacy = session.run_streams(by_hand, batches)
-    ours = session.run_streams(builders.precision_recall_fbeta, batches)
+    legacy = parity.run_streams(by_hand, batches)
+    ours = parity.run_streams(builders.precision_recall_fbeta, batches)
     for key in KEYS:
         assert 0 < ours[key].after < 1
         np.testing.assert_allclose(ours[key].after, legacy[key].after, rtol=1e-6, err_msg=key)
