@@ -88,7 +88,7 @@ class AverageConfidence(_TotalCount):
     def result(self) -> tf.Tensor:
         return self._cast(confidence_from_state(self.total, self.count))
 
-    def get_config(self) -> dict:
+    def get_config(self) -> dict[str, Any]:
         return super().get_config()  # name and dtype: all there is to configure.
 
 
@@ -149,7 +149,7 @@ class MAPE(_TotalCount):
             return self._cast(tf.zeros([0]))
         return self._cast(mape_from_state(self.total, self.count, self.multioutput))
 
-    def get_config(self) -> dict:
+    def get_config(self) -> dict[str, Any]:
         multioutput = self.multioutput
         return {
             **super().get_config(),
@@ -197,7 +197,7 @@ class _Confusion(_twin.Twin):
         values = _scores.scores(self.counts, options, {self.METRIC: self.METRIC})
         return self._cast(values[self.METRIC])
 
-    def get_config(self) -> dict:
+    def get_config(self) -> dict[str, Any]:
         options = self._options
         return {
             **super().get_config(),
@@ -278,7 +278,7 @@ class FBeta(_Confusion):
             zero_division=zero_division,
         )
 
-    def get_config(self) -> dict:
+    def get_config(self) -> dict[str, Any]:
         return {**super().get_config(), "beta": self._options.beta}
 
 

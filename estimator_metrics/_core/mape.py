@@ -16,7 +16,7 @@ from estimator_metrics._core.keys import MetricKeys
 
 MAPE = MetricKeys.MAPE
 #: A checked `multioutput`: "uniform_average", "raw_values", or the column weights.
-Multioutput = Union[str, tuple]
+Multioutput = Union[str, tuple[float, ...]]
 
 
 def mape(
