@@ -358,8 +358,11 @@ def run_round(
     runs: list[Run] = []
     for task in tasks:
         mine = tuple(variants)
-        if task.kind in workloads.DIAGNOSED_KINDS:
-            mine += tuple(v for v in workloads.DIAGNOSTIC_VARIANTS if v not in mine)
+        mine += tuple(
+            v
+            for v in workloads.DIAGNOSTIC_VARIANTS
+            if task.kind in workloads.DIAGNOSED_KINDS[v] and v not in mine
+        )
         shift = round_index % len(mine)
         order = mine[shift:] + mine[:shift]
         group = [v for v in order if include_heavy or not is_heavy(task, v)]

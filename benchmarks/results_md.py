@@ -32,6 +32,7 @@ VARIANT_TITLES = {
     "e": "stock Keras object in EstimatorSpec",
     "f": "Python-side: fetch + scikit-learn",
     "g": "(c) with input checks off (diagnostic)",
+    "t": "(c) as precision_recall_fbeta (all three)",
 }
 APPROACH_TITLES = {
     "ours": "builders (ours)",

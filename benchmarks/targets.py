@@ -16,6 +16,8 @@ from benchmarks.results_md import ratio
 C_OVER_B = 1.10
 D_OVER_E = 1.15
 C_OVER_F = 1.0
+#: precision_recall_fbeta (t) against fbeta alone (c): one state, one count.
+T_OVER_C = 1.05
 #: Floor targets: builder -> (largest ratio to its floor, from which class count).
 FLOOR = {"fbeta": (1.10, 100), "mape": (2.0, 0), "confidence": (2.0, 0)}
 #: How each floor target is named.
@@ -68,6 +70,16 @@ def per_step_targets(tasks: Sequence[dict], ratios: dict, graph: Sequence[dict])
                     "target": f"{task['title']}: (c) ≤ {C_OVER_B:.2f}× (b) per step",
                     "measured": ratio(cb) + why,
                     "met": cb["median"] <= C_OVER_B,
+                }
+            )
+        tc = ratios[task["key"]].get("t/c")
+        if tc:
+            out.append(
+                {
+                    "target": f"{task['title']}: precision, recall and F-beta (t) ≤ "
+                    f"{T_OVER_C:.2f}× F-beta alone (c) per step",
+                    "measured": ratio(tc),
+                    "met": tc["median"] <= T_OVER_C,
                 }
             )
         cf = ratios[task["key"]].get("c/f")

@@ -45,10 +45,12 @@ THRESHOLD = 0.5
 VALUE_RTOL = 1e-4
 
 VARIANTS = ("a", "b", "c", "d", "e", "f")
-#: Diagnostic variants, run only for the tasks of DIAGNOSED_KINDS: (g) is (c) built with
-#: its run-time input checks replaced by nothing, to show what the checks cost per step.
-DIAGNOSTIC_VARIANTS = ("g",)
-DIAGNOSED_KINDS = ("binary", "confidence")
+#: Diagnostic variants, each run only for the task kinds DIAGNOSED_KINDS names: (g) is (c)
+#: built with its run-time input checks replaced by nothing, to show what the checks cost
+#: per step; (t) is (c)'s F-beta as `precision_recall_fbeta`, precision and recall from the
+#: same state, to show what the two more scores cost.
+DIAGNOSTIC_VARIANTS = ("g", "t")
+DIAGNOSED_KINDS = {"g": ("binary", "confidence"), "t": ("binary", "macro")}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -285,6 +287,15 @@ def metric_g(task: Task, heads: Heads, labels) -> dict:
         return metric_c(task, heads, labels)
 
 
+def metric_t(task: Task, heads: Heads, labels) -> dict:
+    """(c)'s F-beta with precision and recall from its state: `precision_recall_fbeta`."""
+    from estimator_metrics import builders
+
+    options = {"num_classes": task.num_classes, "average": "macro"} if task.kind == "macro" else {}
+    triple = builders.precision_recall_fbeta(labels, heads.probabilities, beta=BETA, **options)
+    return {"metric": triple["fbeta"], "precision": triple["precision"], "recall": triple["recall"]}
+
+
 def _keras_metric_and_inputs(task: Task, heads: Heads, labels):
     """(metric, y_true, y_pred) of the Keras way of computing the task's metric."""
     from estimator_metrics.keras_metrics import AverageConfidence
@@ -396,7 +407,14 @@ def python_side(task: Task, heads: Heads, labels, sink: dict) -> PythonSideHook:
     return PythonSideHook(fetches, compute, sink)
 
 
-METRIC_BUILDERS = {"b": metric_b, "c": metric_c, "d": metric_d, "e": metric_e, "g": metric_g}
+METRIC_BUILDERS = {
+    "b": metric_b,
+    "c": metric_c,
+    "d": metric_d,
+    "e": metric_e,
+    "g": metric_g,
+    "t": metric_t,
+}
 
 
 def make_model_fn(

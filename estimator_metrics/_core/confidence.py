@@ -7,6 +7,7 @@ from typing import Any
 
 import tensorflow as tf
 
+from estimator_metrics._core import arguments as _arguments
 from estimator_metrics._core import checks as _checks
 from estimator_metrics._core import inputs as _inputs
 from estimator_metrics._core import rows as _rows
@@ -56,7 +57,7 @@ def average_confidence(
       0.8
     """
     _state.require_graph("average_confidence")
-    with tf.compat.v1.name_scope(_inputs.check_name(name, AVERAGE_CONFIDENCE)):
+    with tf.compat.v1.name_scope(_arguments.check_name(name, AVERAGE_CONFIDENCE)):
         return _state.streaming_pair(
             [("total", []), ("count", [])],
             confidence_increments(predictions, weights),
@@ -75,7 +76,7 @@ def confidence_increments(predictions: Any, weights: Any) -> list[tf.Tensor]:
     """
     predictions = _inputs.to_tensor(predictions, "predictions")
     shape = _shapes.dims(predictions)
-    checks = _shapes.require(
+    checks = _checks.require(
         _shapes.all_of(
             _shapes.at_least(_shapes.rank(shape), 2), _shapes.at_least(_shapes.last(shape), 2)
         ),

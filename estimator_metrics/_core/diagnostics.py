@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 import tensorflow as tf
 
-from estimator_metrics._core import shapes as _shapes
+from estimator_metrics._core import checks as _checks
 from estimator_metrics._core.rows import KEYED_FROM
 
 __all__ = ["KEYED_FROM", "checks_off"]
@@ -18,15 +18,15 @@ __all__ = ["KEYED_FROM", "checks_off"]
 def checks_off() -> Iterator[None]:
     """Builders built inside make every run-time value check a no-op.
 
-    Every check goes through `shapes.assert_that`, replaced here for the builds inside by a
+    Every check goes through `checks.assert_that`, replaced here for the builds inside by a
     `tf.no_op`: the conditions are still built, but nothing runs them, and Grappler prunes
     what only they read. Builds must run one at a time (the replacement is global). Bad
     input then gives a wrong number instead of an error: only to measure what the checks
     cost.
     """
-    saved = _shapes.assert_that
+    saved = _checks.assert_that
     try:
-        _shapes.assert_that = lambda condition, data: tf.no_op()
+        _checks.assert_that = lambda condition, data: tf.no_op()
         yield
     finally:
-        _shapes.assert_that = saved
+        _checks.assert_that = saved

@@ -1,25 +1,18 @@
-"""`fbeta`: streaming F-beta from one per-class confusion state."""
+"""`fbeta`: streaming F-beta from the confusion state it shares with precision and recall."""
 
 from __future__ import annotations
 
-import dataclasses
-import numbers
 from collections.abc import Iterable, Sequence
 from typing import Any
 
 import tensorflow as tf
 
-from estimator_metrics._core import classes as _classes
-from estimator_metrics._core import inputs as _inputs
-from estimator_metrics._core import state as _state
+from estimator_metrics._core import arguments as _arguments
 from estimator_metrics._core.keys import MetricKeys
+from estimator_metrics._core.scores import streaming_score
 
 FBETA = MetricKeys.FBETA
-AVERAGES = ("binary", "micro", "macro", "weighted", None)
-#: The state: one float64 variable of shape [3, K], rows true positives, false
-#: positives, false negatives; K = C classes, or [3] for the positive class alone
-#: when average="binary".
-COUNTS = "counts"
+AVERAGES = _arguments.AVERAGES
 
 
 def fbeta(
@@ -33,6 +26,7 @@ def fbeta(
     classes: Sequence[int] | None = None,
     threshold: float = 0.5,
     multilabel: bool = False,
+    zero_division: float = 0,
     metrics_collections: Iterable[str] | None = None,
     updates_collections: Iterable[str] | None = None,
     name: str | None = None,
@@ -40,9 +34,11 @@ def fbeta(
     """Streaming F-beta score as a `(value, update_op)` pair.
 
     Equals `sklearn.metrics.fbeta_score(y, y_pred, beta=beta, average=average,
-    labels=classes or range(C), sample_weight=weights, zero_division=0)` over all batches
-    seen. State: one float64 variable `counts` [3, C] of per-class true positives, false
-    positives and false negatives ([3], class 1 only, for average="binary").
+    labels=classes or range(C), sample_weight=weights, zero_division=zero_division)` over
+    all batches seen. State: one float64 variable `counts` [3, C] of per-class true
+    positives, false positives and false negatives ([3], class 1 only, for
+    average="binary"; [3, 3] for average="samples"), the state `precision` and `recall`
+    keep too (`precision_recall_fbeta` computes all three from one).
 
     Modes, by arguments:
       * binary (`average="binary"`, positive class 1): float probabilities
@@ -52,7 +48,9 @@ def fbeta(
       * multiclass (`num_classes=C`, `average` micro/macro/weighted/None):
         `argmax` of float [..., C] scores, or integer class ids [...].
       * multilabel (`multilabel=True`): 0/1 labels [B, C], predictions [B, C]
-        probabilities (`> threshold`) or 0/1 ids.
+        probabilities (`> threshold`) or 0/1 ids; `average` micro/macro/weighted/None,
+        or "samples": the score of each example's predicted set against its true set,
+        averaged over examples weighted by `weights` (per example: [B] or a scalar).
       Labels are class ids ([B] or [B, 1], [B, T] for sequences), or one-hot with one axis
       more than the predicted ids, in the first two. Shapes the static graph leaves open
       (`None` dimensions, unknown rank) are read when the update runs, and checked.
@@ -64,19 +62,30 @@ def fbeta(
         class ids or its leading axes ([B] per example).
       beta: Weight of recall against precision, > 0.
       num_classes: Number of classes C; needed for multiclass.
-      average: "binary", "micro", "macro", "weighted", or None (per-class [C]).
+      average: "binary", "micro", "macro", "weighted", "samples" (multilabel), or None
+        (per-class [C]).
       classes: Optional class ids to report on (scikit-learn's `labels=`, tf_metrics'
         `pos_indices`): micro sums only their counts, macro and weighted average only
         them, None returns their scores in this order. Not with average="binary".
       threshold: Probability cut-off in (0, 1) for probability predictions.
       multilabel: Whether each example may belong to several classes.
+      zero_division: The score where it is undefined (no true positive, false positive or
+        false negative of a class, or of an example with "samples"): 0, 1 or
+        `float("nan")`; NaN scores are left out of the averages, as scikit-learn does.
       metrics_collections: Collections to add `value` to.
       updates_collections: Collections to add `update_op` to.
       name: Name scope, default "fbeta".
 
     Returns:
       `(value, update_op)`: float64 tensors, scalars (or [C], [len(classes)], for
-      `average=None`); 0.0 while there is no data.
+      `average=None`); `zero_division` (0.0 by default) while there is no data.
+
+    Raises:
+      ValueError: An option out of its range, or options that do not define one F-beta;
+        static shapes that cannot fit. Shapes and values known only when the update runs
+        raise `tf.errors.InvalidArgumentError` there, naming the argument.
+      TypeError: An option or input of the wrong type.
+      RuntimeError: Called under eager execution.
 
     Example:
       >>> import tensorflow as tf
@@ -89,239 +98,19 @@ def fbeta(
       ...         print(round(float(sess.run(f1)), 4))
       0.6667
     """
-    _state.require_graph("fbeta")
-    options = fbeta_options(
+    return streaming_score(
+        FBETA,
+        labels,
+        predictions,
+        weights,
         beta=beta,
         num_classes=num_classes,
         average=average,
         classes=classes,
         threshold=threshold,
         multilabel=multilabel,
+        zero_division=zero_division,
+        metrics_collections=metrics_collections,
+        updates_collections=updates_collections,
+        name=name,
     )
-    with tf.compat.v1.name_scope(_inputs.check_name(name, FBETA)):
-        increment = fbeta_increment(labels, predictions, weights, options)
-        options = options.for_increment(increment)
-        return _state.streaming_pair(
-            [(COUNTS, increment.shape.as_list())],
-            [increment],
-            options.from_counts,
-            metrics_collections,
-            updates_collections,
-        )
-
-
-@dataclasses.dataclass(frozen=True)
-class FBetaOptions:
-    """The checked options of one F-beta, made by `fbeta_options`.
-
-    `num_classes` is None for binary F-beta without `num_classes` (the state is [3]
-    whatever C), and for multilabel without `num_classes` until the data's static width
-    settles C (`for_increment`); until then `classes` is checked for everything but its
-    range and distinctness.
-    """
-
-    beta: float
-    num_classes: int | None
-    average: str | None
-    classes: tuple[int, ...] | None
-    threshold: float
-    multilabel: bool
-    #: `classes` as given, for error messages.
-    given_classes: Any = dataclasses.field(default=None, repr=False, compare=False)
-
-    @property
-    def state_shape(self) -> list[int] | None:
-        """The shape of `counts`: [3] (binary), [3, C], or None while C is unknown."""
-        if self.average == "binary":
-            return [3]
-        return None if self.num_classes is None else [3, self.num_classes]
-
-    def for_increment(self, increment: tf.Tensor) -> FBetaOptions:
-        """These options with C read from `increment` [3, C] where they lacked it, and
-        `classes` checked against it (ValueError)."""
-        if self.state_shape is not None:
-            return self
-        num_classes = increment.shape[-1]
-        classes = _check_class_range(self.classes, num_classes, self.given_classes)
-        return dataclasses.replace(self, num_classes=num_classes, classes=classes)
-
-    def from_counts(self, counts) -> tf.Tensor:
-        """The F-beta of the state `counts`, by these options."""
-        return fbeta_from_counts(counts, beta=self.beta, average=self.average, classes=self.classes)
-
-
-def fbeta_options(
-    *,
-    beta: Any,
-    num_classes: Any,
-    average: Any,
-    classes: Any,
-    threshold: Any,
-    multilabel: Any,
-) -> FBetaOptions:
-    """`FBetaOptions` after checking every option (ValueError/TypeError naming it)."""
-    beta = _inputs.positive_float(beta, "beta")
-    threshold = _inputs.open_unit_float(threshold, "threshold")
-    _check_mode(num_classes, average, multilabel)
-    num_classes = None if num_classes is None else int(num_classes)
-    ids = _class_ids(classes, average)
-    if num_classes is not None or not multilabel:
-        ids = _check_class_range(ids, num_classes, classes)
-    return FBetaOptions(beta, num_classes, average, ids, threshold, multilabel, classes)
-
-
-@tf.autograph.experimental.do_not_convert  # Graph-building code: nothing to convert.
-def fbeta_increment(labels: Any, predictions: Any, weights: Any, options: FBetaOptions):
-    """One batch's float64 counts increment, after its checks.
-
-    [3] (tp, fp, fn of class 1) for average="binary", else [3, C] per class; the shape is
-    static. What `fbeta` adds to its state per update, and `keras_metrics.FBeta` per
-    `update_state`.
-    """
-    labels = _inputs.to_tensor(labels, "labels")
-    predictions = _inputs.to_tensor(predictions, "predictions")
-    if options.multilabel:
-        true, predicted, num_classes, shape, checks = _classes.multilabel_indicators(
-            labels, predictions, options.num_classes, options.threshold
-        )
-        w, weight_checks = _inputs.broadcast_weights(
-            weights, shape, "`labels`", inner=[num_classes]
-        )
-        with tf.control_dependencies(checks + weight_checks):
-            return _indicator_counts(true, predicted, w)
-    label_ids, pred_ids, shape, checks = _classes.single_label_ids(
-        labels, predictions, options.num_classes, options.threshold
-    )
-    w, weight_checks = _inputs.broadcast_weights(weights, shape, "`labels`")
-    with tf.control_dependencies(checks + weight_checks):
-        if options.average == "binary":
-            return _positive_class_counts(label_ids, pred_ids, w)
-        return _single_label_counts(label_ids, pred_ids, w, options.num_classes)
-
-
-def fbeta_from_counts(
-    counts, *, beta: float, average: str | None, classes: Sequence[int] | None = None
-) -> tf.Tensor:
-    """F-beta from `counts` [3, C] (tp, fp, fn per class), reduced as sklearn's `average`.
-
-    With average="binary", `counts` is [3]: the positive class's tp, fp, fn. With
-    `classes`, only those columns count, in that order.
-    """
-    counts = tf.convert_to_tensor(counts)
-    if classes is not None:
-        counts = tf.gather(counts, list(classes), axis=1)
-    tp, fp, fn = tf.unstack(counts)
-    beta2 = beta * beta
-    if average == "micro":
-        tp, fp, fn = (tf.reduce_sum(count) for count in (tp, fp, fn))
-    scores = tf.math.divide_no_nan((1 + beta2) * tp, (1 + beta2) * tp + beta2 * fn + fp)
-    if average in (None, "micro", "binary"):
-        return tf.identity(scores, name="value")
-    if average == "macro":
-        return tf.reduce_mean(scores, name="value")
-    support = tp + fn  # "weighted"
-    return tf.math.divide_no_nan(
-        tf.reduce_sum(scores * support), tf.reduce_sum(support), name="value"
-    )
-
-
-def _positive_class_counts(label_ids, pred_ids, weights) -> tf.Tensor:
-    """Weighted [tp, fp, fn] of class 1 from flat 0/1 class ids: three sums in one reduction."""
-    true, predicted = (tf.cast(ids, _state.STATE_DTYPE) for ids in (label_ids, pred_ids))
-    both = true * predicted
-    indicators = tf.stack([both, predicted - both, true - both])  # [3, N], exact 0/1
-    if weights is not None:
-        indicators *= weights
-    return tf.reduce_sum(indicators, axis=1)
-
-
-def _single_label_counts(label_ids, pred_ids, weights, num_classes: int) -> tf.Tensor:
-    """Weighted per-class [tp, fp, fn] increments [3, C] from flat class ids."""
-    hit = tf.cast(tf.equal(label_ids, pred_ids), _state.STATE_DTYPE)
-    hit_w, miss_w = (hit, 1 - hit) if weights is None else (weights * hit, weights * (1 - hit))
-    return tf.stack(
-        [
-            tf.math.unsorted_segment_sum(hit_w, label_ids, num_classes),
-            tf.math.unsorted_segment_sum(miss_w, pred_ids, num_classes),
-            tf.math.unsorted_segment_sum(miss_w, label_ids, num_classes),
-        ]
-    )
-
-
-def _indicator_counts(true, predicted, weights) -> tf.Tensor:
-    """Weighted per-class [tp, fp, fn] increments [3, C] from 0/1 indicators [N, C]."""
-    both = true * predicted
-    indicators = tf.stack([both, predicted - both, true - both])  # [3, N, C], exact 0/1
-    if weights is not None:
-        indicators *= weights
-    return tf.reduce_sum(indicators, axis=1)
-
-
-def _class_ids(classes: Any, average: str | None) -> tuple[int, ...] | None:
-    """`classes` as a tuple of ints, not yet checked against C; ValueError/TypeError."""
-    if classes is None:
-        return None
-    if average == "binary":
-        raise ValueError(
-            "Expected average='micro', 'macro', 'weighted' or None with `classes` (binary "
-            f"F-beta is of class 1 alone), received average='binary' and classes={classes!r}"
-        )
-    if isinstance(classes, (str, bytes)) or not isinstance(classes, Sequence):
-        raise TypeError(f"Expected `classes` to be a sequence of class ids, received {classes!r}")
-    ids = tuple(classes)
-    if not ids or any(isinstance(c, bool) or not isinstance(c, numbers.Integral) for c in ids):
-        raise ValueError(
-            f"Expected `classes` to be a non-empty sequence of int class ids, "
-            f"received classes={classes!r}"
-        )
-    return tuple(int(c) for c in ids)
-
-
-def _check_class_range(
-    ids: tuple[int, ...] | None, num_classes: int | None, given: Any
-) -> tuple[int, ...] | None:
-    """`ids` (`_class_ids` of `given`) if distinct and in [0, num_classes), else ValueError."""
-    if ids is not None and (
-        len(set(ids)) != len(ids) or not all(0 <= c < num_classes for c in ids)
-    ):
-        raise ValueError(
-            f"Expected `classes` to be distinct ids in [0, num_classes="
-            f"{num_classes}), received classes={given!r}"
-        )
-    return ids
-
-
-def _check_mode(num_classes: int | None, average: str | None, multilabel: bool) -> None:
-    """ValueError for argument combinations that cannot define one F-beta."""
-    if not isinstance(multilabel, bool):
-        raise TypeError(f"Expected `multilabel` to be a bool, received {multilabel!r}")
-    if average not in AVERAGES:
-        raise ValueError(
-            "Expected `average` to be one of 'binary', 'micro', 'macro', 'weighted' "
-            f"or None, received average={average!r}"
-        )
-    if num_classes is not None and (
-        isinstance(num_classes, bool)
-        or not isinstance(num_classes, numbers.Integral)
-        or num_classes < 2
-    ):
-        raise ValueError(
-            f"Expected `num_classes` to be an integer >= 2 or None, received "
-            f"num_classes={num_classes!r}"
-        )
-    if multilabel and average == "binary":
-        raise ValueError(
-            "Expected `average` in 'micro', 'macro', 'weighted' or None with "
-            "multilabel=True, received average='binary'"
-        )
-    if not multilabel and average == "binary" and num_classes not in (None, 2):
-        raise ValueError(
-            "Expected num_classes=None or 2 with average='binary' (positive class 1), "
-            f"received num_classes={num_classes}; choose average='micro', 'macro', "
-            "'weighted' or None for multiclass"
-        )
-    if not multilabel and average != "binary" and num_classes is None:
-        raise ValueError(
-            f"Expected `num_classes` (the number of classes) with average={average!r}, "
-            "received num_classes=None"
-        )

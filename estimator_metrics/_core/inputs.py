@@ -1,19 +1,18 @@
-"""Input checks shared by the builders: conversion, shape alignment, weights.
+"""The tensors every builder takes: conversion, alignment of labels and predictions, weights.
 
-Static problems raise ValueError/TypeError while the graph is built; what can
-only be known from the data becomes a `tf.debugging` assertion that raises
-InvalidArgumentError when the update runs. Every message names the argument.
+Static problems raise ValueError/TypeError while the graph is built; what can only be known
+from the data becomes an `Assert` (`checks`) that raises InvalidArgumentError when the update
+runs. Every message names the argument.
 """
 
 from __future__ import annotations
 
-import math
-import numbers
 from collections.abc import Sequence
 from typing import Any
 
 import tensorflow as tf
 
+from estimator_metrics._core import checks as _checks
 from estimator_metrics._core import shapes as _shapes
 from estimator_metrics._core.state import STATE_DTYPE
 
@@ -45,7 +44,7 @@ def align(
     the static shapes leave it open.
     """
     shape = _shapes.canonical(_shapes.dims(labels))
-    checks = _shapes.require(
+    checks = _checks.require(
         _shapes.same(shape, _shapes.canonical(_shapes.dims(predictions))),
         "Expected `labels` and `predictions` to have the same shape (up to a trailing axis "
         "of size 1)",
@@ -73,7 +72,7 @@ def broadcast_weights(
     fits = _shapes.covers_leading(weight_shape, shape)
     received = {"weights.shape": weights, "values shape": _shapes.Given(shape)}
     if isinstance(fits, bool):
-        _shapes.require(fits, f"Expected `weights` to be {expected}", received)
+        _checks.require(fits, f"Expected `weights` to be {expected}", received)
     as_float = tf.cast(weights, STATE_DTYPE)
     # min >= 0 catches negatives and -inf, a finite sum catches NaN and +inf: two reductions,
     # no elementwise boolean pass (the sum is exact enough: weights are cast to float64).
@@ -90,7 +89,7 @@ def broadcast_weights(
         ]
         for name, value in received.items():
             data += [f"{name}=", _shapes.shape_vector(value)]
-    checks = [_shapes.assert_that(valid, data)]
+    checks = [_checks.assert_that(valid, data)]
     with tf.control_dependencies(checks):
         same_rank = (
             isinstance(weight_shape, list)
@@ -103,33 +102,3 @@ def broadcast_weights(
             else tf.reshape(as_float, _shapes.as_vector(_shapes.pad_to_rank(weight_shape, shape)))
         )
         return _shapes.flat(tf.broadcast_to(padded, _shapes.as_vector(shape)), inner), checks
-
-
-def check_name(name: str | None, default: str) -> str:
-    """The name scope of a builder: `name` or the builder's default."""
-    if name is not None and not isinstance(name, str):
-        raise TypeError(f"Expected `name` to be a str or None, received {type(name).__name__}")
-    return name or default
-
-
-def positive_float(value: Any, arg: str) -> float:
-    """A finite float > 0, or ValueError naming `arg` (TypeError if not a number)."""
-    _require_real(value, arg)
-    if not (math.isfinite(value) and value > 0):
-        raise ValueError(f"Expected `{arg}` > 0, received {arg}={value!r}")
-    return float(value)
-
-
-def open_unit_float(value: Any, arg: str) -> float:
-    """A float strictly between 0 and 1, or ValueError naming `arg`."""
-    _require_real(value, arg)
-    if not 0 < value < 1:
-        raise ValueError(f"Expected `{arg}` in the open interval (0, 1), received {arg}={value!r}")
-    return float(value)
-
-
-def _require_real(value: Any, arg: str) -> None:
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(
-            f"Expected `{arg}` to be a real number, received {type(value).__name__}: {value!r}"
-        )

@@ -5,5 +5,8 @@ class MetricKeys:
     """String constants; a builder's key is also its default `name` scope."""
 
     FBETA = "fbeta"
+    PRECISION = "precision"
+    RECALL = "recall"
+    PRECISION_RECALL_FBETA = "precision_recall_fbeta"
     MAPE = "mape"
     AVERAGE_CONFIDENCE = "average_confidence"

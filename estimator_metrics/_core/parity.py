@@ -4,7 +4,8 @@ Use it while migrating: run the `(value, update_op)` pair your `model_fn`
 uses today and its Keras replacement over the same data, and see the largest
 difference before switching.
 
-The legacy side runs in a graph and a session of its own (`run_stream`), fed batch by batch
+The legacy side runs in a graph and a session of its own (`run_stream`; `run_streams` for
+several pairs sharing one build, as `precision_recall_fbeta`'s), fed batch by batch
 from placeholders; the tests use the same runner. Its `static` says how much of each input's
 shape the placeholders know, as input pipelines hand tensors over: "batch" (the batch axis
 None, the rest static, as `tf.data` batches), "none" (every dimension None, as
@@ -16,7 +17,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -196,20 +197,36 @@ def run_stream(
         no weights) and is not fed.
       static: How much of the shapes the placeholders know, see the module docstring.
     """
+    return run_streams(lambda *inputs: {"": build(*inputs)}, batches, static=static)[""]
+
+
+def run_streams(
+    build: Callable[..., Mapping[str, tuple[Any, Any]]],
+    batches: Sequence[Sequence[Any]],
+    *,
+    static: str = "batch",
+) -> dict[str, StreamValues]:
+    """As `run_stream`, for `build` returning `{key: (value, update_op)}` (e.g. the pairs of
+    `builders.precision_recall_fbeta`): every update op runs once per batch, in one run."""
     if not batches:
         raise ValueError("Expected at least one batch, received none")
     with tf.Graph().as_default():
         inputs = [None if a is None else placeholder(a, static) for a in batches[0]]
-        value, update_op = build(*inputs)
+        pairs = dict(build(*inputs))
+        values = {key: value for key, (value, _) in pairs.items()}
+        updates = [update for _, update in pairs.values()]
         with tf.compat.v1.Session() as session:
             session.run(tf.compat.v1.local_variables_initializer())
-            before = session.run(value)
+            before = session.run(values)
             for i, batch in enumerate(batches):
                 if len(batch) != len(inputs):
                     raise ValueError(
                         f"Expected every batch to hold {len(inputs)} arrays, as batches[0] "
                         f"does, received {len(batch)} in batches[{i}]"
                     )
-                session.run(update_op, {p: a for p, a in zip(inputs, batch) if p is not None})
-            after = session.run(value)
-    return StreamValues(np.asarray(before, np.float64), np.asarray(after, np.float64))
+                session.run(updates, {p: a for p, a in zip(inputs, batch) if p is not None})
+            after = session.run(values)
+    return {
+        key: StreamValues(np.asarray(before[key], np.float64), np.asarray(after[key], np.float64))
+        for key in pairs
+    }

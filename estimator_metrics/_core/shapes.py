@@ -1,12 +1,11 @@
-"""Shape decisions taken statically where the shapes allow, re-checked at run time where not.
+"""Shape arithmetic: static where the shapes allow, tensors where only the data can tell.
 
-A *condition* is a Python bool when static shapes settle it and a scalar bool tensor when
-only the data can: `require` turns a False bool into a ValueError while the graph is built
-and a tensor into an `Assert` that raises InvalidArgumentError when the update runs. A
-*shape* (`Dims`) is a list of dimensions (a Python int, or a scalar tensor where the static
-dimension is unknown) when the rank is known, else a 1-D int32 tensor. So one code path
-serves `[4, 3]`, `[None, 3]`, `[None, None]` and `shape=None` inputs alike, and emits run-time
-ops only for what the static shape leaves open.
+A *condition* (`Cond`) is a Python bool when static shapes settle it and a scalar bool tensor
+when only the data can (`checks.require` turns a False bool into a ValueError and a tensor
+into an `Assert`). A *shape* (`Dims`) is a list of dimensions (a Python int, or a scalar
+tensor where the static dimension is unknown) when the rank is known, else a 1-D int32
+tensor. So one code path serves `[4, 3]`, `[None, 3]`, `[None, None]` and `shape=None` inputs
+alike, and emits run-time ops only for what the static shape leaves open. No checks here.
 """
 
 from __future__ import annotations
@@ -64,37 +63,8 @@ def select(cond: Cond, if_true, if_false) -> tf.Tensor:
     return tf.where(cond, if_true(), if_false())
 
 
-def require(cond: Cond, message: str, received: dict) -> list:
-    """Checks `cond`: [] if statically true, ValueError if statically false, else [Assert].
-
-    `message` says what was expected and names the argument; both errors append the shapes
-    in `received` (`{"labels.shape": tensor or Given(dims), ...}`), static or as fed.
-    """
-    if cond is True:
-        return []
-    if cond is False:
-        shown = ", ".join(f"{name}={static_text(value)}" for name, value in received.items())
-        raise ValueError(f"{message}; received {shown}")
-    data = [message + "; received"]
-    for name, value in received.items():
-        data += [f"{name}=", shape_vector(value)]
-    return [assert_that(cond, data)]
-
-
-def assert_that(condition: tf.Tensor, data: list):
-    """One `Assert` op on a scalar condition (None when executed eagerly).
-
-    Not `tf.debugging.assert_*`/`Assert`: for float data those wrap each check in a `cond`
-    (so that a GPU tensor is copied to the host only on failure), whose Switch/Merge nodes
-    run at every step; here the data are messages, shapes and scalars, so there is nothing
-    to guard. That saves tens of microseconds per `Estimator.evaluate` step
-    (benchmarks/results.md).
-    """
-    return tf.raw_ops.Assert(condition=condition, data=data, summarize=8)
-
-
 class Given(NamedTuple):
-    """A shape (`Dims`) to report in `require`'s messages as it is, not a tensor's shape."""
+    """A shape (`Dims`) to report in `checks.require`'s messages as it is, not a tensor's shape."""
 
     dims: list | tf.Tensor
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 
 import tensorflow as tf
 
@@ -66,12 +66,37 @@ def streaming_pair(
       `value`, `compute` of the (replica-summed) state, and `update_op`,
       which adds the increments and returns `compute` of the updated state.
     """
+    pairs = streaming_pairs(
+        state,
+        increments,
+        lambda *accumulators: {"value": compute(*accumulators)},
+        metrics_collections,
+        updates_collections,
+    )
+    return pairs["value"]
+
+
+def streaming_pairs(
+    state: Sequence[tuple[str, Sequence[int]]],
+    increments: Sequence[tf.Tensor],
+    compute: Callable[..., Mapping[str, tf.Tensor]],
+    metrics_collections: Iterable[str] | None,
+    updates_collections: Iterable[str] | None,
+) -> dict[str, tuple[tf.Tensor, tf.Tensor]]:
+    """`(value, update_op)` pairs of several metrics over the same float64 accumulators.
+
+    One set of variables and one update add the increments; every pair reads them. As
+    `streaming_pair`, with `compute` mapping the accumulators to `{key: value}`: `value`
+    of each key is computed from the replica-summed state, its `update_op` from the
+    updated local state, both by the one call to `compute` each of them needs.
+    """
     variables = [metric_variable(shape, var_name) for var_name, shape in state]
-    value = _read_value(compute, variables, metrics_collections)
-    update_op = compute(*_accumulate(variables, increments))
+    values = _read_values(compute, variables, metrics_collections)
+    updates = dict(compute(*_accumulate(variables, increments)))
     if updates_collections:
-        tf.compat.v1.add_to_collections(updates_collections, update_op)
-    return value, update_op
+        for update_op in updates.values():
+            tf.compat.v1.add_to_collections(updates_collections, update_op)
+    return {key: (values[key], updates[key]) for key in values}
 
 
 def _accumulate(
@@ -81,22 +106,23 @@ def _accumulate(
     return [tf.convert_to_tensor(var.assign_add(inc)) for var, inc in zip(variables, increments)]
 
 
-def _read_value(
-    compute: Callable[..., tf.Tensor],
+def _read_values(
+    compute: Callable[..., Mapping[str, tf.Tensor]],
     variables: Sequence[tf.Variable],
     metrics_collections: Iterable[str] | None,
-) -> tf.Tensor:
+) -> dict[str, tf.Tensor]:
     """`compute(*variables)` in cross-replica context, so replicas are summed.
 
-    Mirrors `tf.compat.v1.metrics`: the value is built inside a `merge_call`
-    (a no-op without a strategy) and added to `metrics_collections`.
+    Mirrors `tf.compat.v1.metrics`: the values are built inside one `merge_call` (a no-op
+    without a strategy) and each is added to `metrics_collections`.
     """
 
     def in_cross_replica(_strategy, *state):
-        value = compute(*state)
+        values = dict(compute(*state))
         if metrics_collections:
-            tf.compat.v1.add_to_collections(metrics_collections, value)
-        return value
+            for value in values.values():
+                tf.compat.v1.add_to_collections(metrics_collections, value)
+        return values
 
     replica_context = tf.distribute.get_replica_context()
     if replica_context is None:  # Already in cross-replica context.

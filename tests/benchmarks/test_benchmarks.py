@@ -149,7 +149,7 @@ def test_quick_benchmark_runs_and_writes_its_tables(tmp_path):
     summary = results["per_step"]["summary"]
     assert set(summary) == {"binary", "macro10", "mape", "confidence"}
     for task, variants in summary.items():
-        diagnostic = ["g"] if task in ("binary", "confidence") else []
+        diagnostic = {"binary": ["g", "t"], "macro10": ["t"], "confidence": ["g"]}.get(task, [])
         assert sorted(variants) == list("abcdef") + diagnostic, task
     # (b), (c), (d) agree with scikit-learn; (e) (stock Keras objects) may not.
     for task, variants in summary.items():
@@ -172,6 +172,7 @@ def test_quick_benchmark_runs_and_writes_its_tables(tmp_path):
         assert set(record["microseconds"]) >= {"argmax", "fbeta", "mape", "mape_formula"}
     assert any(t["target"].startswith("macro F-beta / one argmax") for t in results["targets"])
     assert any("(c) ≤ (f) per step" in t["target"] for t in results["targets"])
+    assert any("≤ 1.05× F-beta alone (c) per step" in t["target"] for t in results["targets"])
     graph = {(r["approach"], r["classes"]): r for r in results["graph_size"]}
     # The same ops per step at 100 and 1,000 classes; at 10, the float argmax's fewer.
     path = {c: graph[("ours", c)]["update_path_ops"] for c in (10, 100, 1000)}

@@ -51,6 +51,8 @@ def _child_metric_fn(labels, features):
         labels, features, harness.BUILDER_CASES + harness.CONTROL_CASES + harness.KERAS_CASES
     )
     ops["control/replica_1_examples"] = _replica_1_examples(labels, features)
+    for case in harness.TRIPLE_CASES:
+        ops.update(case.build(labels, features))
     return ops
 
 
@@ -164,6 +166,19 @@ def test_mirrored_equals_single_device_and_oracle(child_results, oracles, name, 
     np.testing.assert_allclose(single, oracles[name], rtol=RTOL, atol=0)
     np.testing.assert_allclose(mirrored, single, rtol=RTOL, atol=0)
     np.testing.assert_allclose(mirrored, oracles[name], rtol=RTOL, atol=0)
+
+
+@pytest.mark.parametrize("run", DISTRIBUTED_RUNS)
+@pytest.mark.parametrize("case", harness.TRIPLE_CASES, ids=lambda case: case.name)
+def test_mirrored_triple_equals_single_device_and_sklearn(child_results, case, run):
+    """precision, recall and F-beta from one ON_READ/SUM state: replicas summed once."""
+    features, labels = harness.make_builder_data(NUM_EXAMPLES)
+    expected = case.oracle(labels, features)
+    assert len(expected) == 3
+    for key, value in expected.items():
+        single = np.asarray(child_results["single"][key])
+        np.testing.assert_allclose(single, value, rtol=RTOL, atol=0)
+        np.testing.assert_allclose(np.asarray(child_results[run][key]), single, rtol=RTOL, atol=0)
 
 
 @pytest.mark.parametrize("run", DISTRIBUTED_RUNS)

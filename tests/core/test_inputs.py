@@ -37,9 +37,14 @@ def _build(build):
         ({"beta": 0}, r"Expected `beta` > 0, received beta=0"),
         ({"beta": float("nan")}, r"Expected `beta` > 0, received beta=nan"),
         (
+            {"average": "sideways", "num_classes": 3},
+            r"Expected `average` to be one of 'binary', 'micro', 'macro', 'weighted', 'samples' "
+            r"or None, received average='sideways'",
+        ),
+        (
             {"average": "samples", "num_classes": 3},
-            r"Expected `average` to be one of 'binary', 'micro', 'macro', 'weighted' or None, "
-            r"received average='samples'",
+            r"Expected multilabel=True with average='samples' \(each example's predicted set of "
+            r"classes against its true set\), received multilabel=False",
         ),
         (
             {"threshold": 1.0},
@@ -61,6 +66,7 @@ def _build(build):
         ),
         ({"num_classes": 2.5, "average": "macro"}, r"received num_classes=2.5"),
         ({"multilabel": True}, r"with multilabel=True, received average='binary'"),
+        ({"zero_division": 0.5}, r"Expected `zero_division` to be 0, 1 or float\('nan'\), "),
     ],
 )
 def test_fbeta_arguments_raise_value_error(kwargs, message):

@@ -1,15 +1,17 @@
 """Property-based: random multi-batch streams against scikit-learn/NumPy in float64.
 
-Hypothesis draws the structure of a case (builder mode, layouts of labels, predictions and
-weights, batch sizes including empty batches, averages, class subsets) and a seed for the
-values; every case runs through placeholders of three kinds: the batch axis `None` and the
-rest static, every dimension `None`, and shape `None`. Bounded and derandomized, so the
-same cases run everywhere; no deadline (a graph build is slow, not wrong).
+Hypothesis draws the structure of a case (builder and mode, layouts of labels, predictions
+and weights, batch sizes including empty batches, averages, class subsets, zero_division)
+and a seed for the values; every case runs through placeholders of three kinds: the batch
+axis `None` and the rest static, every dimension `None`, and shape `None`. The confusion
+family (fbeta, precision, recall, precision_recall_fbeta: one drawn per case) is checked
+against `precision_recall_fscore_support`. Bounded and derandomized, so the same cases run
+everywhere; no deadline (a graph build is slow, not wrong).
 """
 
 from __future__ import annotations
 
-import warnings
+import math
 
 import numpy as np
 import pytest
@@ -20,6 +22,7 @@ from sklearn import metrics
 
 from estimator_metrics import builders
 from estimator_metrics._core import parity
+from support.oracles import check, prfs
 
 PLACEHOLDERS = parity.STATIC  # batch axis None; every dimension None; shape=None
 SETTINGS = settings(
@@ -64,18 +67,43 @@ def _oracle_weights(batches, index, per_example=1):
     return None if parts[0] is None else np.concatenate(parts)
 
 
-def _fbeta(y, y_pred, **kwargs):
-    weights = kwargs.get("sample_weight")
-    if weights is not None and not weights.any():  # sklearn refuses; zero_division=0 says 0.
-        labels = kwargs.get("labels")
-        return 0.0 if kwargs["average"] is not None else np.zeros(len(labels))
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        return metrics.fbeta_score(y, y_pred, zero_division=0, **kwargs)
-
-
 def _check(value, expected):
-    np.testing.assert_allclose(value, expected, rtol=1e-9, atol=1e-12)
+    check(value, expected)
+
+
+FAMILY = ("fbeta", "precision", "recall", "precision_recall_fbeta")
+family = st.sampled_from(FAMILY)
+zero_divisions = st.sampled_from([0, 1, math.nan])
+
+
+def run_family(builder, options, batches, kind):
+    """{metric: final value} of `builder` of the family (the triple: all three)."""
+    if builder == "precision_recall_fbeta":
+        streams = parity.run_streams(
+            lambda y, p, w: builders.precision_recall_fbeta(y, p, w, **options),
+            batches,
+            static=kind,
+        )
+        return {key: stream.after for key, stream in streams.items()}
+    if builder != "fbeta":
+        options = {key: value for key, value in options.items() if key != "beta"}
+    make = getattr(builders, builder)
+    return {builder: run_stream(lambda y, p, w: make(y, p, w, **options), batches, kind)}
+
+
+def check_family(values, y, y_pred, options, labels, sample_weight):
+    """`values` of `run_family` against scikit-learn with the same options."""
+    expected = prfs(
+        y,
+        y_pred,
+        beta=options.get("beta", 1.0),
+        average=options["average"],
+        labels=labels,
+        sample_weight=sample_weight,
+        zero_division=options["zero_division"],
+    )
+    for key, value in values.items():
+        check(value, expected[key])
 
 
 # ---------------------------------------------------------------------------- F-beta
@@ -108,6 +136,8 @@ def single_label_cases(draw):
         "weights": draw(weight_layouts),
         "beta": draw(st.sampled_from([0.5, 1.0, 2.0])),
         "threshold": draw(st.sampled_from([0.3, 0.5])),
+        "zero_division": draw(zero_divisions),
+        "builder": draw(family),
         "sizes": draw(sizes),
         "seed": draw(seeds),
         "kind": draw(st.sampled_from(PLACEHOLDERS)),
@@ -132,27 +162,22 @@ def _single_label_batch(rng, size, case):
     return (labels, predictions, _weights(rng, size, case["weights"])), y, y_pred
 
 
+OPTIONS = ("beta", "num_classes", "average", "classes", "threshold", "zero_division")
+
+
 @SETTINGS
 @given(single_label_cases())
-def test_single_label_fbeta_equals_sklearn(case):
+def test_single_label_family_equals_sklearn(case):
     rng = np.random.default_rng(case["seed"])
     made = [_single_label_batch(rng, size, case) for size in case["sizes"]]
     batches = [batch for batch, _, _ in made]
     y, y_pred = (np.concatenate([m[i] for m in made]) for i in (1, 2))
-    options = {k: case[k] for k in ("beta", "num_classes", "average", "classes", "threshold")}
-    value = run_stream(lambda y, p, w: builders.fbeta(y, p, w, **options), batches, case["kind"])
+    options = {k: case[k] for k in OPTIONS}
+    values = run_family(case["builder"], options, batches, case["kind"])
     labels = case["classes"] or (
         range(case["num_classes"]) if case["average"] != "binary" else None
     )
-    expected = _fbeta(
-        y,
-        y_pred,
-        beta=case["beta"],
-        average=case["average"],
-        labels=labels,
-        sample_weight=_oracle_weights(batches, 2),
-    )
-    _check(value, expected)
+    check_family(values, y, y_pred, options, labels, _oracle_weights(batches, 2))
 
 
 @st.composite
@@ -164,6 +189,8 @@ def sequence_cases(draw):
         "predictions": draw(st.sampled_from(["scores", "ids"])),
         "weights": draw(st.sampled_from(["none", "per-token", "per-sequence"])),
         "steps": draw(st.integers(1, 5)),
+        "zero_division": draw(zero_divisions),
+        "builder": draw(family),
         "sizes": draw(sizes),
         "seed": draw(seeds),
         "kind": draw(st.sampled_from(PLACEHOLDERS)),
@@ -172,7 +199,7 @@ def sequence_cases(draw):
 
 @SETTINGS
 @given(sequence_cases())
-def test_sequence_fbeta_equals_sklearn_over_every_token(case):
+def test_sequence_family_equals_sklearn_over_every_token(case):
     rng = np.random.default_rng(case["seed"])
     classes, steps = case["num_classes"], case["steps"]
     batches, ys, preds, weights = [], [], [], []
@@ -190,20 +217,20 @@ def test_sequence_fbeta_equals_sklearn_over_every_token(case):
         ys.append(y.ravel()), preds.append(ids.ravel())
         if w is not None:
             weights.append(np.repeat(w, steps) if w.ndim == 1 else w.ravel())
-    value = run_stream(
-        lambda y, p, w: builders.fbeta(y, p, w, num_classes=classes, average=case["average"]),
-        batches,
-        case["kind"],
-    )
-    expected = _fbeta(
+    options = {
+        "num_classes": classes,
+        "average": case["average"],
+        "zero_division": case["zero_division"],
+    }
+    values = run_family(case["builder"], options, batches, case["kind"])
+    check_family(
+        values,
         np.concatenate(ys),
         np.concatenate(preds),
-        beta=1.0,
-        average=case["average"],
-        labels=range(classes),
-        sample_weight=np.concatenate(weights) if weights else None,
+        options,
+        range(classes),
+        np.concatenate(weights) if weights else None,
     )
-    _check(value, expected)
 
 
 @st.composite
@@ -216,10 +243,13 @@ def multilabel_cases(draw):
         "num_classes": num_classes,
         "classes": classes,
         "give_num_classes": draw(st.booleans()),
-        "average": draw(st.sampled_from(["micro", "macro", "weighted", None])),
+        "average": draw(st.sampled_from(["micro", "macro", "weighted", "samples", None])),
         "predictions": draw(st.sampled_from(["probabilities", "indicators"])),
         "weights": draw(weight_layouts),
         "threshold": draw(st.sampled_from([0.3, 0.5])),
+        "beta": draw(st.sampled_from([0.5, 1.0, 2.0])),
+        "zero_division": draw(zero_divisions),
+        "builder": draw(family),
         "sizes": draw(sizes),
         "seed": draw(seeds),
         "kind": draw(st.sampled_from(PLACEHOLDERS)),
@@ -228,7 +258,7 @@ def multilabel_cases(draw):
 
 @SETTINGS
 @given(multilabel_cases())
-def test_multilabel_fbeta_equals_sklearn(case):
+def test_multilabel_family_equals_sklearn(case):
     rng = np.random.default_rng(case["seed"])
     columns = case["num_classes"]
     batches, ys, preds = [], [], []
@@ -246,26 +276,30 @@ def test_multilabel_fbeta_equals_sklearn(case):
         ys.append(y), preds.append(predicted)
     if case["kind"] != "batch" and not case["give_num_classes"]:
         case["give_num_classes"] = True  # The width must come from somewhere.
-    options = {
-        "average": case["average"],
-        "classes": case["classes"],
-        "threshold": case["threshold"],
-        "multilabel": True,
-        "num_classes": columns if case["give_num_classes"] else None,
-    }
-    value = run_stream(lambda y, p, w: builders.fbeta(y, p, w, **options), batches, case["kind"])
-    expected = _fbeta(
+    options = {key: case[key] for key in ("average", "classes", "threshold", "beta")}
+    options.update(
+        multilabel=True,
+        zero_division=case["zero_division"],
+        num_classes=columns if case["give_num_classes"] else None,
+    )
+    values = run_family(case["builder"], options, batches, case["kind"])
+    check_family(
+        values,
         np.concatenate(ys),
         np.concatenate(preds),
-        beta=1.0,
-        average=case["average"],
-        labels=case["classes"] or range(columns),
-        sample_weight=_oracle_weights(batches, 2),
+        options,
+        case["classes"] or range(columns),
+        _oracle_weights(batches, 2),
     )
-    _check(value, expected)
 
 
 # ------------------------------------------------------------- MAPE, average confidence
+
+
+def _targets(rng, shape):
+    """Regression targets away from 0 (as scikit-learn's MAPE needs), and predictions."""
+    y = rng.uniform(0.5, 50, shape) * rng.choice([-1, 1], shape)
+    return y, y * rng.uniform(0.5, 1.5, shape) + rng.normal(size=shape)
 
 
 @SETTINGS
@@ -281,8 +315,7 @@ def test_mape_equals_sklearn(labels, predictions, weights, sizes, seed, kind):
     rng = np.random.default_rng(seed)
     batches, ys, ps = [], [], []
     for size in sizes:
-        y = rng.uniform(0.5, 50, size) * rng.choice([-1, 1], size)  # Away from 0, as sklearn.
-        p = y * rng.uniform(0.5, 1.5, size) + rng.normal(size=size)
+        y, p = _targets(rng, size)
         batches.append(
             (
                 y if labels == "[B]" else y[:, None],
@@ -298,6 +331,43 @@ def test_mape_equals_sklearn(labels, predictions, weights, sizes, seed, kind):
         assert value == 0.0
         return
     _check(value, 100 * metrics.mean_absolute_percentage_error(y, p, sample_weight=w))
+
+
+@SETTINGS
+@given(
+    columns=st.integers(1, 4),
+    multioutput=st.sampled_from(["uniform_average", "raw_values", "weights"]),
+    weights=weight_layouts,
+    sizes=sizes,
+    seed=seeds,
+    kind=st.sampled_from(PLACEHOLDERS),
+)
+def test_mape_per_output_column_equals_sklearn(columns, multioutput, weights, sizes, seed, kind):
+    rng = np.random.default_rng(seed)
+    batches, ys, ps = [], [], []
+    for size in sizes:
+        y, p = _targets(rng, (size, columns))
+        batches.append((y, p, _weights(rng, size, weights, zero_share=0.2)))
+        ys.append(y), ps.append(p)
+    if multioutput == "weights":
+        multioutput = rng.uniform(0, 2, columns).tolist()
+    build = lambda y, p, w: builders.mape(y, p, w, multioutput=multioutput)
+    if multioutput == "raw_values" and kind != "batch":  # K is the static last axis.
+        with pytest.raises(ValueError, match=r"with a static last axis \(the K output columns\)"):
+            run_stream(build, batches, kind)
+        return
+    value = run_stream(build, batches, kind)
+    w = _oracle_weights(batches, 2)
+    if w is not None and w.sum() == 0:  # No weight at all: 0.0 per column, never NaN.
+        np.testing.assert_array_equal(value, np.zeros_like(value))
+        return
+    y, p = np.concatenate(ys), np.concatenate(ps)
+    if columns == 1 and not isinstance(multioutput, str):  # sklearn refuses: its one column.
+        multioutput = "uniform_average"
+    expected = metrics.mean_absolute_percentage_error(
+        y, p, sample_weight=w, multioutput=multioutput
+    )
+    _check(value, 100 * expected)
 
 
 @SETTINGS

@@ -1,10 +1,12 @@
-"""Keras twins (FBeta, MAPE, AverageConfidence) against their builders, on Keras 2 and 3.
+"""Keras twins (FBeta, Precision, Recall, MAPE, AverageConfidence) against their builders,
+on Keras 2 and 3.
 
 Every test here also runs on Keras 3 (TF 2.16+, `pytest -m keras3`): no Estimator, no
 `tensorflow_estimator`. The builder runs in a `tf.compat.v1` graph session, which TF 2.16+
 still has. Estimator places: `test_twins_estimator.py`.
 """
 
+import math
 import re
 
 import numpy as np
@@ -13,7 +15,7 @@ import tensorflow as tf
 
 from estimator_metrics import builders
 from estimator_metrics._core.parity import run_stream
-from estimator_metrics.keras_metrics import MAPE, AverageConfidence, FBeta
+from estimator_metrics.keras_metrics import MAPE, AverageConfidence, FBeta, Precision, Recall
 from support.twins import (
     CASES,
     RTOL,
@@ -59,8 +61,24 @@ CONFIGS = [
         },
     ),
     (FBeta, {"num_classes": 3, "average": "weighted"}),
+    (FBeta, {"multilabel": True, "average": "samples", "zero_division": 1.0}),
+    (Precision, {}),
+    (Precision, {"num_classes": 3, "average": None, "classes": [2], "zero_division": 1.0}),
+    (
+        Recall,
+        {
+            "multilabel": True,
+            "average": "samples",
+            "classes": [2, 0],
+            "threshold": 0.3,
+            "name": "r",
+            "dtype": "float32",
+        },
+    ),
     (MAPE, {}),
     (MAPE, {"epsilon": 0.5, "name": "mape_half"}),
+    (MAPE, {"multioutput": "raw_values"}),
+    (MAPE, {"multioutput": [0.25, 0.75]}),
     (AverageConfidence, {"name": "top", "dtype": "float32"}),
 ]
 
@@ -77,6 +95,14 @@ def test_config_round_trip_and_keras_serialization(cls, kwargs):
     assert tf.keras.utils.get_registered_object(f"estimator_metrics>{cls.__name__}") is cls
 
 
+@pytest.mark.parametrize("twin", [FBeta, Precision, Recall])
+def test_nan_zero_division_survives_the_config_round_trip(twin):
+    metric = twin(num_classes=3, average="macro", zero_division=float("nan"))
+    restored = tf.keras.metrics.deserialize(tf.keras.metrics.serialize(metric))
+    assert math.isnan(restored.get_config()["zero_division"])
+    assert math.isnan(float(restored.result()))  # Nothing seen: every score undefined.
+
+
 def test_restored_twin_gives_the_same_number(multilabel_batches):
     metric = FBeta(beta=2.0, num_classes=5, average="macro", threshold=0.3, multilabel=True)
     restored = tf.keras.metrics.deserialize(tf.keras.metrics.serialize(metric))
@@ -90,7 +116,11 @@ def test_restored_twin_gives_the_same_number(multilabel_batches):
 def test_a_saved_model_restores_its_twins_by_their_registered_names(tmp_path, rng):
     inputs = tf.keras.Input((3,))
     model = tf.keras.Model(inputs, tf.keras.layers.Dense(3, activation="softmax")(inputs))
-    twins = [FBeta(num_classes=3, average="macro", classes=[0, 2]), AverageConfidence()]
+    twins = [
+        FBeta(num_classes=3, average="macro", classes=[0, 2]),
+        Recall(num_classes=3, average="weighted", zero_division=1),
+        AverageConfidence(),
+    ]
     model.compile(loss="sparse_categorical_crossentropy", weighted_metrics=twins)
     x, y = rng.normal(size=(40, 3)).astype(np.float32), rng.integers(0, 3, 40)
     w = rng.uniform(0, 2, 40).astype(np.float32)
@@ -99,7 +129,7 @@ def test_a_saved_model_restores_its_twins_by_their_registered_names(tmp_path, rn
     model.save(tmp_path / "model.keras")
     restored = tf.keras.models.load_model(tmp_path / "model.keras")
     assert restored.evaluate(x, y, **kwargs) == before
-    assert before["fbeta"] > 0 and before["average_confidence"] > 0
+    assert before["fbeta"] > 0 and before["recall"] > 0 and before["average_confidence"] > 0
 
 
 def test_lazily_built_twin_keeps_num_classes_none_in_its_config():
@@ -116,7 +146,10 @@ def test_lazily_built_twin_keeps_num_classes_none_in_its_config():
     "make",
     [
         lambda **kw: FBeta(num_classes=3, average=None, **kw),
+        lambda **kw: Precision(multilabel=True, average="samples", **kw),
+        lambda **kw: Recall(num_classes=3, average="macro", **kw),
         lambda **kw: MAPE(**kw),
+        lambda **kw: MAPE(multioutput=[1.0, 2.0], **kw),
         lambda **kw: AverageConfidence(**kw),
     ],
 )
@@ -159,12 +192,28 @@ def test_no_data_gives_zero_and_reset_state_empties_every_twin():
         np.testing.assert_array_equal(metric.result(), np.zeros_like(metric.result()))
 
 
+@pytest.mark.parametrize("zero_division", [1, float("nan")])
+def test_before_any_batch_every_score_is_zero_division(zero_division):
+    twins = [
+        FBeta(zero_division=zero_division),
+        Precision(num_classes=3, average=None, zero_division=zero_division),
+        Recall(multilabel=True, average="macro", zero_division=zero_division),  # No C yet.
+        Recall(multilabel=True, average="samples", zero_division=zero_division),
+    ]
+    for metric in twins:
+        result = metric.result().numpy()
+        np.testing.assert_array_equal(result, np.full(result.shape, float(zero_division)))
+    assert twins[1].result().shape == (3,)
+
+
 def test_results_before_any_batch_have_the_shape_they_will_have():
     assert FBeta(num_classes=4, average=None).result().shape == (4,)
     assert FBeta(num_classes=4, average=None, classes=[2, 0]).result().shape == (2,)
     assert FBeta(multilabel=True, average=None, classes=[2, 0]).result().shape == (2,)
     assert FBeta(multilabel=True, average=None).result().shape == (0,)  # No C yet.
     assert FBeta(multilabel=True, average="macro").result().shape == ()
+    assert MAPE(multioutput="raw_values").result().shape == (0,)  # No K yet.
+    assert MAPE(multioutput=[1.0, 1.0, 2.0]).result().shape == ()
 
 
 # --------------------------------------------------------------------------- bad options
@@ -193,12 +242,26 @@ def _options_error(call):
         (FBeta, {"num_classes": 3, "average": "macro", "classes": [1, 1]}),
         (FBeta, {"num_classes": 3, "average": "macro", "classes": "01"}),
         (FBeta, {"multilabel": True, "average": "macro", "classes": []}),
+        (FBeta, {"zero_division": "warn"}),
+        (FBeta, {"average": "samples", "num_classes": 3}),
+        (Precision, {"zero_division": 2}),
+        (Precision, {"average": "macro"}),
+        (Recall, {"multilabel": True}),
+        (Recall, {"num_classes": 3, "average": "macro", "classes": [3]}),
         (MAPE, {"epsilon": 0.0}),
         (MAPE, {"epsilon": float("nan")}),
+        (MAPE, {"multioutput": "variance_weighted"}),
+        (MAPE, {"multioutput": [1.0, -1.0]}),
+        (MAPE, {"multioutput": 3}),
     ],
 )
 def test_bad_options_are_refused_with_the_builders_error(twin, options):
-    builder = {FBeta: builders.fbeta, MAPE: builders.mape}[twin]
+    builder = {
+        FBeta: builders.fbeta,
+        Precision: builders.precision,
+        Recall: builders.recall,
+        MAPE: builders.mape,
+    }[twin]
     with tf.Graph().as_default():
         expected = _options_error(lambda: builder([1, 0], [0.9, 0.1], **options))
     assert _options_error(lambda: twin(**options)) == expected
@@ -295,6 +358,21 @@ BAD_INPUTS = {
         lambda y, p, w: builders.fbeta(y, p, w, multilabel=True, average="micro"),
         (np.array([[0, 2, 1], [1, 0, 0]]), P3, None),
     ),
+    "precision_samples_weights_per_element": (
+        lambda: Precision(multilabel=True, average="samples"),
+        lambda y, p, w: builders.precision(y, p, w, multilabel=True, average="samples"),
+        (np.array([[0, 1, 1], [1, 0, 0]]), P3, np.ones([2, 3], np.float32)),
+    ),
+    "recall_label_ids_out_of_range": (
+        lambda: Recall(num_classes=3, average=None, zero_division=1),
+        lambda y, p, w: builders.recall(y, p, w, num_classes=3, average=None, zero_division=1),
+        (np.array([0, 7]), P3, None),
+    ),
+    "mape_multioutput_weights_of_another_length": (
+        lambda: MAPE(multioutput=[0.5, 0.5]),
+        lambda y, p, w: builders.mape(y, p, w, multioutput=[0.5, 0.5]),
+        (np.ones([2, 3], np.float32), np.ones([2, 3], np.float32), None),
+    ),
     "mape_nan_labels": (
         MAPE,
         lambda y, p, w: builders.mape(y, p, w),
@@ -322,7 +400,14 @@ def test_bad_input_is_refused_eagerly_with_the_builders_error(name):
 
 
 @pytest.mark.parametrize(
-    "name", ["fbeta_shapes", "fbeta_label_ids_out_of_range", "mape_weights_of_another_length"]
+    "name",
+    [
+        "fbeta_shapes",
+        "fbeta_label_ids_out_of_range",
+        "recall_label_ids_out_of_range",
+        "mape_weights_of_another_length",
+        "mape_multioutput_weights_of_another_length",
+    ],
 )
 def test_shapes_known_only_at_run_time_are_checked_there_as_in_the_builder(name):
     """In a tf.function whose inputs have only None dimensions, as in `model.evaluate`
@@ -354,7 +439,7 @@ def test_multilabel_width_unknown_statically_needs_num_classes():
 
 def test_other_keras_backends_are_refused_by_name(monkeypatch):
     monkeypatch.setattr(tf.keras.backend, "backend", lambda: "jax")
-    for twin in (FBeta, MAPE, AverageConfidence):
+    for twin in (FBeta, Precision, Recall, MAPE, AverageConfidence):
         with pytest.raises(RuntimeError, match=rf"{twin.__name__} runs on the TensorFlow backend"):
             twin()
 

@@ -412,6 +412,64 @@ def _average_confidence_case() -> BuilderCase:
 BUILDER_CASES = _builder_cases()
 CASES_BY_NAME = {case.name: case for case in BUILDER_CASES}
 
+
+@dataclasses.dataclass(frozen=True)
+class TripleCase:
+    """`builders.precision_recall_fbeta` on the shared data, keys prefixed with `name` + "/".
+
+    `build(labels, features)` -> {key: (value, update_op)} for its three keys;
+    `oracle(labels, features)` -> {key: scikit-learn's value}.
+    """
+
+    name: str
+    build: Callable[[Mapping, Mapping], dict]
+    oracle: Callable[[Mapping, Mapping], dict]
+
+
+def _triple_case(name: str, task: str, decide, **options) -> TripleCase:
+    from estimator_metrics import builders
+
+    def build(y, x):
+        return builders.precision_recall_fbeta(
+            y[task], x[f"{task}_probabilities"], x["weights"], key_prefix=f"{name}/", **options
+        )
+
+    def oracle(y, x):
+        from support.oracles import prfs
+
+        labels = options.get("classes") or range(NUM_CLASSES)
+        values = prfs(
+            y[task],
+            decide(x[f"{task}_probabilities"]),
+            beta=options.get("beta", 1.0),
+            average=options["average"],
+            labels=labels,
+            sample_weight=_f64(x["weights"]),
+            zero_division=options.get("zero_division", 0),
+        )
+        return {f"{name}/{key}": value for key, value in values.items()}
+
+    return TripleCase(name, build, oracle)
+
+
+#: precision, recall and F-beta from one state: multiclass macro, multilabel samples.
+TRIPLE_CASES = (
+    _triple_case(
+        "triple_macro", "multiclass", _argmax, beta=2.0, num_classes=NUM_CLASSES, average="macro"
+    ),
+    _triple_case(
+        "triple_samples",
+        "multilabel",
+        _above_half,
+        num_classes=NUM_CLASSES,
+        average="samples",
+        classes=[4, 0, 2],
+        multilabel=True,
+        zero_division=1,
+    ),
+)
+
+
 #: tf.compat.v1.metrics controls: they show that the harness feeds every
 #: example exactly once (any dropped or repeated batch changes them).
 CONTROL_CASES = (

@@ -26,8 +26,9 @@ import tensorflow as tf
 
 from estimator_metrics import builders
 from estimator_metrics._core.parity import run_stream
-from estimator_metrics.keras_metrics import MAPE, AverageConfidence, FBeta
+from estimator_metrics.keras_metrics import MAPE, AverageConfidence, FBeta, Precision, Recall
 from support.data import SEED, probabilities, weights
+from support.oracles import prfs
 
 #: Examples per case, and per batch: batches of 16, 16, 16, 16 and 6.
 NUM_EXAMPLES = 70
@@ -145,6 +146,21 @@ def _multilabel(rng):
     )
 
 
+def _unseen_class(rng):
+    """Multiclass probabilities where class 0 is never true and never predicted."""
+    labels, scores, w = _multiclass(rng)
+    scores[:, 0] = 0.0
+    return np.maximum(labels, 1), scores, w
+
+
+def _regression_columns(rng, columns=3):
+    """[B, K] targets and predictions: K outputs per example."""
+    shape = (NUM_EXAMPLES, columns)
+    labels = (rng.uniform(0.5, 20, shape) * rng.choice([-1, 1], shape)).astype(np.float32)
+    predictions = labels * rng.uniform(0.5, 1.5, shape) + rng.normal(size=shape)
+    return labels, predictions.astype(np.float32), weights(rng, NUM_EXAMPLES)
+
+
 def _regression(rng, zeros=0):
     n = NUM_EXAMPLES
     labels = (rng.uniform(0.5, 20, n) * rng.choice([-1, 1], n)).astype(np.float32)
@@ -160,30 +176,40 @@ def _f64(array):
     return np.asarray(array, np.float64)
 
 
-def _fbeta_oracle(y_true, y_pred, w, **kwargs):
-    from sklearn.metrics import fbeta_score
+#: Each metric of the confusion family: its builder and its twin.
+CONFUSION = {
+    "fbeta": (builders.fbeta, FBeta),
+    "precision": (builders.precision, Precision),
+    "recall": (builders.recall, Recall),
+}
 
-    return fbeta_score(y_true, y_pred, sample_weight=_f64(w), zero_division=0, **kwargs)
 
-
-def _fbeta_case(name, data, sklearn_inputs, **options):
-    """builders.fbeta and keras_metrics.FBeta with `options`; `sklearn_inputs(y, p, w)` ->
-    the (y_true, y_pred, sample_weight) scikit-learn scores."""
+def _fbeta_case(name, data, sklearn_inputs, metric="fbeta", **options):
+    """The builder and twin of `metric` (fbeta, precision, recall) with `options`;
+    `sklearn_inputs(y, p, w)` -> the (y_true, y_pred, sample_weight) scikit-learn scores."""
     sklearn_options = {
         "beta": options.get("beta", 1.0),
         "average": options.get("average", "binary"),
+        "zero_division": options.get("zero_division", 0),
     }
     if sklearn_options["average"] != "binary":
         sklearn_options["labels"] = options.get("classes") or list(
             range(options.get("num_classes") or NUM_CLASSES)
         )
+    builder, twin = CONFUSION[metric]
     return TwinCase(
         name,
         data,
-        lambda y, p, w: builders.fbeta(y, p, w, **options),
-        lambda: FBeta(**options),
-        lambda y, p, w: _fbeta_oracle(*sklearn_inputs(y, p, w), **sklearn_options),
+        lambda y, p, w: builder(y, p, w, **options),
+        lambda: twin(**options),
+        lambda y, p, w: _sklearn(sklearn_inputs(y, p, w), sklearn_options)[metric],
     )
+
+
+def _sklearn(inputs, options):
+    """scikit-learn's precision, recall and F-beta of (y_true, y_pred, sample_weight)."""
+    y_true, y_pred, w = inputs
+    return prfs(y_true, y_pred, sample_weight=_f64(w), **options)
 
 
 def _above(threshold):
@@ -198,10 +224,19 @@ def _argmax(y, p, w):
     return ids.reshape(-1), p.argmax(axis=-1).reshape(-1), np.repeat(w, positions)
 
 
-def _mape_oracle(epsilon):
+def _mape_oracle(epsilon, multioutput=None):
+    """100 * the weighted mean of |y - p| / max(|y|, epsilon): over every value ([B] labels,
+    [B, 1] predictions), or per column of [B, K] ones, averaged by `multioutput`'s weights."""
+
     def oracle(y, p, w):
-        y, p = _f64(y), _f64(p)[:, 0]
-        return 100 * np.average(np.abs(y - p) / np.maximum(np.abs(y), epsilon), weights=_f64(w))
+        y, p = _f64(y), _f64(p)
+        if multioutput is None:
+            p = p[:, 0]
+        errors = np.abs(y - p) / np.maximum(np.abs(y), epsilon)
+        per_column = 100 * np.average(errors, weights=_f64(w), axis=0)
+        if multioutput in (None, "raw_values"):
+            return per_column
+        return np.average(per_column, weights=multioutput)
 
     return oracle
 
@@ -266,6 +301,70 @@ def _cases() -> tuple[TwinCase, ...]:
             average=None,
             multilabel=True,
         ),
+        _fbeta_case(
+            "fbeta_macro_nan_for_a_class_never_seen",
+            _unseen_class,
+            _argmax,
+            num_classes=NUM_CLASSES,
+            average="macro",
+            zero_division=float("nan"),
+        ),
+        _fbeta_case(
+            "fbeta_multilabel_samples",
+            _multilabel,
+            _above(0.4),
+            beta=2.0,
+            num_classes=NUM_CLASSES,
+            average="samples",
+            threshold=0.4,
+            multilabel=True,
+            zero_division=1,
+        ),
+        _fbeta_case("precision_binary", _binary, _above(0.3), "precision", threshold=0.3),
+        _fbeta_case(
+            "precision_weighted_one_hot_zero_division_1",
+            lambda rng: _multiclass(rng, one_hot=True),
+            _argmax,
+            "precision",
+            num_classes=NUM_CLASSES,
+            average="weighted",
+            zero_division=1,
+        ),
+        _fbeta_case(
+            "precision_multilabel_samples_lazy",
+            _multilabel,
+            _above(0.5),
+            "precision",
+            average="samples",
+            classes=[4, 1, 2],
+            multilabel=True,
+        ),
+        _fbeta_case(
+            "recall_per_class_nan",
+            _unseen_class,
+            _argmax,
+            "recall",
+            num_classes=NUM_CLASSES,
+            average=None,
+            zero_division=float("nan"),
+        ),
+        _fbeta_case(
+            "recall_sequences_micro_classes",
+            _sequences,
+            _argmax,
+            "recall",
+            num_classes=NUM_CLASSES,
+            average="micro",
+            classes=[1, 3],
+        ),
+        _fbeta_case(
+            "recall_multilabel_macro_lazy",
+            _multilabel,
+            _above(0.5),
+            "recall",
+            average="macro",
+            multilabel=True,
+        ),
         TwinCase(
             "mape",
             _regression,
@@ -279,6 +378,20 @@ def _cases() -> tuple[TwinCase, ...]:
             lambda y, p, w: builders.mape(y, p, w, epsilon=0.5),
             lambda: MAPE(epsilon=0.5),
             _mape_oracle(0.5),
+        ),
+        TwinCase(
+            "mape_raw_values",
+            _regression_columns,
+            lambda y, p, w: builders.mape(y, p, w, multioutput="raw_values"),
+            lambda: MAPE(multioutput="raw_values"),
+            _mape_oracle(1e-7, "raw_values"),
+        ),
+        TwinCase(
+            "mape_column_weights",
+            _regression_columns,
+            lambda y, p, w: builders.mape(y, p, w, multioutput=[0.5, 0.0, 2.0]),
+            lambda: MAPE(multioutput=[0.5, 0.0, 2.0]),
+            _mape_oracle(1e-7, [0.5, 0.0, 2.0]),
         ),
         _confidence_case("average_confidence", _multiclass),
         _confidence_case("average_confidence_many_classes", _many_classes),

@@ -1,8 +1,9 @@
-"""Turns F-beta inputs into flat class ids or 0/1 indicators, with their checks.
+"""Decodes F-beta inputs into flat class ids or 0/1 indicators, with their checks.
 
 Which layout an input has (scores or probabilities, one-hot or ids) is decided from the
-arguments and the static shape where they settle it, else from the shape at run time; see
-`_shapes`. Every decision taken at run time is checked by an `Assert` naming the argument.
+arguments and the static shape where they settle it, else from the shape at run time (see
+`shapes`). Every decision taken at run time is checked by an `Assert` naming the argument
+(`checks`).
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ def single_label_ids(
     )
     checks += label_checks
     label_shape = _shapes.canonical(label_shape)
-    checks += _shapes.require(
+    checks += _checks.require(
         _shapes.same(label_shape, canonical),
         "Expected `labels` and `predictions` to hold the same examples: class ids of one "
         "shape (up to a trailing axis of size 1), labels optionally one-hot with one more "
@@ -61,7 +62,7 @@ def multilabel_indicators(
             f"and `predictions` is not known statically; received labels.shape={labels.shape}, "
             f"predictions.shape={predictions.shape}"
         )
-    checks = _shapes.require(
+    checks = _checks.require(
         all_of(
             at_least(_shapes.rank(pred_shape), 2),
             equal(_shapes.last(pred_shape), classes),
@@ -71,7 +72,7 @@ def multilabel_indicators(
         "(>= 2) columns",
         received,
     )
-    checks += _shapes.require(
+    checks += _checks.require(
         _shapes.same(label_shape, pred_shape),
         "Expected multilabel `labels` of the shape of `predictions`",
         received,
@@ -121,7 +122,7 @@ def _prediction_ids(
             "argmax) or integer class ids"
         )
         ok, is_scores = all_of(has_axis, equal(width, num_classes)), True
-    checks = _shapes.require(ok, f"Expected {expected}", {"predictions.shape": predictions})
+    checks = _checks.require(ok, f"Expected {expected}", {"predictions.shape": predictions})
     if is_scores is True:
         # The shape check first: a reshape to the wrong width may well succeed.
         with tf.control_dependencies(checks):
