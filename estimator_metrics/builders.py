@@ -5,6 +5,13 @@ state, `metrics_collections`/`updates_collections`, a `name` scope) but keeps it
 float64 and validates its inputs, statically where it can and at run time where it must.
 """
 
+from estimator_metrics._core.calibration import (
+    CALIBRATION_ERROR,
+    NORMS,
+    RELIABILITY_DIAGRAM,
+    calibration_error,
+    reliability_diagram,
+)
 from estimator_metrics._core.confidence import AVERAGE_CONFIDENCE, average_confidence
 from estimator_metrics._core.fbeta import AVERAGES, FBETA, fbeta
 from estimator_metrics._core.mape import MAPE, mape
@@ -13,10 +20,15 @@ from estimator_metrics._core.state import STATE_DTYPE
 __all__ = [
     "AVERAGES",
     "AVERAGE_CONFIDENCE",
+    "CALIBRATION_ERROR",
     "FBETA",
     "MAPE",
+    "NORMS",
+    "RELIABILITY_DIAGRAM",
     "STATE_DTYPE",
     "average_confidence",
+    "calibration_error",
     "fbeta",
     "mape",
+    "reliability_diagram",
 ]

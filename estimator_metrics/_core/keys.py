@@ -9,6 +9,8 @@ class MetricKeys:
     FBETA = "fbeta"
     MAPE = "mape"
     AVERAGE_CONFIDENCE = "average_confidence"
+    CALIBRATION_ERROR = "calibration_error"
+    RELIABILITY_DIAGRAM = "reliability_diagram"
     # Other metrics of the examples and the demo.
     ACCURACY = "accuracy"
     F1_MACRO = "f1_macro"

@@ -51,6 +51,7 @@ def streaming_pair(
     compute: Callable[..., tf.Tensor],
     metrics_collections: Iterable[str] | None,
     updates_collections: Iterable[str] | None,
+    updated: Callable[..., tf.Tensor] | None = None,
 ) -> tuple[tf.Tensor, tf.Tensor]:
     """The `(value, update_op)` pair of a metric over float64 accumulators.
 
@@ -61,14 +62,17 @@ def streaming_pair(
       compute: Maps the accumulators (in order) to the metric value.
       metrics_collections: Collections to add `value` to.
       updates_collections: Collections to add `update_op` to.
+      updated: Maps the updated accumulators to what `update_op` returns, where
+        that is not `compute` (a value too costly to compute at every step).
 
     Returns:
       `value`, `compute` of the (replica-summed) state, and `update_op`,
-      which adds the increments and returns `compute` of the updated state.
+      which adds the increments and returns `compute` (or `updated`) of the
+      updated state.
     """
     variables = [metric_variable(shape, var_name) for var_name, shape in state]
     value = _read_value(compute, variables, metrics_collections)
-    update_op = compute(*_accumulate(variables, increments))
+    update_op = (updated or compute)(*_accumulate(variables, increments))
     if updates_collections:
         tf.compat.v1.add_to_collections(updates_collections, update_op)
     return value, update_op
