@@ -44,7 +44,19 @@ def require_matplotlib(user: str) -> None:
 def draw_png(
     bins: np.ndarray, *, ece: float, mce: float, binary: bool | None, title: str
 ) -> tuple[bytes, int, int]:
-    """The reliability diagram of the state `bins` [3, num_bins] as (PNG, width, height).
+    """The reliability diagram of the state `bins` [3, num_bins] as (PNG, width, height):
+    `figure` on the Agg canvas."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    canvas = FigureCanvasAgg(figure(bins, ece=ece, mce=mce, binary=binary, title=title))
+    buffer = io.BytesIO()
+    canvas.print_png(buffer)
+    pixels_wide, pixels_high = canvas.get_width_height()
+    return buffer.getvalue(), pixels_wide, pixels_high
+
+
+def figure(bins: np.ndarray, *, ece: float, mce: float, binary: bool | None, title: str):
+    """The reliability diagram of the state `bins` [3, num_bins], a matplotlib `Figure`.
 
     Top: accuracy per non-empty bin (bars) against its mean confidence (the gap to it in
     red), and the diagonal of perfect calibration. Bottom: each bin's share of the weight.
@@ -52,7 +64,6 @@ def draw_png(
     `binary` names the axes for the probability of class 1 (True), the top-label confidence
     (False), or both readings (None: not known).
     """
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
     weight, confidence_sum, correct_sum = np.asarray(bins, np.float64)
@@ -64,9 +75,8 @@ def draw_png(
     width, left = np.diff(edges), edges[:-1]
     x_label, y_label = _axis_labels(binary)
 
-    figure = Figure(figsize=SIZE, dpi=DPI)
-    canvas = FigureCanvasAgg(figure)
-    top, bottom = figure.subplots(
+    drawing = Figure(figsize=SIZE, dpi=DPI)
+    top, bottom = drawing.subplots(
         2, 1, sharex=True, gridspec_kw={"height_ratios": [3, 1], "hspace": 0.08}
     )
     top.bar(
@@ -117,7 +127,7 @@ def draw_png(
         ylabel="share of weight",
     )
     bottom.grid(alpha=0.3)
-    figure.text(
+    drawing.text(
         0.5,
         0.015,
         f"ECE {ece:.4f}    MCE {mce:.4f}    {num_bins} bins    total weight {total:,.6g}",
@@ -125,11 +135,8 @@ def draw_png(
         va="bottom",
         fontsize=11,
     )
-    figure.subplots_adjust(left=0.12, right=0.97, top=0.94, bottom=0.14)
-    buffer = io.BytesIO()
-    canvas.print_png(buffer)
-    pixels_wide, pixels_high = canvas.get_width_height()
-    return buffer.getvalue(), pixels_wide, pixels_high
+    drawing.subplots_adjust(left=0.12, right=0.97, top=0.94, bottom=0.14)
+    return drawing
 
 
 def image_summary(png: bytes, width: int, height: int, tag: str) -> bytes:
