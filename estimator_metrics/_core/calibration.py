@@ -247,7 +247,7 @@ def diagram_summary(bins, binary: bool | None, tag: str) -> tf.Tensor:
     """The serialized image `Summary` (a tf.string scalar) of the state `bins`, drawn on the
     host when it runs; `binary` names the axes (None: not known statically)."""
     bins = tf.convert_to_tensor(bins)
-    title = "Reliability diagram" + ("" if tag == RELIABILITY_DIAGRAM else f": {tag}")
+    title = _diagram.title(tag, RELIABILITY_DIAGRAM)
 
     def draw(state: np.ndarray, ece: np.ndarray, mce: np.ndarray) -> np.ndarray:
         png, width, height = _diagram.draw_png(
@@ -256,11 +256,8 @@ def diagram_summary(bins, binary: bool | None, tag: str) -> tf.Tensor:
         # An object array: a bytes dtype would drop trailing NUL bytes.
         return np.array(_diagram.image_summary(png, width, height, tag), dtype=object)
 
-    summary = tf.numpy_function(
-        draw,
-        [bins, calibration_from_bins(bins, "l1"), calibration_from_bins(bins, "max")],
-        tf.string,
-        name="value",
-    )
+    with tf.name_scope("caption"):
+        caption = [calibration_from_bins(bins, "l1"), calibration_from_bins(bins, "max")]
+    summary = tf.numpy_function(draw, [bins, *caption], tf.string, name="value")
     summary.set_shape([])
     return summary

@@ -26,6 +26,11 @@ SIZE, DPI = (6.4, 6.4), 100
 _RGBA = 4
 
 
+def title(name: str, default: str) -> str:
+    """The diagram's title: the metric's name after it where it is not the default."""
+    return "Reliability diagram" + ("" if name == default else f": {name}")
+
+
 def require_matplotlib(user: str) -> None:
     """ImportError naming the `diagram` extra where matplotlib cannot be imported.
 

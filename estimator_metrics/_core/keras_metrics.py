@@ -352,7 +352,7 @@ class CalibrationError(_Twin):
             ece=float(calibration_from_bins(self.bins, "l1")),
             mce=float(calibration_from_bins(self.bins, "max")),
             binary=self._binary,
-            title=f"Reliability diagram: {self.name}",
+            title=_diagram.title(self.name, MetricKeys.CALIBRATION_ERROR),
         )
         return png
 
