@@ -4,8 +4,9 @@ sure it is, from one float64 state of equal-width confidence bins.
 The state `bins` [3, num_bins] holds, per bin, the weight of its examples, the sum of their
 weighted confidences and the sum of their weighted correctness: O(bins), whatever the number
 of examples, and exact like every other state here (float64). Bins are equal-width on
-[0, 1], left-closed, a confidence of exactly 1.0 in the last bin: `tf.histogram_fixed_width_bins`,
-the convention of TensorFlow Probability's `expected_calibration_error`.
+[0, 1], left-closed, a confidence of exactly 1.0 in the last bin: the bins of
+`tf.histogram_fixed_width_bins`, which TensorFlow Probability's `expected_calibration_error`
+uses.
 """
 
 from __future__ import annotations
@@ -193,10 +194,13 @@ def calibration_increment(
         predictions = tf.cast(predictions, _state.STATE_DTYPE)
     # One row per example: [N, C], or [N, 1] for the probability of class 1.
     with tf.control_dependencies(checks):
-        rows = tf.reshape(
-            predictions,
-            _shapes.as_vector([-1, _shapes.select(has_axis, lambda: width, lambda: 1)]),
-        )
+        if isinstance(shape, list) and len(shape) == 2 and binary is False:
+            rows = predictions  # [B, C] already: no reshape (an op at every update).
+        else:
+            rows = tf.reshape(
+                predictions,
+                _shapes.as_vector([-1, _shapes.select(has_axis, lambda: width, lambda: 1)]),
+            )
         if binary is True:
             confidence, check = _rows.unit_row_max(rows)
             predicted = None
@@ -215,15 +219,26 @@ def calibration_increment(
         # Binary: class 1 is what p is the probability of; else the top label.
         target = _shapes.select(binary, lambda: tf.ones_like(label_ids), lambda: predicted)
         correct = tf.cast(tf.equal(label_ids, target), _state.STATE_DTYPE)
-        bins = tf.histogram_fixed_width_bins(
-            confidence, tf.constant([0.0, 1.0], _state.STATE_DTYPE), nbins=num_bins
-        )
+        bins = bin_ids(confidence, num_bins)
         columns = [tf.ones_like(confidence), confidence, correct]
         if w is not None:
             columns = [w * column for column in columns]
         # [N, 3] summed per bin in one pass: [num_bins, 3], transposed to the state's rows.
         per_bin = tf.math.unsorted_segment_sum(tf.stack(columns, axis=1), bins, num_bins)
         return tf.transpose(per_bin), binary
+
+
+def bin_ids(confidence: tf.Tensor, num_bins: int) -> tf.Tensor:
+    """int32 bin of each float64 confidence in [0, 1]: floor(confidence * num_bins), 1.0 in
+    the last bin.
+
+    `tf.histogram_fixed_width_bins(confidence, [0.0, 1.0], num_bins)` gives the same bins
+    (tests/core/test_calibration.py) with 10 ops where these are 3: on [0, 1] there is
+    nothing to shift or scale and nothing below 0 to clip, and a cast to int rounds a
+    non-negative float down. The product is exact in float64 for float32 and float64
+    confidences, so no confidence lands in a neighbour's bin by rounding.
+    """
+    return tf.cast(tf.minimum(confidence * num_bins, num_bins - 1), tf.int32)
 
 
 def calibration_from_bins(bins, norm: str) -> tf.Tensor:
