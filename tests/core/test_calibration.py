@@ -9,8 +9,8 @@ import pytest
 import tensorflow as tf
 
 from estimator_metrics import builders
+from estimator_metrics._core import parity
 from estimator_metrics._core import rows as _rows
-from estimator_metrics._core import session
 from support import calibration as oracle
 from support.data import concat
 
@@ -19,7 +19,7 @@ NORMS = builders.NORMS
 
 
 def _stream(build, batches, kind="batch"):
-    return session.run_stream(build, batches, static=kind).after
+    return parity.run_stream(build, batches, static=kind).after
 
 
 def _state(labels, predictions, weights=None, num_bins=15):
@@ -31,7 +31,7 @@ def _state(labels, predictions, weights=None, num_bins=15):
 def _stream_state(batches, num_bins=15, kind="batch"):
     """The state [3, num_bins] after one update per batch, as `update_op` returns it."""
     with tf.Graph().as_default():
-        inputs = [session.placeholder(array, kind) for array in batches[0]]
+        inputs = [parity.placeholder(array, kind) for array in batches[0]]
         _, update = builders.reliability_diagram(*inputs, num_bins=num_bins)
         with tf.compat.v1.Session() as sess:
             sess.run(tf.compat.v1.local_variables_initializer())
@@ -43,7 +43,7 @@ def _stream_state(batches, num_bins=15, kind="batch"):
 # ------------------------------------------------------------- TensorFlow Probability
 
 
-@pytest.mark.parametrize("kind", session.STATIC)
+@pytest.mark.parametrize("kind", parity.STATIC)
 @pytest.mark.parametrize("num_bins", [1, 10, 15])
 def test_unweighted_ece_equals_tensorflow_probability(multiclass_batches, kind, num_bins):
     tfp = pytest.importorskip("tensorflow_probability")
@@ -98,7 +98,7 @@ def test_bins_are_histogram_fixed_width_bins():
 # ------------------------------------------------------------------------- NumPy oracles
 
 
-@pytest.mark.parametrize("kind", session.STATIC)
+@pytest.mark.parametrize("kind", parity.STATIC)
 @pytest.mark.parametrize("norm", NORMS)
 @pytest.mark.parametrize("weighted", [True, False])
 def test_multiclass_equals_numpy(multiclass_batches, kind, norm, weighted):
@@ -113,7 +113,7 @@ def test_multiclass_equals_numpy(multiclass_batches, kind, norm, weighted):
     np.testing.assert_allclose(value, oracle.calibration_error(state, norm), rtol=1e-12, atol=0)
 
 
-@pytest.mark.parametrize("kind", session.STATIC)
+@pytest.mark.parametrize("kind", parity.STATIC)
 @pytest.mark.parametrize("norm", NORMS)
 @pytest.mark.parametrize("column", [False, True])
 def test_binary_equals_numpy(binary_batches, kind, norm, column):
@@ -139,14 +139,14 @@ def test_binary_bins_are_scikit_learns_calibration_curve(rng):
     np.testing.assert_allclose(state[1][full] / state[0][full], prob_pred, rtol=1e-12)
     counts, _ = np.histogram(p, bins=np.linspace(0, 1, 11))
     np.testing.assert_array_equal(state[0], counts)
-    _, ece = session.run_stream(
+    _, ece = parity.run_stream(
         lambda y, q: builders.calibration_error(y, q, num_bins=10), [(labels, p)]
     )
     expected = np.sum(counts[full] / 500 * np.abs(prob_true - prob_pred))
     np.testing.assert_allclose(ece, expected, rtol=1e-12)
 
 
-@pytest.mark.parametrize("kind", session.STATIC)
+@pytest.mark.parametrize("kind", parity.STATIC)
 def test_sequences_one_hot_and_column_labels(rng, kind):
     p = rng.dirichlet(np.ones(4), size=(6, 3))  # [B, T, C]
     y = rng.integers(0, 4, (6, 3))
@@ -199,7 +199,7 @@ def test_ties_go_to_the_first_class_as_fbeta_argmax(classes):
     p[:, 0] = 0.2
     state = _state(np.array([1, 2]), p, num_bins=5)
     np.testing.assert_allclose(state[:, 2], [2, 0.8, 1])  # Label 1 right, label 2 wrong.
-    _, fbeta = session.run_stream(
+    _, fbeta = parity.run_stream(
         lambda y, q: builders.fbeta(y, q, num_classes=classes, average="micro"),
         [(np.array([1, 2]), p)],
     )
@@ -216,7 +216,7 @@ def test_no_data_and_no_weight_give_zero_in_every_norm():
     empty = (np.zeros([0], np.int64), np.zeros([0, 3], np.float32), np.zeros([0], np.float32))
     zero = (np.array([0, 2]), np.full([2, 3], 1 / 3, np.float32), np.zeros([2], np.float32))
     for norm in NORMS:
-        before, after = session.run_stream(
+        before, after = parity.run_stream(
             lambda y, p, w: builders.calibration_error(y, p, w, norm=norm), [empty, zero]
         )
         assert before == 0.0 and after == 0.0
@@ -227,7 +227,7 @@ def test_state_stays_exact_past_2_pow_24():
     first = (np.array([1, 0]), np.array([0.9, 0.3]), np.array([big, big]))
     small = (np.array([1]), np.array([0.9]), np.array([1.0]))
     with tf.Graph().as_default():
-        inputs = [session.placeholder(a) for a in first]
+        inputs = [parity.placeholder(a) for a in first]
         value, update = builders.reliability_diagram(*inputs, num_bins=10)
         ece, ece_update = builders.calibration_error(*inputs, num_bins=10)
         with tf.compat.v1.Session() as sess:
@@ -275,12 +275,12 @@ def test_bad_options_raise_value_error_naming_them(builder, options, match):
 
 def _run(labels, predictions, weights=None, kind="batch"):
     batch = [labels, predictions] + ([] if weights is None else [weights])
-    return session.run_stream(
+    return parity.run_stream(
         lambda *t: builders.calibration_error(*t), [tuple(batch)], static=kind
     ).after
 
 
-@pytest.mark.parametrize("kind", session.STATIC)
+@pytest.mark.parametrize("kind", parity.STATIC)
 @pytest.mark.parametrize("bad", [-0.1, 1.5, np.nan, np.inf])
 @pytest.mark.parametrize("binary", [False, True])
 def test_predictions_outside_0_1_are_refused_as_average_confidence_refuses_them(kind, bad, binary):
@@ -292,10 +292,10 @@ def test_predictions_outside_0_1_are_refused_as_average_confidence_refuses_them(
         _run(labels, predictions, kind=kind)
     if not binary:
         with pytest.raises(InvalidArgument, match=r"`predictions` must be finite and lie in"):
-            session.run_stream(lambda q: builders.average_confidence(q), [(p,)], static=kind)
+            parity.run_stream(lambda q: builders.average_confidence(q), [(p,)], static=kind)
 
 
-@pytest.mark.parametrize("kind", session.STATIC)
+@pytest.mark.parametrize("kind", parity.STATIC)
 def test_labels_out_of_range_are_refused_naming_labels(kind):
     p = np.array([[0.2, 0.7, 0.1], [0.6, 0.3, 0.1]], np.float32)
     with pytest.raises(InvalidArgument, match=r"`labels`.*\[0, (3|C)\)"):

@@ -15,7 +15,7 @@ import tensorflow as tf
 
 from estimator_metrics import builders
 from estimator_metrics._core import diagram as _diagram
-from estimator_metrics._core import session
+from estimator_metrics._core import parity
 from estimator_metrics.keras_metrics import CalibrationError
 from support import calibration as oracle
 from support import estimator as harness
@@ -26,7 +26,7 @@ SIZE = (640, 640)
 def _diagram_stream(batches, **options):
     """(serialized Summary, state) after one update of reliability_diagram per batch."""
     with tf.Graph().as_default():
-        inputs = [session.placeholder(array) for array in batches[0]]
+        inputs = [parity.placeholder(array) for array in batches[0]]
         value, update = builders.reliability_diagram(*inputs, **options)
         with tf.compat.v1.Session() as sess:
             sess.run(tf.compat.v1.local_variables_initializer())
