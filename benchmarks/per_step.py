@@ -358,8 +358,11 @@ def run_round(
     runs: list[Run] = []
     for task in tasks:
         mine = tuple(variants)
-        if task.kind in workloads.DIAGNOSED_KINDS:
-            mine += tuple(v for v in workloads.DIAGNOSTIC_VARIANTS if v not in mine)
+        mine += tuple(
+            v
+            for v in workloads.DIAGNOSTIC_VARIANTS
+            if task.kind in workloads.DIAGNOSED_KINDS[v] and v not in mine
+        )
         shift = round_index % len(mine)
         order = mine[shift:] + mine[:shift]
         group = [v for v in order if include_heavy or not is_heavy(task, v)]
@@ -384,6 +387,8 @@ def _check_values(runs: Sequence[Run]) -> None:
     reference = next((run.value for run in runs if run.variant == "f"), None)
     for run in runs:
         if run.value is None or reference is None or run.variant == "f":
+            continue
+        if run.variant in workloads.OTHER_METRIC_VARIANTS:
             continue
         scale = max(abs(reference), 1e-12)
         run.value_ok = abs(run.value - reference) <= workloads.VALUE_RTOL * scale

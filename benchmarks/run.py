@@ -158,6 +158,7 @@ def run_per_step(settings: Settings, workdir: str, started: float, quick: bool) 
                 ("d/e", ("d", "e")),
                 ("c/a", ("c", "a")),
                 ("g/b", ("g", "b")),
+                ("h/c", ("h", "c")),
             )
         }
         for task in tasks

@@ -45,10 +45,14 @@ THRESHOLD = 0.5
 VALUE_RTOL = 1e-4
 
 VARIANTS = ("a", "b", "c", "d", "e", "f")
-#: Diagnostic variants, run only for the tasks of DIAGNOSED_KINDS: (g) is (c) built with
-#: its run-time input checks replaced by nothing, to show what the checks cost per step.
-DIAGNOSTIC_VARIANTS = ("g",)
-DIAGNOSED_KINDS = ("binary", "confidence")
+#: Variants run only for the tasks of their DIAGNOSED_KINDS: (g) is (c) built with its
+#: run-time input checks replaced by nothing, to show what the checks cost per step; (h)
+#: is the calibration error (`builders.calibration_error`, 15 bins) of the same
+#: probabilities, beside average confidence's (c): what calibration costs on top of it.
+DIAGNOSTIC_VARIANTS = ("g", "h")
+DIAGNOSED_KINDS = {"g": ("binary", "confidence"), "h": ("confidence",)}
+#: Variants whose value is another metric than (f)'s: not checked against it.
+OTHER_METRIC_VARIANTS = ("h",)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -285,6 +289,13 @@ def metric_g(task: Task, heads: Heads, labels) -> dict:
         return metric_c(task, heads, labels)
 
 
+def metric_h(task: Task, heads: Heads, labels) -> dict:
+    """The calibration error of (c)'s probabilities (average confidence's task only)."""
+    from estimator_metrics import builders
+
+    return {"metric": builders.calibration_error(labels, heads.probabilities)}
+
+
 def _keras_metric_and_inputs(task: Task, heads: Heads, labels):
     """(metric, y_true, y_pred) of the Keras way of computing the task's metric."""
     from estimator_metrics.keras_metrics import AverageConfidence
@@ -396,7 +407,14 @@ def python_side(task: Task, heads: Heads, labels, sink: dict) -> PythonSideHook:
     return PythonSideHook(fetches, compute, sink)
 
 
-METRIC_BUILDERS = {"b": metric_b, "c": metric_c, "d": metric_d, "e": metric_e, "g": metric_g}
+METRIC_BUILDERS = {
+    "b": metric_b,
+    "c": metric_c,
+    "d": metric_d,
+    "e": metric_e,
+    "g": metric_g,
+    "h": metric_h,
+}
 
 
 def make_model_fn(

@@ -149,7 +149,7 @@ def test_quick_benchmark_runs_and_writes_its_tables(tmp_path):
     summary = results["per_step"]["summary"]
     assert set(summary) == {"binary", "macro10", "mape", "confidence"}
     for task, variants in summary.items():
-        diagnostic = ["g"] if task in ("binary", "confidence") else []
+        diagnostic = {"binary": ["g"], "confidence": ["g", "h"]}.get(task, [])
         assert sorted(variants) == list("abcdef") + diagnostic, task
     # (b), (c), (d) agree with scikit-learn; (e) (stock Keras objects) may not.
     for task, variants in summary.items():
