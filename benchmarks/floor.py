@@ -13,7 +13,10 @@ For each class count C, batch 1024, the inputs already in memory (variables, rea
   the sum of `|y - p| / max(|y|, epsilon)`; one float32 pass (the sum of `|y - p|`) is
   timed too, for what float64 itself costs;
 * average confidence: `builders.average_confidence` over [B, C] probabilities against the
-  sum of the row maxima (`reduce_max` over the class axis).
+  sum of the row maxima (`reduce_max` over the class axis);
+* calibration error: `builders.calibration_error(labels, probabilities)` (15 bins) against
+  the same row-max pass: its confidences are the row maxima, and the rest (the argmax
+  beside them, the bins) is what it adds.
 
 At small C one update is a few microseconds of work under a fixed Session.run cost, so
 `COPIES[C]` independent copies of each op (the builder built that many times over the
@@ -49,6 +52,7 @@ PAIRS = (
     ("F-beta (macro)", "fbeta", "argmax"),
     ("MAPE", "mape", "mape_formula"),
     ("average confidence", "confidence", "row_max"),
+    ("calibration error", "calibration", "row_max"),
 )
 #: Diagnostics with no target: (variant, its floor's variant).
 DIAGNOSTICS = (("fbeta_unchecked", "argmax"),)
@@ -89,6 +93,7 @@ def build(num_classes: int, seed: int = 0) -> tuple[dict, int]:
         "mape": lambda i: builders.mape(i["truth"], i["guess"])[1],
         "row_max": lambda i: tf.reduce_sum(tf.reduce_max(i["p"], axis=-1)),
         "confidence": lambda i: builders.average_confidence(i["p"])[1],
+        "calibration": lambda i: builders.calibration_error(i["labels"], i["p"])[1],
     }
     makers["fbeta_unchecked"] = lambda i: _unchecked(makers["fbeta"], i)
     copies = COPIES.get(num_classes, 1)

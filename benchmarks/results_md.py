@@ -33,6 +33,7 @@ VARIANT_TITLES = {
     "f": "Python-side: fetch + scikit-learn",
     "g": "(c) with input checks off (diagnostic)",
     "t": "(c) as precision_recall_fbeta (all three)",
+    "h": "calibration error of (c)'s probabilities (builders)",
 }
 APPROACH_TITLES = {
     "ours": "builders (ours)",
@@ -346,6 +347,11 @@ def floor_table(records: Sequence[dict]) -> str:
         off = ratios["fbeta_unchecked"]
         row.insert(6, f"{off['median']:.2f}× [{off['min']:.2f}–{off['max']:.2f}]")
         row.insert(9, f"{us['abs_sum32']:.0f}")
+        x = ratios.get("calibration")  # Absent from runs before the calibration error.
+        row += [
+            f"{us['calibration']:.0f}" if x else "—",
+            f"{x['median']:.2f}× [{x['min']:.2f}–{x['max']:.2f}]" if x else "—",
+        ]
         rows.append(row)
     return table(
         [
@@ -363,6 +369,8 @@ def floor_table(records: Sequence[dict]) -> str:
             "row max µs",
             "average confidence µs",
             "confidence / row max",
+            "calibration error µs",
+            "calibration / row max",
         ],
         rows,
     )

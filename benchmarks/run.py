@@ -159,6 +159,7 @@ def run_per_step(settings: Settings, workdir: str, started: float, quick: bool) 
                 ("c/a", ("c", "a")),
                 ("g/b", ("g", "b")),
                 ("t/c", ("t", "c")),
+                ("h/c", ("h", "c")),
             )
         }
         for task in tasks

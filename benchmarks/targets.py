@@ -18,13 +18,21 @@ D_OVER_E = 1.15
 C_OVER_F = 1.0
 #: precision_recall_fbeta (t) against fbeta alone (c): one state, one count.
 T_OVER_C = 1.05
+#: The calibration error (h) per step against average confidence's (c), same task.
+H_OVER_C = 1.10
 #: Floor targets: builder -> (largest ratio to its floor, from which class count).
-FLOOR = {"fbeta": (1.10, 100), "mape": (2.0, 0), "confidence": (2.0, 0)}
+FLOOR = {
+    "fbeta": (1.10, 100),
+    "mape": (2.0, 0),
+    "confidence": (2.0, 0),
+    "calibration": (2.0, 10),
+}
 #: How each floor target is named.
 FLOOR_TITLES = {
     "fbeta": "macro F-beta / one argmax",
     "mape": "MAPE / its float64 formula",
     "confidence": "average confidence / one row-max pass",
+    "calibration": "calibration error / one row-max pass",
 }
 
 
@@ -42,7 +50,7 @@ def floor_targets(records: Sequence[dict]) -> list[dict]:
     out = []
     for ours, (limit, from_classes) in FLOOR.items():
         for r in records:
-            if r["classes"] < from_classes:
+            if r["classes"] < from_classes or ours not in r["ratios"]:
                 continue
             x = r["ratios"][ours]
             out.append(
@@ -80,6 +88,17 @@ def per_step_targets(tasks: Sequence[dict], ratios: dict, graph: Sequence[dict])
                     f"{T_OVER_C:.2f}× F-beta alone (c) per step",
                     "measured": ratio(tc),
                     "met": tc["median"] <= T_OVER_C,
+                }
+            )
+        hc = ratios[task["key"]].get("h/c")
+        if hc:
+            out.append(
+                {
+                    "target": (
+                        f"calibration error (h) ≤ {H_OVER_C:.2f}× {task['title']} (c) per step"
+                    ),
+                    "measured": ratio(hc),
+                    "met": hc["median"] <= H_OVER_C,
                 }
             )
         cf = ratios[task["key"]].get("c/f")

@@ -48,9 +48,13 @@ VARIANTS = ("a", "b", "c", "d", "e", "f")
 #: Diagnostic variants, each run only for the task kinds DIAGNOSED_KINDS names: (g) is (c)
 #: built with its run-time input checks replaced by nothing, to show what the checks cost
 #: per step; (t) is (c)'s F-beta as `precision_recall_fbeta`, precision and recall from the
-#: same state, to show what the two more scores cost.
-DIAGNOSTIC_VARIANTS = ("g", "t")
-DIAGNOSED_KINDS = {"g": ("binary", "confidence"), "t": ("binary", "macro")}
+#: same state, to show what the two more scores cost; (h) is the calibration error
+#: (`builders.calibration_error`, 15 bins) of the same probabilities, beside average
+#: confidence's (c): what calibration costs on top of it.
+DIAGNOSTIC_VARIANTS = ("g", "t", "h")
+DIAGNOSED_KINDS = {"g": ("binary", "confidence"), "t": ("binary", "macro"), "h": ("confidence",)}
+#: Variants whose value is another metric than (f)'s: not checked against it.
+OTHER_METRIC_VARIANTS = ("h",)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -296,6 +300,13 @@ def metric_t(task: Task, heads: Heads, labels) -> dict:
     return {"metric": triple["fbeta"], "precision": triple["precision"], "recall": triple["recall"]}
 
 
+def metric_h(task: Task, heads: Heads, labels) -> dict:
+    """The calibration error of (c)'s probabilities (average confidence's task only)."""
+    from estimator_metrics import builders
+
+    return {"metric": builders.calibration_error(labels, heads.probabilities)}
+
+
 def _keras_metric_and_inputs(task: Task, heads: Heads, labels):
     """(metric, y_true, y_pred) of the Keras way of computing the task's metric."""
     from estimator_metrics.keras_metrics import AverageConfidence
@@ -414,6 +425,7 @@ METRIC_BUILDERS = {
     "e": metric_e,
     "g": metric_g,
     "t": metric_t,
+    "h": metric_h,
 }
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import hashlib
 import importlib
 import json
 import os
@@ -176,6 +177,14 @@ def read_evaluations(run_dir: str) -> list[dict]:
         return [json.loads(line) for line in f if line.strip()]
 
 
-def jsonable(values: Mapping) -> dict[str, float]:
-    """An evaluation result as JSON: global_step an int, every metric a float."""
-    return {str(k): int(v) if k == "global_step" else float(v) for k, v in values.items()}
+def jsonable(values: Mapping) -> dict[str, float | str]:
+    """An evaluation result as JSON: global_step an int, every metric a float, and an image
+    Summary (`builders.reliability_diagram`'s bytes) its SHA-256, which two evaluations of
+    the same checkpoint must share."""
+    out: dict[str, float | str] = {}
+    for k, v in values.items():
+        if isinstance(v, bytes):
+            out[str(k)] = hashlib.sha256(v).hexdigest()
+        else:
+            out[str(k)] = int(v) if k == "global_step" else float(v)
+    return out

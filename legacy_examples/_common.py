@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import importlib.util
 import os
 import tempfile
 from collections.abc import Callable, Mapping, Sequence
@@ -41,6 +42,8 @@ class Example:
       default_steps: Training steps of a full run.
       keras_classes: `tf.keras.metrics` classes the Keras twin needs beyond
         those of every supported Keras line (e.g. FBetaScore, new in 2.13).
+      draws: Whether its legacy metrics include `builders.reliability_diagram` where
+        matplotlib is installed (`can_draw`).
     """
 
     name: str
@@ -50,6 +53,7 @@ class Example:
     tolerances: Mapping[str, float]
     default_steps: int = 400
     keras_classes: tuple = ()
+    draws: bool = False
 
     def missing_keras_classes(self) -> list:
         """The `keras_classes` this Keras lacks: its Keras twin cannot run here."""
@@ -155,6 +159,37 @@ def run(example: Example, metrics: str, steps: int, model_dir: str | None, seed:
     return evaluate(example, data, model_dir, metrics, seed)
 
 
+def can_draw() -> bool:
+    """Whether matplotlib, which draws the reliability diagram (the `diagram` extra), is
+    installed: without it the examples evaluate every number and skip the picture."""
+    return importlib.util.find_spec("matplotlib") is not None
+
+
+#: What the examples say where they skip the picture.
+DIAGRAM_NOTE = (
+    "no reliability diagram: matplotlib is not installed (pip install 'estimator-metrics[diagram]')"
+)
+
+
+def write_images(results: Mapping, directory: str) -> dict:
+    """Writes the PNG of every image Summary among `results` (the bytes value of
+    `builders.reliability_diagram`) to `directory`/<key>.png; returns {key: path}."""
+    import tensorflow as tf
+
+    written = {}
+    for key, value in sorted(results.items()):
+        if not isinstance(value, bytes):
+            continue
+        for summary_value in tf.compat.v1.Summary.FromString(value).value:
+            if summary_value.HasField("image"):
+                path = os.path.join(directory, f"{key}.png")
+                with open(path, "wb") as out:
+                    out.write(summary_value.image.encoded_image_string)
+                written[key] = path
+                break
+    return written
+
+
 def options_parser(prog: str, description: str, default_steps: int | None = None):
     """The options of every example's command: --metrics, --steps, --model-dir, --seed.
 
@@ -193,9 +228,16 @@ def main(example: Example, argv: Sequence[str] | None = None) -> int:
         require_estimator(parser.prog)
     except EstimatorUnavailableError as error:
         parser.exit(2, f"{parser.prog}: error: {error}\n")
-    results = run(example, args.metrics, args.steps, args.model_dir, args.seed)
+    model_dir = args.model_dir or tempfile.mkdtemp(prefix=f"legacy-{example.name}-")
+    results = run(example, args.metrics, args.steps, model_dir, args.seed)
+    images = write_images(results, model_dir)
     for name in sorted(results):
-        print(f"{name}: {results[name]}")
+        if name in images:  # An image Summary: written out, and in TensorBoard.
+            print(f"{name}: {images[name]} (TensorBoard: Images tab of {model_dir})")
+        elif not isinstance(results[name], bytes):
+            print(f"{name}: {results[name]}")
+    if example.draws and args.metrics == "legacy" and not can_draw():
+        print(DIAGRAM_NOTE)
     return 0
 
 

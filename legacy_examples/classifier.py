@@ -1,9 +1,13 @@
 """A 10-class classifier on 784 generated features, in classic tf.compat.v1 style.
 
-Eval metrics: accuracy and the average confidence of the top prediction.
-  legacy: tf.compat.v1.metrics.accuracy and builders.average_confidence
-  keras:  SparseCategoricalAccuracy and keras_metrics.AverageConfidence,
-          both through adapter.from_keras
+Eval metrics: accuracy, the average confidence of the top prediction and, beside it, the
+expected calibration error (how far accuracy is from confidence, bin by bin).
+  legacy: tf.compat.v1.metrics.accuracy, builders.average_confidence and
+          builders.calibration_error, and builders.reliability_diagram: the picture,
+          written into the evaluation's event file (TensorBoard's Images tab) where
+          matplotlib (the `diagram` extra) is installed
+  keras:  SparseCategoricalAccuracy, keras_metrics.AverageConfidence and
+          keras_metrics.CalibrationError, all through adapter.from_keras
 
 Run: estimator-metrics example classifier --metrics keras
 """
@@ -14,7 +18,7 @@ import numpy as np
 import tensorflow as tf
 
 from estimator_metrics import adapter, builders
-from estimator_metrics.keras_metrics import AverageConfidence
+from estimator_metrics.keras_metrics import AverageConfidence, CalibrationError
 
 from . import _common
 
@@ -54,6 +58,8 @@ def model_fn(features, labels, mode, params):
         metrics = {
             "accuracy": tf.compat.v1.metrics.accuracy(labels, predicted),
             "average_confidence": builders.average_confidence(probabilities),
+            "calibration_error": builders.calibration_error(labels, probabilities),
+            **_reliability_diagram(labels, probabilities),
         }
     else:
         metrics = {
@@ -61,22 +67,33 @@ def model_fn(features, labels, mode, params):
                 tf.keras.metrics.SparseCategoricalAccuracy(), labels, probabilities
             ),
             "average_confidence": adapter.from_keras(AverageConfidence(), None, probabilities),
+            "calibration_error": adapter.from_keras(CalibrationError(), labels, probabilities),
         }
     return tf.estimator.EstimatorSpec(
         mode, predictions=predictions, loss=loss, train_op=train_op, eval_metric_ops=metrics
     )
 
 
+def _reliability_diagram(labels, probabilities) -> dict:
+    """{"reliability_diagram": its pair}, or {} without matplotlib: the numbers do not need
+    the picture (the example then says what is missing: `_common.DIAGRAM_NOTE`)."""
+    if not _common.can_draw():
+        return {}
+    return {"reliability_diagram": builders.reliability_diagram(labels, probabilities)}
+
+
 EXAMPLE = _common.Example(
     name="classifier",
-    description="A 10-class classifier on 784 generated features: accuracy and average "
-    "confidence, with legacy or Keras metrics.",
+    description="A 10-class classifier on 784 generated features: accuracy, average "
+    "confidence and calibration error (with the reliability diagram), with legacy or Keras "
+    "metrics.",
     make_data=make_data,
     model_fn=model_fn,
-    # Accuracy: float32 counters on both sides, same counts: exact. Average
-    # confidence: float64 on both sides, same formula.
-    tolerances={"accuracy": 1e-7, "average_confidence": 1e-9},
+    # Accuracy: float32 counters on both sides, same counts: exact. Average confidence and
+    # calibration error: float64 on both sides, the same functions.
+    tolerances={"accuracy": 1e-7, "average_confidence": 1e-9, "calibration_error": 1e-9},
     default_steps=300,
+    draws=True,
 )
 
 

@@ -84,8 +84,8 @@ class ClusterResult:
     steps: int
     global_step: int
     checkpoint: str
-    evaluator_metrics: dict[str, float]
-    single_process_metrics: dict[str, float]
+    evaluator_metrics: dict[str, float | str]
+    single_process_metrics: dict[str, float | str]
     evaluated_steps: tuple[int, ...]
     traces: dict[str, dict]
     ports: dict[str, int]
@@ -94,13 +94,35 @@ class ClusterResult:
 
     @property
     def comparisons(self) -> list[Comparison]:
-        """Per metric: the evaluator task left, the single process right, within RTOL."""
+        """Per number: the evaluator task left, the single process right, within RTOL."""
         rows = []
         for name in sorted(set(self.evaluator_metrics) | set(self.single_process_metrics)):
             a = self.evaluator_metrics.get(name, float("nan"))
             b = self.single_process_metrics.get(name, float("nan"))
+            if isinstance(a, str) or isinstance(b, str):
+                continue  # An image: `images`.
             rows.append(Comparison(name, a, b, RTOL * max(abs(a), abs(b))))
         return rows
+
+    @property
+    def images(self) -> dict[str, tuple[str | None, str | None]]:
+        """Per image metric (the reliability diagram): the SHA-256 of the evaluator task's
+        image Summary and of the single process's; the same checkpoint and data draw the
+        same picture, bit for bit."""
+        names = set(self.evaluator_metrics) | set(self.single_process_metrics)
+        both = (self.evaluator_metrics, self.single_process_metrics)
+        return {
+            name: tuple(side.get(name) for side in both)
+            for name in sorted(names)
+            if any(isinstance(side.get(name), str) for side in both)
+        }
+
+    @property
+    def agrees(self) -> bool:
+        """Every number within RTOL and every image the same."""
+        return all(c.agrees for c in self.comparisons) and all(
+            a == b for a, b in self.images.values()
+        )
 
 
 def run_cluster(
@@ -300,8 +322,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"\n{head} {result.global_step} (asked for {result.steps}); training steps: {steps}")
     print("\nThe evaluator task's metrics vs one process's, same final checkpoint:\n")
     print(table(result.comparisons, ("evaluator task", "single process")))
+    for name, (a, b) in result.images.items():
+        if a == b:
+            found = f"the same image from both (SHA-256 {a[:16]})"
+        else:
+            found = f"DIFFERENT images: SHA-256 {str(a)[:16]} and {str(b)[:16]}"
+        where = os.path.join(result.model_dir, "eval")
+        print(f"{name}: {found}; the evaluator's in TensorBoard's Images tab of {where}")
     print(f"\nmodel dir and task logs: {result.model_dir}")
-    if all(c.agrees for c in result.comparisons):
+    if result.agrees:
         return 0
     print("FAILED: the evaluator task and the single process disagree.")
     return 1

@@ -18,6 +18,9 @@ from typing import Any
 AVERAGES = ("binary", "micro", "macro", "weighted", "samples", None)
 #: `multioutput=` of MAPE besides an array of column weights, as scikit-learn names them.
 MULTIOUTPUTS = ("uniform_average", "raw_values")
+#: The norms of the calibration error (`norm=`), as torchmetrics names them: the expected
+#: (l1), root-mean-square (l2) and maximum (max) calibration error.
+NORMS = ("l1", "l2", "max")
 
 
 def check_name(name: str | None, default: str) -> str:
@@ -41,6 +44,21 @@ def open_unit_float(value: Any, arg: str) -> float:
     if not 0 < value < 1:
         raise ValueError(f"Expected `{arg}` in the open interval (0, 1), received {arg}={value!r}")
     return float(value)
+
+
+def positive_int(value: Any, arg: str) -> int:
+    """An int >= 1 (not a bool), or ValueError naming `arg`."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
+        raise ValueError(f"Expected `{arg}` to be an integer >= 1, received {arg}={value!r}")
+    return int(value)
+
+
+def one_of(value: Any, arg: str, allowed: tuple[str, ...]) -> str:
+    """`value` if it is one of the strings `allowed`, else ValueError naming `arg`."""
+    if not (isinstance(value, str) and value in allowed):
+        names = ", ".join(repr(name) for name in allowed[:-1]) + f" or {allowed[-1]!r}"
+        raise ValueError(f"Expected `{arg}` to be one of {names}, received {arg}={value!r}")
+    return value
 
 
 def check_mode(num_classes: Any, average: Any, multilabel: Any) -> None:

@@ -27,15 +27,29 @@ def single_label_ids(
     labels: class ids (any numeric dtype), or one-hot with one axis more than the ids.
     `num_classes=None` means binary from probabilities or ids (C = 2, no scores).
     """
-    classes = num_classes or 2
     pred_ids, pred_shape, checks = _prediction_ids(predictions, num_classes, threshold)
+    label_ids, label_shape, label_checks = label_ids_for(
+        labels, predictions, pred_shape, num_classes or 2
+    )
+    return label_ids, pred_ids, label_shape, checks + label_checks
+
+
+def label_ids_for(
+    labels: tf.Tensor, predictions: tf.Tensor, pred_shape: _shapes.Dims, num_classes: _shapes.Dim
+) -> tuple[tf.Tensor, _shapes.Dims, list]:
+    """Flat int64 true ids [N] of `labels` for predicted ids of shape `pred_shape`, the
+    labels' id shape (canonical), and the checks.
+
+    labels: class ids in [0, num_classes) (any numeric dtype), or one-hot with one axis
+    more than the predicted ids. `num_classes` is an int, or a scalar int32 tensor where only
+    the data tell C (the width of probabilities fed with an unknown class axis).
+    """
     # One-hot labels have one axis more than the predicted ids, counted with or without a
     # trailing axis of size 1 ([B, 1] ids, or sequences of length 1).
     canonical = _shapes.canonical(pred_shape)
-    label_ids, label_shape, label_checks = _label_ids(
-        labels, {_shapes.rank(pred_shape), _shapes.rank(canonical)}, classes
+    label_ids, label_shape, checks = _label_ids(
+        labels, {_shapes.rank(pred_shape), _shapes.rank(canonical)}, num_classes
     )
-    checks += label_checks
     label_shape = _shapes.canonical(label_shape)
     checks += _checks.require(
         _shapes.same(label_shape, canonical),
@@ -44,7 +58,7 @@ def single_label_ids(
         "axis, float predictions with one more (class) axis",
         {"labels.shape": labels, "predictions.shape": predictions},
     )
-    return label_ids, pred_ids, label_shape, checks
+    return label_ids, label_shape, checks
 
 
 def multilabel_indicators(
@@ -162,7 +176,7 @@ def _prediction_ids(
 
 
 def _label_ids(
-    labels: tf.Tensor, pred_ranks: set, num_classes: int
+    labels: tf.Tensor, pred_ranks: set, num_classes: _shapes.Dim
 ) -> tuple[tf.Tensor, _shapes.Dims, list]:
     """Flat int64 true ids, their shape, and the checks.
 
@@ -184,8 +198,8 @@ def _label_ids(
     else:
         rows = tf.reshape(labels, _shapes.as_vector([-1, tf.where(one_hot, width, 1)]))
         message = (
-            f"`labels` must be class ids in [0, {num_classes}) or, with one axis more "
-            f"than the predicted ids, one-hot rows of width {num_classes}"
+            f"`labels` must be class ids in [0, {_text(num_classes)}) or, with one axis "
+            f"more than the predicted ids, one-hot rows of width {_text(num_classes)}"
         )
     # The argmax of one-hot rows serves the check too (the row must hold its 1 there).
     hot = tf.argmax(rows, axis=1)
@@ -200,21 +214,30 @@ def _label_ids(
     return ids, _shapes.leading(shape, one_hot), checks
 
 
-def _id_check(ids: tf.Tensor, num_classes: int) -> _checks.Check:
-    """Ids in [0, num_classes) (and whole numbers, if float)."""
+def _id_check(ids: tf.Tensor, num_classes: _shapes.Dim) -> _checks.Check:
+    """Ids in [0, num_classes) (and whole numbers, if float); the error reports a C known
+    only at run time."""
     # int32/int64 ids compare as they are; other dtypes (bool, uint8, floats) in float64,
     # where 0 and num_classes are exact. Float ids also must be whole (so not NaN).
     comparable = ids if ids.dtype in (tf.int32, tf.int64) else tf.cast(ids, tf.float64)
-    return _checks.in_range(
+    check = _checks.in_range(
         comparable, 0, num_classes, closed_high=False, whole=ids.dtype.is_floating
     )
+    if isinstance(num_classes, int):
+        return check
+    return _checks.Check(check.valid, [*check.data, "C", num_classes])
 
 
-def _class_id_checks(ids: tf.Tensor, num_classes: int, arg: str) -> list:
+def _class_id_checks(ids: tf.Tensor, num_classes: _shapes.Dim, arg: str) -> list:
     message = _checks.range_message(
-        arg, 0, num_classes, closed_high=False, whole=ids.dtype.is_floating
+        arg, 0, _text(num_classes), closed_high=False, whole=ids.dtype.is_floating
     )
     return _checks.assert_check(_id_check(ids, num_classes), message)
+
+
+def _text(num_classes: _shapes.Dim) -> str:
+    """C as messages show it: the number, or "C" where only the data tell it."""
+    return str(num_classes) if isinstance(num_classes, int) else "C"
 
 
 def _zero_one(tensor: tf.Tensor, arg: str) -> list:

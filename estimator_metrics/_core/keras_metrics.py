@@ -1,10 +1,11 @@
 """Keras twins of the builders: the same value, checks and messages, on Keras 2 and Keras 3.
 
 Each twin calls its builder's own pieces: the argument checks (`confusion_options`,
-`mape_epsilon`, `mape_multioutput`), the per-batch increments of the float64 state
-(`confusion_increment`, `mape_increments`, `confidence_increments`) and the value from the
-state (`scores`, `mape_from_state`, `confidence_from_state`); what they share as Keras
-metrics is `keras_twin`'s.
+`mape_epsilon`, `mape_multioutput`, `calibration_options`), the per-batch increments of the
+float64 state (`confusion_increment`, `mape_increments`, `confidence_increments`,
+`calibration_increment`) and the value from the state (`scores`, `mape_from_state`,
+`confidence_from_state`, `calibration_from_bins`); what they share as Keras metrics is
+`keras_twin`'s.
 """
 
 from __future__ import annotations
@@ -14,8 +15,15 @@ from typing import Any
 
 import tensorflow as tf
 
+from estimator_metrics._core import diagram as _diagram
 from estimator_metrics._core import keras_twin as _twin
 from estimator_metrics._core import scores as _scores
+from estimator_metrics._core.calibration import (
+    BINS,
+    calibration_from_bins,
+    calibration_increment,
+    calibration_options,
+)
 from estimator_metrics._core.confidence import confidence_from_state, confidence_increments
 from estimator_metrics._core.confusion import COUNTS, confusion_increment, confusion_options
 from estimator_metrics._core.keys import MetricKeys
@@ -27,7 +35,7 @@ from estimator_metrics._core.mape import (
     mape_multioutput,
 )
 
-__all__ = ["MAPE", "AverageConfidence", "FBeta", "Precision", "Recall"]
+__all__ = ["MAPE", "AverageConfidence", "CalibrationError", "FBeta", "Precision", "Recall"]
 
 
 class _TotalCount(_twin.Twin):
@@ -369,3 +377,66 @@ class Recall(_Score):
     """
 
     METRIC = MetricKeys.RECALL
+
+
+@_twin.register
+class CalibrationError(_twin.Twin):
+    """Streaming calibration error: the Keras twin of `builders.calibration_error`.
+
+    The same options, defaults, modes (top-label for [B, C] probabilities, the probability
+    of class 1 for [B] / [B, 1]), bins and input checks as `builders.calibration_error`
+    (see its docstring): `y_true` are its `labels`, `y_pred` its `predictions` and
+    `sample_weight` its `weights`, and its messages name those. The state is the same
+    float64 `bins` [3, num_bins] (weight, confidence sum, correct sum per bin), from which
+    `reliability_diagram()` draws the picture `builders.reliability_diagram` draws.
+
+    Args:
+      num_bins: Number of equal-width bins on [0, 1], an int >= 1.
+      norm: "l1" (ECE), "l2" (RMS) or "max" (MCE).
+      name: Metric name.
+      dtype: dtype of `result()`; the state is always float64.
+
+    Example:
+      >>> from estimator_metrics.keras_metrics import CalibrationError
+      >>> ece = CalibrationError(num_bins=5)
+      >>> ece.update_state([0, 1, 1, 0], [[0.9, 0.1], [0.2, 0.8], [0.7, 0.3], [0.4, 0.6]])
+      >>> round(float(ece.result()), 4)
+      0.4
+    """
+        num_bins: int = 15,
+        norm: str = "l1",
+        name: str = MetricKeys.CALIBRATION_ERROR,
+        dtype: Any = "float64",
+    ):
+        super().__init__(name=name, dtype=dtype)
+        self.num_bins, self.norm = calibration_options(num_bins=num_bins, norm=norm)
+        self.bins = self._add_state(BINS, [3, self.num_bins])
+        # Whether the predictions were binary, where a batch's static shape told (the
+        # diagram's axis labels); None until then.
+        self._binary = None
+
+    def _update(self, y_true, y_pred, sample_weight) -> None:
+        increment, binary = calibration_increment(y_true, y_pred, sample_weight, self.num_bins)
+        if isinstance(binary, bool):
+            self._binary = binary
+        self.bins.assign_add(increment)
+
+    def result(self) -> tf.Tensor:
+        return self._cast(calibration_from_bins(self.bins, self.norm))
+
+    def reliability_diagram(self) -> bytes:
+        """The reliability diagram of the state as PNG bytes (eagerly; matplotlib, the
+        `diagram` extra). For TensorBoard: `tf.summary.image(name,
+        tf.io.decode_png(png)[None])` inside a `tf.summary.create_file_writer` context."""
+        _diagram.require_matplotlib("estimator_metrics.keras_metrics.CalibrationError")
+        png, _, _ = _diagram.draw_png(
+            self.bins.numpy(),
+            ece=float(calibration_from_bins(self.bins, "l1")),
+            mce=float(calibration_from_bins(self.bins, "max")),
+            binary=self._binary,
+            title=_diagram.title(self.name, MetricKeys.CALIBRATION_ERROR),
+        )
+        return png
+
+    def get_config(self) -> dict[str, Any]:
+        return {**super().get_config(), "num_bins": self.num_bins, "norm": self.norm}

@@ -10,3 +10,5 @@ class MetricKeys:
     PRECISION_RECALL_FBETA = "precision_recall_fbeta"
     MAPE = "mape"
     AVERAGE_CONFIDENCE = "average_confidence"
+    CALIBRATION_ERROR = "calibration_error"
+    RELIABILITY_DIAGRAM = "reliability_diagram"

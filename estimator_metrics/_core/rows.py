@@ -105,33 +105,63 @@ def row_argmax(rows: tf.Tensor) -> tuple[tf.Tensor, _checks.Check]:
 def unit_row_max(values: tf.Tensor) -> tuple[tf.Tensor, _checks.Check]:
     """Maximum over the last axis of float `values` [..., C], and the check that every value
     lies in [0, 1] (finite; the data are the smallest and largest value where computed)."""
+    row_max, _, check = _unit_rows(values, with_argmax=False)
+    return row_max, check
+
+
+@tf.autograph.experimental.do_not_convert  # Graph-building code: nothing to convert.
+def unit_row_top(values: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor, _checks.Check]:
+    """`unit_row_max` and the int64 argmax of each row (first on ties, as `row_argmax`).
+
+    One `top_k(k=1)` finds both in one read, of the keys or of the floats; `tf.argmax`
+    beside `reduce_max` would read the batch twice.
+    """
+    return _unit_rows(values, with_argmax=True)
+
+
+def _unit_rows(values: tf.Tensor, with_argmax: bool) -> tuple:
+    """(row maxima, int64 argmax or None, the [0, 1] check) of float `values` [..., C]."""
     width = values.shape[-1]
     if width is None or width < KEYED_FROM:
-        return _unit_row_max_by_float(values)
+        return _unit_rows_by_float(values, with_argmax)
     unsigned = _UNSIGNED[values.dtype.size]
-    row_keys = tf.reduce_max(tf.bitcast(values, unsigned), axis=-1)
+    keys = tf.bitcast(values, unsigned)
+    if with_argmax:
+        top = tf.math.top_k(keys, k=1)
+        row_keys, ids = top.values[..., 0], tf.cast(top.indices[..., 0], tf.int64)
+    else:
+        row_keys, ids = tf.reduce_max(keys, axis=-1), None
     # Keys up to that of 1.0 are the floats in [+0.0, 1]; no rows at all give 0.
     proven = tf.reduce_max(row_keys) <= tf.bitcast(tf.constant(1.0, values.dtype), unsigned)
+    found = () if ids is None else (ids,)  # `cond` takes no None among its outputs.
 
     def by_keys() -> tuple:
         zero = tf.zeros([], values.dtype)
-        return tf.bitcast(row_keys, values.dtype), proven, zero, zero
+        return (tf.bitcast(row_keys, values.dtype), *found, proven, zero, zero)
 
     def by_float() -> tuple:
-        row_max, check = _unit_row_max_by_float(values)
-        return (row_max, check.valid, *check.data[1::2])
+        row_max, float_ids, check = _unit_rows_by_float(values, with_argmax)
+        return (row_max, *([] if ids is None else [float_ids]), check.valid, *check.data[1::2])
 
-    row_max, valid, smallest, largest = tf.cond(proven, by_keys, by_float)
-    return row_max, _checks.Check(valid, ["received min", smallest, "max", largest])
+    row_max, *rest = tf.cond(proven, by_keys, by_float)
+    if ids is not None:
+        ids, *rest = rest
+    valid, smallest, largest = rest
+    return row_max, ids, _checks.Check(valid, ["received min", smallest, "max", largest])
 
 
-def _unit_row_max_by_float(values: tf.Tensor) -> tuple[tf.Tensor, _checks.Check]:
-    """The row maxima by `reduce_max`, and [0, 1] by the minimum over `values` and the largest
-    row maximum (the largest value; NaN included: reduce_max propagates it)."""
-    row_max = tf.reduce_max(values, axis=-1)
+def _unit_rows_by_float(values: tf.Tensor, with_argmax: bool) -> tuple:
+    """The row maxima (by `top_k` with the argmax, else `reduce_max`), and [0, 1] by the
+    minimum over `values` and the largest row maximum (the largest value where no value is
+    NaN; a NaN anywhere makes the minimum NaN, whatever `top_k` made of its row)."""
+    if with_argmax:
+        top = tf.math.top_k(values, k=1)
+        row_max, ids = top.values[..., 0], tf.cast(top.indices[..., 0], tf.int64)
+    else:
+        row_max, ids = tf.reduce_max(values, axis=-1), None
     smallest, largest = tf.reduce_min(values), tf.reduce_max(row_max)
     valid = tf.logical_and(smallest >= 0, largest <= 1)
-    return row_max, _checks.Check(valid, ["received min", smallest, "max", largest])
+    return row_max, ids, _checks.Check(valid, ["received min", smallest, "max", largest])
 
 
 def _by_float(rows: tf.Tensor) -> tuple[tf.Tensor, _checks.Check]:

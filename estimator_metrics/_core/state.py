@@ -51,6 +51,7 @@ def streaming_pair(
     compute: Callable[..., tf.Tensor],
     metrics_collections: Iterable[str] | None,
     updates_collections: Iterable[str] | None,
+    updated: Callable[..., tf.Tensor] | None = None,
 ) -> tuple[tf.Tensor, tf.Tensor]:
     """The `(value, update_op)` pair of a metric over float64 accumulators.
 
@@ -61,10 +62,13 @@ def streaming_pair(
       compute: Maps the accumulators (in order) to the metric value.
       metrics_collections: Collections to add `value` to.
       updates_collections: Collections to add `update_op` to.
+      updated: Maps the updated accumulators to what `update_op` returns, where
+        that is not `compute` (a value too costly to compute at every step).
 
     Returns:
       `value`, `compute` of the (replica-summed) state, and `update_op`,
-      which adds the increments and returns `compute` of the updated state.
+      which adds the increments and returns `compute` (or `updated`) of the
+      updated state.
     """
     pairs = streaming_pairs(
         state,
@@ -82,17 +86,19 @@ def streaming_pairs(
     compute: Callable[..., Mapping[str, tf.Tensor]],
     metrics_collections: Iterable[str] | None,
     updates_collections: Iterable[str] | None,
+    updated: Callable[..., Mapping[str, tf.Tensor]] | None = None,
 ) -> dict[str, tuple[tf.Tensor, tf.Tensor]]:
     """`(value, update_op)` pairs of several metrics over the same float64 accumulators.
 
     One set of variables and one update add the increments; every pair reads them. As
     `streaming_pair`, with `compute` mapping the accumulators to `{key: value}`: `value`
     of each key is computed from the replica-summed state, its `update_op` from the
-    updated local state, both by the one call to `compute` each of them needs.
+    updated local state, both by the one call to `compute` (or `updated`) each of them
+    needs.
     """
     variables = [metric_variable(shape, var_name) for var_name, shape in state]
     values = _read_values(compute, variables, metrics_collections)
-    updates = dict(compute(*_accumulate(variables, increments)))
+    updates = dict((updated or compute)(*_accumulate(variables, increments)))
     if updates_collections:
         for update_op in updates.values():
             tf.compat.v1.add_to_collections(updates_collections, update_op)

@@ -44,6 +44,10 @@ def compare_example(
     else:
         log(f"[{name}] evaluating the checkpoint with legacy metrics, then with Keras metrics")
     legacy = _common.evaluate(example, data, model_dir, "legacy", seed)
+    for key, path in _common.write_images(legacy, model_dir).items():
+        log(f"[{name}] {key}: {path} (and in TensorBoard's Images tab of eval_legacy/)")
+    if example.draws and not _common.can_draw():
+        log(f"[{name}] {_common.DIAGRAM_NOTE}")
     if missing:
         log(
             f"[{name}] legacy: "

@@ -8,10 +8,13 @@ import tensorflow as tf
 from estimator_metrics import builders
 from estimator_metrics.keys import MetricKeys
 
-#: The keys the demo reports the three builders under, in its Estimator and from NumPy.
+#: The keys the demo reports the builders under, in its Estimator and from NumPy.
 F1_MACRO = "f1_macro"
 MAPE = MetricKeys.MAPE
 AVERAGE_CONFIDENCE = MetricKeys.AVERAGE_CONFIDENCE
+CALIBRATION_ERROR = MetricKeys.CALIBRATION_ERROR
+#: The calibration error's bins (the builder's default).
+NUM_BINS = 15
 
 NUM_CLASSES = 3
 NUM_FEATURES = 12
@@ -35,7 +38,7 @@ def make_data(seed: int, examples: int, split: int) -> tuple[dict, dict]:
 
 
 def model_fn(features, labels, mode):
-    """A two-headed model whose eval metrics are all three builders."""
+    """A two-headed model whose eval metrics are the builders that return numbers."""
     hidden = tf.compat.v1.layers.dense(features["x"], 32, activation=tf.nn.relu)
     logits = tf.compat.v1.layers.dense(hidden, NUM_CLASSES)
     log_value = tf.compat.v1.layers.dense(
@@ -63,6 +66,9 @@ def model_fn(features, labels, mode):
         # [B] labels against the [B, 1] head: aligned, never broadcast to [B, B].
         MAPE: builders.mape(labels["value"], value, weights=weight),
         AVERAGE_CONFIDENCE: builders.average_confidence(probabilities, weights=weight),
+        CALIBRATION_ERROR: builders.calibration_error(
+            labels["class"], probabilities, weights=weight, num_bins=NUM_BINS
+        ),
     }
     return tf.estimator.EstimatorSpec(mode, loss=loss, train_op=train_op, eval_metric_ops=metrics)
 
@@ -70,7 +76,7 @@ def model_fn(features, labels, mode):
 def numpy_metrics(
     labels: dict, weight: np.ndarray, probabilities: np.ndarray, value: np.ndarray
 ) -> dict:
-    """The same three metrics, recomputed in float64 NumPy from predictions."""
+    """The same metrics, recomputed in float64 NumPy from predictions."""
     weight = weight.astype(np.float64)
     predicted = probabilities.argmax(axis=1)
     hit = weight * (predicted == labels["class"])
@@ -82,10 +88,20 @@ def numpy_metrics(
     truth = labels["value"].astype(np.float64)
     errors = np.abs(truth - value.astype(np.float64)) / np.maximum(np.abs(truth), 1e-7)
     confidence = probabilities.astype(np.float64).max(axis=1)
+    # Expected calibration error, by its definition: bins of width 1 / NUM_BINS (the last
+    # closed), sum over bins of bin weight / total * |accuracy - mean confidence|.
+    bins = np.minimum(np.floor(confidence * NUM_BINS), NUM_BINS - 1).astype(np.int64)
+    bin_weight = np.bincount(bins, weight, NUM_BINS)
+    full = bin_weight > 0
+    accuracy = np.bincount(bins, weight * (predicted == labels["class"]), NUM_BINS)[full]
+    mean_confidence = np.bincount(bins, weight * confidence, NUM_BINS)[full]
+    share = bin_weight[full] / weight.sum()
+    ece = np.sum(share * np.abs(accuracy / bin_weight[full] - mean_confidence / bin_weight[full]))
     return {
         F1_MACRO: f1.mean(),
         MAPE: 100 * np.sum(weight * errors) / weight.sum(),
         AVERAGE_CONFIDENCE: np.sum(weight * confidence) / weight.sum(),
+        CALIBRATION_ERROR: ece,
     }
 
 

@@ -149,7 +149,9 @@ def test_quick_benchmark_runs_and_writes_its_tables(tmp_path):
     summary = results["per_step"]["summary"]
     assert set(summary) == {"binary", "macro10", "mape", "confidence"}
     for task, variants in summary.items():
-        diagnostic = {"binary": ["g", "t"], "macro10": ["t"], "confidence": ["g"]}.get(task, [])
+        diagnostic = {"binary": ["g", "t"], "macro10": ["t"], "confidence": ["g", "h"]}.get(
+            task, []
+        )
         assert sorted(variants) == list("abcdef") + diagnostic, task
     # (b), (c), (d) agree with scikit-learn; (e) (stock Keras objects) may not.
     for task, variants in summary.items():
@@ -168,11 +170,20 @@ def test_quick_benchmark_runs_and_writes_its_tables(tmp_path):
     floor = {r["classes"]: r for r in results["floor"]}
     assert sorted(floor) == [10, 1000]
     for record in floor.values():
-        assert set(record["ratios"]) == {"fbeta", "mape", "confidence", "fbeta_unchecked"}
+        assert set(record["ratios"]) == {
+            "fbeta",
+            "mape",
+            "confidence",
+            "calibration",
+            "fbeta_unchecked",
+        }
         assert set(record["microseconds"]) >= {"argmax", "fbeta", "mape", "mape_formula"}
-    assert any(t["target"].startswith("macro F-beta / one argmax") for t in results["targets"])
-    assert any("(c) ≤ (f) per step" in t["target"] for t in results["targets"])
-    assert any("≤ 1.05× F-beta alone (c) per step" in t["target"] for t in results["targets"])
+    titles = [t["target"] for t in results["targets"]]
+    assert any(t.startswith("macro F-beta / one argmax") for t in titles)
+    assert any(t.startswith("calibration error / one row-max pass ≤ 2.00×") for t in titles)
+    assert any(t.startswith("calibration error (h) ≤ 1.10× average confidence") for t in titles)
+    assert any("(c) ≤ (f) per step" in t for t in titles)
+    assert any("≤ 1.05× F-beta alone (c) per step" in t for t in titles)
     graph = {(r["approach"], r["classes"]): r for r in results["graph_size"]}
     # The same ops per step at 100 and 1,000 classes; at 10, the float argmax's fewer.
     path = {c: graph[("ours", c)]["update_path_ops"] for c in (10, 100, 1000)}

@@ -15,6 +15,7 @@ batches `global batch / replicas` examples per element.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import os
@@ -25,6 +26,9 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from estimator_metrics import builders
+from estimator_metrics._core import diagram as _diagram
+from support import calibration as calibration_oracle
 from support import estimator as harness
 
 NUM_EXAMPLES = 100
@@ -53,7 +57,18 @@ def _child_metric_fn(labels, features):
     ops["control/replica_1_examples"] = _replica_1_examples(labels, features)
     for case in harness.TRIPLE_CASES:
         ops.update(case.build(labels, features))
+    ops["diagram"] = builders.reliability_diagram(*_diagram_inputs(labels, features))
     return ops
+
+
+def _diagram_inputs(labels, features):
+    """The reliability diagram's labels, predictions and weights: those of the
+    "calibration_error" case, in the builder's default 15 bins."""
+    return labels["multiclass"], features["multiclass_probabilities"], features["weights"]
+
+
+def _sha256(value) -> str:
+    return hashlib.sha256(value).hexdigest()
 
 
 def _child_main(out_path: str, work_dir: str) -> None:
@@ -80,7 +95,10 @@ def _child_main(out_path: str, work_dir: str) -> None:
             model_dir=os.path.join(work_dir, run),
             config=config,
         )
-        results[run] = {key: np.asarray(value).tolist() for key, value in metrics.items()}
+        results[run] = {  # The diagram (a serialized Summary) by its hash.
+            key: _sha256(value) if isinstance(value, bytes) else np.asarray(value).tolist()
+            for key, value in metrics.items()
+        }
     # Global batch 16 -> 13 elements of 8: the harness refuses the racy last step.
     try:
         harness.evaluate_with_metrics(
@@ -189,3 +207,21 @@ def test_keras_metrics_through_the_adapter_equal_single_device_and_eager(child_r
     single = np.asarray(child_results["single"][name])
     np.testing.assert_allclose(single, eager, rtol=1e-5, atol=1e-7)
     np.testing.assert_allclose(np.asarray(child_results[run][name]), single, rtol=1e-5, atol=1e-7)
+
+
+def test_mirrored_reliability_diagram_is_the_single_device_picture(child_results):
+    """Bit for bit: the state is exact (float32 confidences times weights in halves sum
+    exactly in float64, in any order), so the picture cannot differ."""
+    single = child_results["single"]["diagram"]
+    assert [child_results[run]["diagram"] for run in DISTRIBUTED_RUNS] == [single] * 2
+    features, labels = harness.make_builder_data(NUM_EXAMPLES)
+    y, p, w = _diagram_inputs(labels, features)
+    state = calibration_oracle.bins(*calibration_oracle.top_label(y, p), w, 15)
+    png, width, height = _diagram.draw_png(
+        state,
+        ece=calibration_oracle.calibration_error(state, "l1"),
+        mce=calibration_oracle.calibration_error(state, "max"),
+        binary=False,
+        title="Reliability diagram",
+    )
+    assert _sha256(_diagram.image_summary(png, width, height, "reliability_diagram")) == single

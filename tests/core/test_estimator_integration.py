@@ -115,13 +115,15 @@ def test_evaluate_restored_the_trained_checkpoint(run):
     assert run["checkpoint"] == [harness.BIAS, "global_step"]
 
 
-#: State of the six builder calls, in the order builder_metric_fn makes them.
+#: State of the eight builder calls, in the order builder_metric_fn makes them.
 BUILDER_STATE = {
     "mape/total",
     "mape/count",
     *(f"{scope}/counts" for scope in ("fbeta", "fbeta_1", "fbeta_2", "fbeta_3")),
     "average_confidence/total",
     "average_confidence/count",
+    "calibration_error/bins",
+    "calibration_error_1/bins",
 }
 
 

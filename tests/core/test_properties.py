@@ -22,6 +22,7 @@ from sklearn import metrics
 
 from estimator_metrics import builders
 from estimator_metrics._core import parity
+from support import calibration as calibration_oracle
 from support.oracles import check, prfs
 
 PLACEHOLDERS = parity.STATIC  # batch axis None; every dimension None; shape=None
@@ -392,6 +393,52 @@ def test_average_confidence_equals_numpy(columns, sequence, weights, sizes, seed
     expected = 0.0 if w.sum() == 0 else np.sum(w * confidence) / w.sum()
     value = run_stream(lambda p, w: builders.average_confidence(p, w), batches, kind)
     _check(value, expected)
+
+
+@SETTINGS
+@given(
+    columns=st.sampled_from([1, 2, 3, 6, 20]),  # 1: probabilities of class 1; 20: keyed rows.
+    labels=st.sampled_from(["ids", "column", "one-hot"]),
+    num_bins=st.sampled_from([1, 2, 7, 15]),
+    norm=st.sampled_from(builders.NORMS),
+    weights=weight_layouts,
+    sizes=sizes,
+    seed=seeds,
+    kind=st.sampled_from(PLACEHOLDERS),
+)
+def test_calibration_error_equals_numpy(
+    columns, labels, num_bins, norm, weights, sizes, seed, kind
+):
+    rng = np.random.default_rng(seed)
+    classes = max(columns, 2)
+    batches, confidence, correct = [], [], []
+    for size in sizes:
+        if columns == 1:
+            p = rng.uniform(size=size)
+            p[rng.uniform(size=size) < 0.2] = rng.choice([0.0, 0.5, 1.0])  # Edges, exactly.
+            p = p[:, None] if labels == "column" else p
+            y = rng.integers(0, 2, size)
+            found = calibration_oracle.of_class_1(y, p)
+        else:
+            p = rng.dirichlet(np.full(columns, 0.5), size=size)
+            p[: size // 3] = np.round(p[: size // 3] * 4) / 4  # Ties, and sums off 1 a little.
+            y = rng.integers(0, classes, size)
+            found = calibration_oracle.top_label(y, p)
+        given = {"ids": y, "column": y[:, None], "one-hot": np.eye(classes)[y]}[labels]
+        if columns == 1 and labels == "one-hot":
+            given = y  # One-hot binary labels are F-beta's business; ids here.
+        batches.append((given, p, _weights(rng, size, weights)))
+        confidence.append(found[0]), correct.append(found[1])
+    w = _oracle_weights(batches, 2)
+    state = calibration_oracle.bins(
+        np.concatenate(confidence), np.concatenate(correct), w, num_bins
+    )
+    value = run_stream(
+        lambda y, p, w: builders.calibration_error(y, p, w, num_bins=num_bins, norm=norm),
+        batches,
+        kind,
+    )
+    _check(value, calibration_oracle.calibration_error(state, norm))
 
 
 @pytest.mark.parametrize("kind", PLACEHOLDERS)

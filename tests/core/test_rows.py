@@ -244,17 +244,27 @@ def test_softmax_sequences_through_estimator_layouts():
 
 
 def _unit_row_max(values: np.ndarray, dtype=tf.float32):
-    """`unit_row_max` of `values` fed with only the class axis known; (maxima, valid)."""
+    """`unit_row_max` of `values` fed with only the class axis known; (maxima, valid, keyed).
+
+    Also runs `unit_row_top` on the same values and checks that it gives the same maxima
+    and verdict, and the first argmax of every row (as NumPy) where the values are valid.
+    """
     with tf.Graph().as_default() as graph:
         x = tf.compat.v1.placeholder(dtype, [None] * (values.ndim - 1) + [values.shape[-1]])
         row_max, check = _rows.unit_row_max(x)
         keyed = "Bitcast" in {op.type for op in graph.get_operations()}
+        top_max, top_ids, top_check = _rows.unit_row_top(x)
         with tf.compat.v1.Session() as sess:
-            return (*sess.run([row_max, check.valid], {x: values}), keyed)
+            got = sess.run([row_max, check.valid, top_max, top_ids, top_check.valid], {x: values})
+    np.testing.assert_array_equal(got[2], got[0])
+    assert got[4] == got[1]
+    if got[1]:
+        np.testing.assert_array_equal(got[3], values.argmax(axis=-1))
+    return got[0], got[1], keyed
 
 
 def _probabilities(rng, shape, dtype=np.float32) -> np.ndarray:
-    """Rows of few distinct values: ties, zeros, exact 1.0 in some rows."""
+    """Rows of few distinct values: ties (for the argmax), zeros, exact 1.0 in some rows."""
     values = rng.integers(0, 4, size=shape).astype(np.float64) / 3.0
     values[::5] = 0.0
     values[1::7, ..., -1] = 1.0
@@ -294,13 +304,22 @@ def test_unit_row_max_negative_zero_falls_back_and_counts_as_zero(row):
 @pytest.mark.parametrize(
     "value", [-1e-30, -0.5, 1.0000001, 2.0, np.nan, NEGATIVE_NAN, np.inf, -np.inf]
 )
-def test_average_confidence_refuses_values_outside_0_1_on_either_path(row, value):
+@pytest.mark.parametrize(
+    "build",
+    [
+        lambda x: builders.average_confidence(x),
+        # The same check through `unit_row_top`, the argmax beside the maxima.
+        lambda x: builders.calibration_error(tf.zeros(tf.shape(x)[:1], tf.int64), x),
+    ],
+    ids=["average_confidence", "calibration_error"],
+)
+def test_probabilities_outside_0_1_are_refused_on_either_path(row, value, build):
     values = _probabilities(np.random.default_rng(9), (12, C))
     values[row, 17] = value
     for dtype in (tf.float32, tf.float64):
         with tf.Graph().as_default():
             x = tf.compat.v1.placeholder(dtype, [None, C])
-            _, update = builders.average_confidence(x)
+            _, update = build(x)
             with tf.compat.v1.Session() as sess:
                 sess.run(tf.compat.v1.local_variables_initializer())
                 with pytest.raises(

@@ -22,15 +22,28 @@ def test_demo_compares_legacy_and_keras_and_checks_builders_against_numpy(tmp_pa
     out = capsys.readouterr().out
     assert status == 0, out
     classifier = _rows(out, "classifier")
-    assert [row.split()[1] for row in classifier] == ["accuracy", "average_confidence"]
+    assert [row.split()[1] for row in classifier] == [
+        "accuracy",
+        "average_confidence",
+        "calibration_error",
+    ]
     builders = _rows(out, "builders")
-    assert [row.split()[1] for row in builders] == ["f1_macro", "mape", "average_confidence"]
+    assert [row.split()[1] for row in builders] == [
+        "f1_macro",
+        "mape",
+        "average_confidence",
+        "calibration_error",
+    ]
     for row in classifier + builders:
         assert " agree (tolerance" in row, row
     assert "classifier: 30/30 training steps" in out  # Progress while training.
     assert f"tensorboard --logdir {tmp_path}" in out
     for mode in ("eval_legacy", "eval_keras"):
         assert any((tmp_path / "classifier" / mode).glob("events.out.tfevents.*")), mode
+    # The reliability diagram: written out beside the checkpoint, and in the event file.
+    png = tmp_path / "classifier" / "reliability_diagram.png"
+    assert f"[classifier] reliability_diagram: {png} (and in TensorBoard's" in out
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
 def test_a_keras_twin_this_keras_cannot_run_is_skipped_by_name(tmp_path, monkeypatch, capsys):

@@ -15,7 +15,14 @@ import tensorflow as tf
 
 from estimator_metrics import builders
 from estimator_metrics._core.parity import run_stream
-from estimator_metrics.keras_metrics import MAPE, AverageConfidence, FBeta, Precision, Recall
+from estimator_metrics.keras_metrics import (
+    MAPE,
+    AverageConfidence,
+    CalibrationError,
+    FBeta,
+    Precision,
+    Recall,
+)
 from support.twins import (
     CASES,
     RTOL,
@@ -80,6 +87,8 @@ CONFIGS = [
     (MAPE, {"multioutput": "raw_values"}),
     (MAPE, {"multioutput": [0.25, 0.75]}),
     (AverageConfidence, {"name": "top", "dtype": "float32"}),
+    (CalibrationError, {}),
+    (CalibrationError, {"num_bins": 10, "norm": "max", "name": "mce", "dtype": "float32"}),
 ]
 
 
@@ -151,6 +160,7 @@ def test_lazily_built_twin_keeps_num_classes_none_in_its_config():
         lambda **kw: MAPE(**kw),
         lambda **kw: MAPE(multioutput=[1.0, 2.0], **kw),
         lambda **kw: AverageConfidence(**kw),
+        lambda **kw: CalibrationError(**kw),
     ],
 )
 def test_state_is_float64_and_result_float64_unless_dtype_says_otherwise(make):
@@ -178,6 +188,7 @@ def test_no_data_gives_zero_and_reset_state_empties_every_twin():
         FBeta(multilabel=True, average="micro"),  # State built on the first update.
         MAPE(),
         AverageConfidence(),
+        CalibrationError(norm="l2"),
     ]
     for metric in twins:
         np.testing.assert_array_equal(metric.result(), np.zeros_like(metric.result()))
@@ -186,6 +197,7 @@ def test_no_data_gives_zero_and_reset_state_empties_every_twin():
     twins[2].update_state([[1, 0]], [[0.9, 0.1]])
     twins[3].update_state([2.0], [1.0])
     twins[4].update_state(None, [[0.2, 0.8]])
+    twins[5].update_state([0], [[0.2, 0.8]])
     for metric in twins:
         assert np.all(metric.result().numpy() != 0)
         metric.reset_state()
@@ -253,6 +265,9 @@ def _options_error(call):
         (MAPE, {"multioutput": "variance_weighted"}),
         (MAPE, {"multioutput": [1.0, -1.0]}),
         (MAPE, {"multioutput": 3}),
+        (CalibrationError, {"num_bins": 0}),
+        (CalibrationError, {"num_bins": 1.5}),
+        (CalibrationError, {"norm": "L1"}),
     ],
 )
 def test_bad_options_are_refused_with_the_builders_error(twin, options):
@@ -261,6 +276,7 @@ def test_bad_options_are_refused_with_the_builders_error(twin, options):
         Precision: builders.precision,
         Recall: builders.recall,
         MAPE: builders.mape,
+        CalibrationError: builders.calibration_error,
     }[twin]
     with tf.Graph().as_default():
         expected = _options_error(lambda: builder([1, 0], [0.9, 0.1], **options))
@@ -388,6 +404,21 @@ BAD_INPUTS = {
         lambda y, p, w: builders.average_confidence(p, w),
         (None, P3[:, :1], None),
     ),
+    "calibration_logits": (
+        CalibrationError,
+        lambda y, p, w: builders.calibration_error(y, p, w),
+        (np.array([0, 2]), P3 * 3 - 1, None),
+    ),
+    "calibration_binary_labels_not_0_1": (
+        CalibrationError,
+        lambda y, p, w: builders.calibration_error(y, p, w),
+        (np.array([0, 2]), P3[:, 0], None),
+    ),
+    "calibration_shapes": (
+        lambda: CalibrationError(num_bins=4),
+        lambda y, p, w: builders.calibration_error(y, p, w, num_bins=4),
+        (np.array([0, 2, 1]), P3, None),
+    ),
 }
 
 
@@ -407,6 +438,8 @@ def test_bad_input_is_refused_eagerly_with_the_builders_error(name):
         "recall_label_ids_out_of_range",
         "mape_weights_of_another_length",
         "mape_multioutput_weights_of_another_length",
+        "calibration_shapes",
+        "calibration_binary_labels_not_0_1",
     ],
 )
 def test_shapes_known_only_at_run_time_are_checked_there_as_in_the_builder(name):
@@ -439,7 +472,7 @@ def test_multilabel_width_unknown_statically_needs_num_classes():
 
 def test_other_keras_backends_are_refused_by_name(monkeypatch):
     monkeypatch.setattr(tf.keras.backend, "backend", lambda: "jax")
-    for twin in (FBeta, Precision, Recall, MAPE, AverageConfidence):
+    for twin in (FBeta, Precision, Recall, MAPE, AverageConfidence, CalibrationError):
         with pytest.raises(RuntimeError, match=rf"{twin.__name__} runs on the TensorFlow backend"):
             twin()
 

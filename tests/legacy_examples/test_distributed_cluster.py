@@ -99,18 +99,35 @@ def test_evaluator_task_equals_single_process_evaluation(tmp_path):
 
 
 def test_the_command_prints_both_evaluations_and_exits_0_when_they_agree(tmp_path, capsys):
+    """The classifier: its calibration error and reliability diagram come from the
+    evaluator task too (drawn there, by matplotlib in that process)."""
+    model_dir = tmp_path / "run"
     status = cli.main(
-        ["example", "distributed", "--steps", "20", "--model-dir", str(tmp_path / "run")]
+        ["example", "distributed", "--example", "classifier", "--steps", "20"]
+        + ["--model-dir", str(model_dir)]
     )
     out = capsys.readouterr().out
     assert status == 0, out
     for task in ("ps 0", "chief 0", "worker 0", "evaluator 0"):
         assert f"starting {task}" in out, task
-    assert "binary, legacy metrics: final checkpoint of step" in out
-    rows = [line for line in out.splitlines() if line.startswith(("fbeta ", "accuracy "))]
-    assert sorted(row.split()[0] for row in rows) == ["accuracy", "fbeta"]
+    assert "classifier, legacy metrics: final checkpoint of step" in out
+    numbers = ("accuracy", "average_confidence", "calibration_error")
+    rows = [line for line in out.splitlines() if line.startswith(tuple(f"{n} " for n in numbers))]
+    assert sorted(row.split()[0] for row in rows) == list(numbers)
     for row in rows:
         assert " agree (tolerance" in row, row
+    assert re.search(
+        r"^reliability_diagram: the same image from both \(SHA-256 [0-9a-f]{16}\)", out, re.M
+    )
+    # The evaluator task wrote the picture into its evaluation's event file.
+    images = [
+        value.tag
+        for path in (model_dir / "eval").glob("events.out.tfevents.*")
+        for event in tf.compat.v1.train.summary_iterator(str(path))
+        for value in event.summary.value
+        if value.HasField("image")
+    ]
+    assert images and set(images) == {"reliability_diagram/0"}
 
 
 def test_failing_chief_raises_and_stops_every_process(tmp_path, monkeypatch):

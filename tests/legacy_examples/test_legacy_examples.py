@@ -18,7 +18,7 @@ import tensorflow as tf
 from sklearn.metrics import fbeta_score
 
 from estimator_metrics import legacy_examples
-from estimator_metrics.legacy_examples import _common, binary, custom_loss
+from estimator_metrics.legacy_examples import _common, binary, classifier, custom_loss
 
 SEED = 0
 #: Training steps per example in these tests (the CLIs default to 300).
@@ -84,7 +84,11 @@ def test_legacy_and_keras_agree_within_tolerances(runs, name):
     # The same checkpoint, the same eval batches, the same metric names.
     assert legacy["global_step"] == keras["global_step"] == STEPS
     assert legacy["loss"] == keras["loss"]
-    metrics = set(legacy) - {"loss", "global_step"}
+    # Legacy mode also draws the reliability diagram where an example does (an image
+    # Summary, bytes): a picture, not a number to compare.
+    images = {key for key, value in legacy.items() if isinstance(value, bytes)}
+    assert images == ({"reliability_diagram"} if run.example.draws else set())
+    metrics = set(legacy) - {"loss", "global_step"} - images
     assert metrics == set(keras) - {"loss", "global_step"} == set(run.example.tolerances)
     for metric, tolerance in run.example.tolerances.items():
         assert math.isfinite(legacy[metric]), metric
@@ -101,6 +105,27 @@ def test_classifier_accuracy_well_above_chance(runs):
     for mode in _common.METRIC_MODES:
         assert run.results[mode]["accuracy"] > 0.6
         assert 0.1 < run.results[mode]["average_confidence"] < 1.0
+        assert 0.0 < run.results[mode]["calibration_error"] < 0.5
+
+
+def test_classifier_main_writes_the_reliability_diagram(runs, tmp_path, capsys, monkeypatch):
+    model_dir = tmp_path / "model"
+    shutil.copytree(runs("classifier").model_dir, model_dir)
+    argv = ["--steps", str(STEPS), "--model-dir", str(model_dir)]
+    assert classifier.main(argv) == 0
+    out = capsys.readouterr().out
+    png = model_dir / "reliability_diagram.png"
+    assert f"reliability_diagram: {png} (TensorBoard: Images tab of {model_dir})" in out
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert "calibration_error: 0." in out and "\\x89PNG" not in out
+    # Without matplotlib (the diagram extra) every number still comes, and a note says why
+    # the picture does not.
+    monkeypatch.setattr(_common, "can_draw", lambda: False)
+    png.unlink()
+    assert classifier.main(argv) == 0
+    out = capsys.readouterr().out
+    assert "calibration_error: 0." in out and not png.exists()
+    assert out.splitlines()[-1] == _common.DIAGRAM_NOTE
 
 
 def test_regressor_fits(runs):

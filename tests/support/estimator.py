@@ -334,6 +334,8 @@ def _builder_cases() -> tuple[BuilderCase, ...]:
             oracle_options=dict(beta=1.5, average="micro"),
         ),
         _average_confidence_case(),
+        _calibration_case("calibration_error", "multiclass", num_bins=10),
+        _calibration_case("calibration_error_binary_l2", "binary", norm="l2"),
     )  # fmt: skip
 
 
@@ -407,6 +409,29 @@ def _average_confidence_case() -> BuilderCase:
         )
 
     return BuilderCase("average_confidence", build, oracle)
+
+
+def _calibration_case(name: str, task: str, **options) -> BuilderCase:
+    """`builders.calibration_error` on labels[task] and features[f"{task}_probabilities"]
+    (top-label, or of class 1), against the NumPy bins of support.calibration."""
+    from estimator_metrics import builders
+    from support import calibration
+
+    probabilities = f"{task}_probabilities"
+    decide = calibration.top_label if task == "multiclass" else calibration.of_class_1
+
+    def build(y, x, **kw):
+        return builders.calibration_error(
+            y[task], x[probabilities], weights=x["weights"], **options, **kw
+        )
+
+    def oracle(y, x):
+        state = calibration.bins(
+            *decide(y[task], x[probabilities]), x["weights"], options.get("num_bins", 15)
+        )
+        return calibration.calibration_error(state, options.get("norm", "l1"))
+
+    return BuilderCase(name, build, oracle)
 
 
 BUILDER_CASES = _builder_cases()

@@ -26,7 +26,15 @@ import tensorflow as tf
 
 from estimator_metrics import builders
 from estimator_metrics._core.parity import run_stream
-from estimator_metrics.keras_metrics import MAPE, AverageConfidence, FBeta, Precision, Recall
+from estimator_metrics.keras_metrics import (
+    MAPE,
+    AverageConfidence,
+    CalibrationError,
+    FBeta,
+    Precision,
+    Recall,
+)
+from support import calibration
 from support.data import SEED, probabilities, weights
 from support.oracles import prfs
 
@@ -395,6 +403,24 @@ def _cases() -> tuple[TwinCase, ...]:
         ),
         _confidence_case("average_confidence", _multiclass),
         _confidence_case("average_confidence_many_classes", _many_classes),
+        _calibration_case("calibration_error", _multiclass, calibration.top_label),
+        _calibration_case(
+            "calibration_error_one_hot_max",
+            lambda rng: _multiclass(rng, one_hot=True),
+            calibration.top_label,
+            norm="max",
+        ),
+        _calibration_case(
+            "calibration_error_many_classes_l2",
+            _many_classes,
+            calibration.top_label,
+            num_bins=10,
+            norm="l2",
+        ),
+        _calibration_case(
+            "calibration_error_sequences", _sequences, calibration.top_label, per_example=4
+        ),
+        _calibration_case("calibration_error_binary", _binary, calibration.of_class_1, num_bins=8),
     )
 
 
@@ -405,6 +431,25 @@ def _confidence_case(name, data) -> TwinCase:
         lambda y, p, w: builders.average_confidence(p, w),
         AverageConfidence,
         lambda y, p, w: np.average(_f64(p).max(axis=1), weights=_f64(w)),
+    )
+
+
+def _calibration_case(name, data, decide, per_example=1, **options) -> TwinCase:
+    """builders.calibration_error and keras_metrics.CalibrationError with `options`, against
+    the NumPy bins of `decide(labels, predictions)` (weights repeated over sequences)."""
+
+    def oracle(y, p, w):
+        state = calibration.bins(
+            *decide(y, p), np.repeat(_f64(w), per_example), options.get("num_bins", 15)
+        )
+        return calibration.calibration_error(state, options.get("norm", "l1"))
+
+    return TwinCase(
+        name,
+        data,
+        lambda y, p, w: builders.calibration_error(y, p, w, **options),
+        lambda: CalibrationError(**options),
+        oracle,
     )
 
 
