@@ -403,6 +403,10 @@ class CalibrationError(_twin.Twin):
       >>> round(float(ece.result()), 4)
       0.4
     """
+
+    def __init__(
+        self,
+        *,
         num_bins: int = 15,
         norm: str = "l1",
         name: str = MetricKeys.CALIBRATION_ERROR,
