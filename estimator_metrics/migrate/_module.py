@@ -288,7 +288,7 @@ class Module:
                     if bound and bound[2] is None:
                         found += self.functions_named(bound[1], depth + 1, through_params)
                 elif isinstance(target, cst.Param) and through_params:
-                    for argument in self._arguments_for(target, depth):
+                    for argument in self.arguments_for(target, depth):
                         found += self.functions_named(argument, depth + 1, through_params)
             return found
         if isinstance(expr, cst.Call):
@@ -302,7 +302,7 @@ class Module:
             return found
         return []
 
-    def _arguments_for(self, param: cst.Param, depth: int) -> list:
+    def arguments_for(self, param: cst.Param, depth: int) -> list:
         """What the module's calls of the function that takes `param` pass for it."""
         owner = next((a for a in self.ancestors(param) if isinstance(a, cst.FunctionDef)), None)
         if owner is None or owner not in self.by_node:

@@ -17,8 +17,7 @@ from estimator_metrics.migrate import _edit as edit
 from estimator_metrics.migrate import _report as report
 from estimator_metrics.migrate._context import Context
 from estimator_metrics.migrate._model import Action, FileResult, Fix, Status
-from estimator_metrics.migrate._registry import classify, hand_built
-from estimator_metrics.migrate._uses import uses
+from estimator_metrics.migrate._registry import all_uses, classify
 
 _SKIPPED_DIRECTORIES = {"__pycache__", "node_modules", "site-packages"}
 
@@ -60,8 +59,7 @@ def analyze(path: str, text: str) -> FileResult:
         return result
     ctx = Context.build(tree, text, path)
     result.module = ctx.module
-    findings = [classify(use, ctx) for use in uses(ctx.module)]
-    findings += hand_built(ctx)
+    findings = [classify(use, ctx) for use in all_uses(ctx)]
     result.findings = sorted(findings, key=lambda f: (f.line, f.column))
     return result
 

@@ -79,22 +79,6 @@ def arg(call: cst.Call, position: int | None, *keywords: str) -> cst.BaseExpress
     return None
 
 
-def bind(call: cst.Call, params: tuple) -> dict | None:
-    """`{parameter: cst.Arg}` for a call of a function with these positional parameters."""
-    if any(a.star for a in call.args):
-        return None
-    positional = [a for a in call.args if a.keyword is None]
-    if len(positional) > len(params):
-        return None
-    bound = dict(zip(params, positional))  # Trailing parameters may be absent.
-    for a in call.args:
-        if a.keyword is not None:
-            if a.keyword.value in bound:
-                return None
-            bound[a.keyword.value] = a
-    return bound
-
-
 def string(node: cst.CSTNode | None) -> str | None:
     if isinstance(node, cst.SimpleString):
         value = node.evaluated_value
@@ -116,6 +100,13 @@ def is_none(node: cst.CSTNode | None) -> bool:
     return node is None or (isinstance(node, cst.Name) and node.value == "None")
 
 
+def is_name_chain(node: cst.CSTNode | None) -> bool:
+    """`a` or `a.b.c`: evaluating it twice reads the same object."""
+    while isinstance(node, cst.Attribute):
+        node = node.value
+    return isinstance(node, cst.Name)
+
+
 def subscript_key(node: cst.Subscript):
     """The literal key of `x["k"]` / `x[0]` (one index, no slice), else None."""
     if len(node.slice) != 1 or not isinstance(node.slice[0].slice, cst.Index):
@@ -123,6 +114,23 @@ def subscript_key(node: cst.Subscript):
     value = node.slice[0].slice.value
     key = string(value)
     return key if key is not None else number(value)
+
+
+def _literal_entries(value: cst.CSTNode) -> list | None:
+    """`[(key or None, value)]` of a dict display or `dict(k=v)`; None for anything else."""
+    if isinstance(value, cst.Dict):
+        return [
+            (string(e.key), e.value) if isinstance(e, cst.DictElement) else (None, e.value)
+            for e in value.elements
+        ]
+    if (
+        isinstance(value, cst.Call)
+        and isinstance(value.func, cst.Name)
+        and value.func.value == "dict"
+        and all(a.keyword is not None for a in value.args)
+    ):
+        return [(a.keyword.value, a.value) for a in value.args]
+    return None
 
 
 class Values:
@@ -162,30 +170,42 @@ class Values:
 
     def dict_entry(self, table: cst.CSTNode, key: str) -> cst.BaseExpression | None:
         """The one value a function puts under `key` in the dict named `table`."""
+        entries = self.dict_entries(table)
+        values = entries.get(key, []) if entries is not None else []
+        return values[0] if len(values) == 1 else None
+
+    def dict_entries(self, table: cst.CSTNode, complete: bool = False) -> dict | None:
+        """`{key: [values]}` the function puts in the dict named `table` (dict displays,
+        `dict(k=v)`, `d["k"] = v`); None when it is changed some other way, or with
+        `complete`, when a key is not a string literal (`**`, `d[name] = ...`)."""
         if not isinstance(table, cst.Name):
             return None
         function = self.module.function_at(table)
-        values = []
+        entries: dict = {}
         for node in function.nodes:
             if isinstance(node, cst.Assign) and any(
                 isinstance(t.target, cst.Name) and t.target.value == table.value
                 for t in node.targets
             ):
-                if not isinstance(node.value, cst.Dict):
+                pairs = _literal_entries(node.value)
+                if pairs is None:
                     return None
-                values += [
-                    e.value
-                    for e in node.value.elements
-                    if isinstance(e, cst.DictElement) and string(e.key) == key
-                ]
+                for key, value in pairs:
+                    if key is None and complete:
+                        return None
+                    entries.setdefault(key, []).append(value)
             elif (
                 isinstance(node, cst.Subscript)
                 and isinstance(node.value, cst.Name)
                 and (node.value.value == table.value)
                 and isinstance(self.module.parents.get(node), cst.AssignTarget)
             ):
-                if subscript_key(node) == key:
-                    values.append(self.module.parents[self.module.parents[node]].value)
+                key = subscript_key(node)
+                if not isinstance(key, str) and complete:
+                    return None
+                entries.setdefault(key, []).append(
+                    self.module.parents[self.module.parents[node]].value
+                )
             elif (
                 isinstance(node, cst.Attribute)
                 and node.attr.value in ("update", "setdefault", "pop")
@@ -193,7 +213,46 @@ class Values:
                 and (node.value.value == table.value)
             ):
                 return None
-        return values[0] if len(values) == 1 else None
+        return entries
+
+    def bind(self, call: cst.Call, params: tuple) -> tuple:
+        """`(bound, spread, unseen)` of a call of a function with these positional parameters.
+
+        `bound` is `{parameter: cst.Arg}` (None when the positional arguments cannot be
+        told apart); a `**kwargs` built as a dict literal in the same function is read
+        into it, and `spread` names it ("**kwargs (line 12)"); `unseen` is True when a
+        `**` argument the code does not show remains.
+        """
+        if any(a.star == "*" for a in call.args):
+            return None, self._spread(call), True
+        positional = [a for a in call.args if a.keyword is None and not a.star]
+        if len(positional) > len(params):
+            return None, "", False
+        bound = dict(zip(params, positional))  # Trailing parameters may be absent.
+        spread, unseen = [], False
+        for a in call.args:
+            if a.keyword is not None:
+                if a.keyword.value in bound:
+                    return None, "", False
+                bound[a.keyword.value] = a
+            elif a.star == "**":
+                spread.append(f"**{self.module.code(a.value)} (line {self.module.line(a)})")
+                entries = self.dict_entries(a.value, complete=True)
+                if entries is None or any(len(v) != 1 for v in entries.values()):
+                    unseen = True
+                    continue
+                for key, (value,) in entries.items():
+                    if key in bound:
+                        return None, "", False
+                    bound[key] = cst.Arg(value, keyword=cst.Name(key))
+        return bound, ", ".join(spread), unseen
+
+    def _spread(self, call: cst.Call) -> str:
+        return ", ".join(
+            f"{a.star}{self.module.code(a.value)} (line {self.module.line(a)})"
+            for a in call.args
+            if a.star
+        )
 
     def kind(self, expr: cst.CSTNode, depth: int = 0) -> str | None:
         """ "bool", "ids", "probabilities", "scores" or None (unknown)."""

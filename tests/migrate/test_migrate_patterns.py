@@ -32,7 +32,12 @@ def hand_built(body: str, imports: str = HELPERS) -> list:
         (
             "(1 + 0.5 ** 2) * p[0] * r[0] / (0.5 ** 2 * p[0] + r[0] + 1e-7)",
             "hand-built F-beta (beta=0.5) from",
-            "NaN",
+            "the 1e-7 term keeps it finite",
+        ),
+        (
+            "2 * p[0] * r[0] / (p[0] + r[0] + 1e-5)",
+            "hand-built F1 from",
+            "below builders.fbeta by the relative amount 1e-5 / (P + R + 1e-5), e.g. 6.7e-06",
         ),
         ("f1(p[0], r[0])", "hand-built F1 through a helper", "NaN"),
         ("safe_f1(p[0], r[0])", "hand-built F1 through a helper", "0.0 when"),
