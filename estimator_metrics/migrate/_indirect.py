@@ -28,7 +28,8 @@ from estimator_metrics.migrate._uses import Use
 
 #: Keys that name no metric function (a class, an extender, our API, a helper).
 _NOT_FUNCTIONS = ("MetricSpec", "add_metrics", "from_keras", ".aggregate_metric")
-_ITERATORS = ("items", "values", "iteritems", "itervalues", "sorted", "list", "reversed")
+_VIEWS = ("items", "values", "iteritems", "itervalues")
+_ITERATORS = (*_VIEWS, "sorted", "list", "reversed", "enumerate")
 _DEPTH = 4
 CHOSEN_AT_RUN_TIME = "<a metric chosen at run time>"
 
@@ -153,9 +154,13 @@ class Indirect:
             getattr(parent, "target", None) is node
         ):
             return False
-        if isinstance(parent, cst.Assign) and len(parent.targets) == 1:
-            if isinstance(parent.targets[0].target, cst.Name) and parent.value is node:
-                return False  # `fn = tf.metrics.auc`: an alias; calls of fn are direct uses.
+        if (
+            isinstance(parent, cst.Assign)
+            and len(parent.targets) == 1
+            and isinstance(parent.targets[0].target, cst.Name)
+            and parent.value is node
+        ):
+            return False  # `fn = tf.metrics.auc`: an alias; calls of fn are direct uses.
         if isinstance(parent, cst.Arg):
             call = parents.get(parent)
             key = self.module.path_of(call.func, names.metric_api) if call is not None else None
@@ -246,25 +251,12 @@ class Indirect:
 
     def _inside(self, iterable: cst.CSTNode, depth: int):
         """The reference expressions inside the display `iterable` stands for."""
-        while isinstance(iterable, cst.Call) and (
-            (isinstance(iterable.func, cst.Attribute) and iterable.func.attr.value in _ITERATORS)
-            or (isinstance(iterable.func, cst.Name) and iterable.func.value in _ITERATORS)
-            or self.module.code(iterable.func).endswith(("iteritems", "itervalues"))
-        ):
-            if (
-                isinstance(iterable.func, cst.Attribute)
-                and iterable.func.attr.value
-                in (
-                    "items",
-                    "values",
-                    "iteritems",
-                    "itervalues",
-                )
-                and not iterable.args
-            ):
-                iterable = iterable.func.value
+        while isinstance(iterable, cst.Call) and self._iterates(iterable.func):
+            func = iterable.func
+            if isinstance(func, cst.Attribute) and func.attr.value in _VIEWS and not iterable.args:
+                iterable = func.value  # d.items()
             elif iterable.args:
-                iterable = iterable.args[0].value
+                iterable = iterable.args[0].value  # sorted(d.items()), six.iteritems(d)
             else:
                 return None
         if isinstance(iterable, cst.Name) and depth <= _DEPTH:
@@ -282,6 +274,12 @@ class Indirect:
             else:
                 stack.extend(node.children)
         return found or None
+
+    def _iterates(self, func: cst.CSTNode) -> bool:
+        """`d.items`, `sorted`, `six.iteritems`...: calls that iterate what they are given."""
+        if isinstance(func, cst.Attribute):
+            return func.attr.value in _ITERATORS
+        return isinstance(func, cst.Name) and func.value in _ITERATORS
 
     def _is_getattr_of_metrics(self, call: cst.Call) -> bool:
         return (

@@ -3,7 +3,8 @@
 A rule gets a `Call`: the use, the module context, the call's arguments bound
 to the legacy function's parameters, and the metric's report label. It
 returns one `Finding`. The rule tables (`_rules_*`, one module per family of
-legacy APIs) are keyed by qualified name; `_registry` joins them. Rewrites go through `rewrite_to_keras`, which refuses
+legacy APIs) are keyed by qualified name; `_registry` joins them. Rewrites go
+through `rewrite_to_keras`, which refuses
 (with the reason) whenever a use of the pair would not accept the new one
 (`_pairs`), and otherwise builds the new call node (`_edit.Layout`).
 """

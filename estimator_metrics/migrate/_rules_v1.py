@@ -304,7 +304,8 @@ def _regression(call: Call, cls: str) -> Finding:
         "exact when labels, predictions (and weights) have one value per element",
         [
             f"{cls} averages over the last axis: flattening both sides to [N, 1] makes that axis "
-            "one element, the mean v1 takes, for [B] labels beside a [B, 1] head as for [B, T] tags",
+            "one element, the mean v1 takes, for [B] labels beside a [B, 1] head as for "
+            "[B, T] tags",
             "needs labels, predictions"
             + (" and weights" if weights else "")
             + " with the same number of elements "
