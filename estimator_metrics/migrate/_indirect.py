@@ -65,7 +65,7 @@ class Indirect:
             for node in function.nodes:
                 if not isinstance(node, cst.Call):
                     continue
-                held = self._held(node.func, 0)
+                held = self._held(node.func, 0, node)
                 if held is None:
                     continue
                 if held == CHOSEN_AT_RUN_TIME:
@@ -113,7 +113,12 @@ class Indirect:
             site = calls[0]
             call = site
             if expression is not node:  # partial(fn, *a, **k)(*b, **l) is fn(*a, *b, **k, **l).
-                call = cst.Call(node, args=[*expression.args[1:], *site.args])
+                arguments = [*expression.args[1:], *site.args]
+                call = cst.Call(
+                    node,
+                    args=[a for a in arguments if a.keyword is None and not a.star]
+                    + [a for a in arguments if a.keyword is not None or a.star],
+                )
             how = f"called through `{_short(module.code(site.func))}` (line {module.line(site)})"
             return Use(
                 Kind.REFERENCE,
@@ -145,9 +150,10 @@ class Indirect:
             return False
         if isinstance(parent, cst.Call) and parent.func is node:
             return False  # A direct call.
+        if isinstance(parent, cst.Param):
+            return parent.default is node  # A default argument, not the parameter's name.
         if isinstance(
-            parent,
-            (cst.ImportAlias, cst.Import, cst.ImportFrom, cst.Param, cst.FunctionDef, cst.ClassDef),
+            parent, (cst.ImportAlias, cst.Import, cst.ImportFrom, cst.FunctionDef, cst.ClassDef)
         ):
             return False
         if isinstance(parent, (cst.AssignTarget, cst.AugAssign, cst.For, cst.CompFor)) and (
@@ -163,7 +169,11 @@ class Indirect:
             return False  # `fn = tf.metrics.auc`: an alias; calls of fn are direct uses.
         if isinstance(parent, cst.Arg):
             call = parents.get(parent)
-            key = self.module.path_of(call.func, names.metric_api) if call is not None else None
+            key = (
+                self.module.path_of(call.func, names.metric_api)
+                if isinstance(call, cst.Call)
+                else None
+            )
             if key == "tf.contrib.learn.MetricSpec":
                 return False  # MetricSpec(metric_fn=...): that finding names it.
         return True
@@ -190,17 +200,21 @@ class Indirect:
 
     # -- what a callee can hold ------------------------------------------------------------
 
-    def _held(self, expr: cst.CSTNode, depth: int):
-        """The reference expressions `expr` can hold, CHOSEN_AT_RUN_TIME, or None."""
+    def _held(self, expr: cst.CSTNode, depth: int, site: cst.Call):
+        """The reference expressions `expr` can hold, CHOSEN_AT_RUN_TIME, or None (`site`
+        is the call made through `expr`)."""
         if depth > _DEPTH:
             return None
         if id(expr) in self.references:
             return [expr]
         if isinstance(expr, cst.IfExp):
-            found = [self._held(expr.body, depth + 1), self._held(expr.orelse, depth + 1)]
+            found = [
+                self._held(expr.body, depth + 1, site),
+                self._held(expr.orelse, depth + 1, site),
+            ]
             return [e for f in found if isinstance(f, list) for e in f] or None
         if isinstance(expr, cst.Call):
-            if self._is_getattr_of_metrics(expr):
+            if self._is_getattr_of_metrics(expr) and _metric_arguments(site):
                 return CHOSEN_AT_RUN_TIME
             if isinstance(expr.func, cst.Attribute) and expr.func.attr.value == "get":
                 return self._inside(expr.func.value, depth + 1)  # d.get(key)
@@ -221,13 +235,13 @@ class Indirect:
                 else:
                     bound = self.module.target_binding(target)
                     if bound is not None and bound[2] is None:
-                        held = self._held(bound[1], depth + 1)
+                        held = self._held(bound[1], depth + 1, site)
             elif isinstance(target, cst.Param) or isinstance(parent, cst.Param):
                 param = target if isinstance(target, cst.Param) else parent
                 values = [param.default] if param.default is not None else []
                 held = []
                 for value in values + self.module.arguments_for(param, depth):
-                    inner = self._held(value, depth + 1)
+                    inner = self._held(value, depth + 1, site)
                     if inner == CHOSEN_AT_RUN_TIME:
                         return inner
                     held += inner or []
@@ -282,6 +296,8 @@ class Indirect:
         return isinstance(func, cst.Name) and func.value in _ITERATORS
 
     def _is_getattr_of_metrics(self, call: cst.Call) -> bool:
+        """`getattr(tf.metrics, name)` (its call must get metric arguments: TF 2's tf.metrics
+        is Keras', where `getattr(tf.metrics, name)(**config)` makes a Keras object)."""
         return (
             isinstance(call.func, cst.Name)
             and call.func.value == "getattr"
@@ -289,6 +305,13 @@ class Indirect:
             and len(call.args) >= 2
             and self.module.path_of(call.args[0].value, names.metric_module) is not None
         )
+
+
+def _metric_arguments(call: cst.Call) -> bool:
+    """Two positional arguments, or labels/predictions/values by keyword."""
+    positional = [a for a in call.args if a.keyword is None and not a.star]
+    keywords = {a.keyword.value for a in call.args if a.keyword is not None}
+    return len(positional) >= 2 or bool(keywords & {"labels", "predictions", "values"})
 
 
 def _short(text: str, limit: int = 40) -> str:

@@ -147,3 +147,20 @@ class FileResult:
     module: Any = dataclasses.field(default=None, repr=False)  # The parsed libcst.Module.
     new_text: str | None = None  # The rewritten text, when anything is rewritten.
     encoding: str = "utf-8"
+    diff: str | None = None  # The unified diff of the rewrite (with --diff).
+    crashed: bool = False  # `error` is a bug of migrate, not of the file.
+
+    def summary(self) -> FileResult:
+        """What the report needs, without the text and the syntax tree (which hold the
+        memory): findings without their edits, errors, the diff."""
+        for finding in self.findings:
+            finding.edits = {}
+        return FileResult(
+            self.path,
+            self.findings,
+            self.error,
+            self.error_line,
+            encoding=self.encoding,
+            diff=self.diff,
+            crashed=self.crashed,
+        )

@@ -106,6 +106,7 @@ def _unsure(call: Call, rule: Rule, spread: str, bound: dict | None) -> Finding:
     """A use whose arguments the code does not show: never migratable on a guess."""
     missing = [key for key in rule.depends_on if bound is None or key not in bound]
     what = spread or "*args/**kwargs the code does not show"
+    call.docs = "migrate.md#unseen-keywords"
     return call.finding(
         Status.UNSURE,
         f"see the docs ({call.name})",

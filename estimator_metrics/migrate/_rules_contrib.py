@@ -148,7 +148,7 @@ def _split_edits(call: Call, argument: cst.BaseExpression):
             first = lines[0].with_changes(leading_lines=line.leading_lines)
             last = lines[1].with_changes(trailing_whitespace=line.trailing_whitespace)
             return {line: cst.FlattenSentinel([first, last])}, None
-        free = ctx.free_name("metric_map")
+        free = ctx.free_name("metric_pairs")
         if free is None or free in names:
             return None, "not rewritten: no free name to hold the dict"
 
@@ -182,7 +182,7 @@ def _split_edits(call: Call, argument: cst.BaseExpression):
 def aggregate_metrics(call: Call) -> Finding:
     return call.finding(
         Status.MIGRATABLE,
-        "[pair[0] for pair in pairs], [pair[1] for pair in pairs]",
+        "one list comprehension per half: [pair[0] for pair in pairs], [pair[1] for pair in pairs]",
         "exact",
         [
             "aggregate_metrics only splits (value, update_op) pairs into a list of values "

@@ -13,11 +13,11 @@ def chosen_at_run_time(call: Call) -> Finding:
     several = not held.startswith("`")
     return call.finding(
         Status.UNSURE,
-        "migrate each metric function it may call (each is reported where it is named), "
-        "then call adapter.from_keras(<its Keras metric>, labels, predictions) here"
+        "one adapter.from_keras(<its Keras metric>, labels, predictions) per metric function "
+        "it may call (each is reported where it is named)"
         if several
-        else "name the metrics: one adapter.from_keras(<Keras metric>, labels, predictions) "
-        "or builder per metric",
+        else "one adapter.from_keras(<Keras metric>, labels, predictions) or builder per "
+        "metric name, named in the code",
         "unknown",
         [
             (f"it calls one of {held}" if several else held)

@@ -46,10 +46,8 @@ def keras_object(call: Call) -> Finding:
             if use.in_loop
             else f"updated {len(updates)}x" + (f", {where}" if updates else "")
         )
-        call.metric = (
-            f"tf.keras.metrics.{cls} `{use.variable}` (created line "
-            f"{ctx.module.line(use.ctor)}, {times}) in a metric dict"
-        )
+        made = use.made_by or f"created line {ctx.module.line(use.ctor)}"
+        call.metric = f"tf.keras.metrics.{cls} `{use.variable}` ({made}, {times}) in a metric dict"
     reasons = []
     if cls in WRONG_CLASSES:
         reasons.append(WRONG_CLASSES[cls])

@@ -108,7 +108,7 @@ TABLE = {
         tf_metrics,
         suggest_only="third-party metric",
         depends_on=TF_METRICS_PARAMS[2:],
-        docs="migrate.md#tf-metrics",
+        docs="migrate.md#third-party-tf-metrics",
     )
     for name in ("precision", "recall", "f1", "fbeta")
 }

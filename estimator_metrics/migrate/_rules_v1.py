@@ -46,8 +46,7 @@ _FLOAT32_NOTE = (
 _SHAPES = (
     "valid when labels, predictions and weights have the same shape; for [B] labels "
     "beside [B, 1] predictions pass tf.reshape(labels, [-1, 1]) (with weights Keras "
-    "raises `weights can not be broadcast` otherwise) "
-    ""
+    "raises `weights can not be broadcast` otherwise)"
 )
 _PREDICTION_KINDS = ("ids", "bool", "probabilities", "scores")
 
@@ -79,7 +78,7 @@ def accuracy(call: Call) -> Finding:
             Status.MIGRATABLE,
             "exact",
             [
-                "Accuracy compares ids as v1 does (float32 on both sides) ",
+                "Accuracy compares ids as v1 does (float32 on both sides)",
                 *notes,
             ],
             rewrite_to_keras(call, "Accuracy"),
@@ -113,8 +112,7 @@ def accuracy(call: Call) -> Finding:
         [
             "exact on class ids; on probabilities v1 casts "
             "them to the labels' integer dtype (0 for p < 1): use "
-            "BinaryAccuracy() on p or SparseCategoricalAccuracy() on scores "
-            "",
+            "BinaryAccuracy() on p or SparseCategoricalAccuracy() on scores",
             *notes,
             "not rewritten: the predictions' kind is not known from the code",
         ],
@@ -138,7 +136,7 @@ def _precision_recall(call: Call, cls: str) -> Finding:
     swapped = _swapped(call)
     if kind == "bool":
         notes = [
-            f"{cls}() thresholds the 0/1 predictions at 0.5: the same counts ",
+            f"{cls}() thresholds the 0/1 predictions at 0.5: the same counts",
             *swapped,
         ]
         return _to_keras_class(call, cls, Status.MIGRATABLE, "exact", notes, Fix.EXACT)
@@ -149,8 +147,7 @@ def _precision_recall(call: Call, cls: str) -> Finding:
         notes = [
             f"v1 casts predictions to bool: every probability > 0 counts as positive "
             f"({consequence}); Keras thresholds "
-            f"at 0.5, and {cls}(thresholds=0.0) reproduces today's number "
-            f"",
+            f"at 0.5, and {cls}(thresholds=0.0) reproduces today's number",
             *swapped,
         ]
         return _to_keras_class(call, cls, Status.WRONG, "corrected", notes, Fix.CORRECTION)
@@ -161,8 +158,7 @@ def _precision_recall(call: Call, cls: str) -> Finding:
         [
             f"exact for boolean predictions `p > 0.5`, with {cls}() on p; v1 "
             "counts any nonzero prediction as positive, Keras thresholds at 0.5: "
-            f"{cls}(thresholds=0.0) reproduces v1 on raw probabilities "
-            f"",
+            f"{cls}(thresholds=0.0) reproduces v1 on raw probabilities",
             *swapped,
             *([_SHAPES] if call.value("weights") is not None else []),
             "not rewritten: the predictions' kind is not known from the code",
@@ -188,7 +184,7 @@ def auc(call: Call) -> Finding:
     if curve is None or method is None:
         return call.finding(
             Status.MIGRATABLE,
-            "see the AUC rows of docs/migration.md",
+            "see the docs (auc)",
             "unknown",
             ["curve/summation_method are not literals: the Keras arguments depend on their values"],
         )
@@ -200,8 +196,7 @@ def auc(call: Call) -> Finding:
             "no",
             [
                 "Keras AUC has no 'trapezoidal' for PR; its 'interpolation' is "
-                "v1's careful_interpolation, 1.7e-3 away on the guide's data "
-                ""
+                "v1's careful_interpolation, 1.7e-3 away on the guide's data"
             ],
         )
     keras_method = {"minoring": "minoring", "majoring": "majoring"}.get(method)
@@ -214,7 +209,7 @@ def auc(call: Call) -> Finding:
     if curve == "PR":
         same = "exact" if not keras_method else "1e-6"
         notes = [
-            f"{same}, except for scores on the k/199 threshold grid ",
+            f"{same}, except for scores on the k/199 threshold grid",
             logits,
         ]
     else:

@@ -76,10 +76,25 @@ def _call_use(module: Module, call: cst.Call, function: Function) -> Iterator[Us
 
 
 def _subclass(module: Module, node: cst.ClassDef, function: Function) -> Iterator[Use]:
+    if _derives_from_metric_spec(module, node, 0):
+        key = "tf.contrib.learn.MetricSpec"
+        yield Use(Kind.SUBCLASS, node, function, key, node.name.value)
+
+
+def _derives_from_metric_spec(module: Module, node: cst.ClassDef, depth: int) -> bool:
+    """Whether a base of the class, or of a class of the module it derives from, is
+    MetricSpec."""
     for base in node.bases:
-        key = module.path_of(base.value, names.metric_api)
-        if key == "tf.contrib.learn.MetricSpec":
-            yield Use(Kind.SUBCLASS, node, function, key, node.name.value)
+        if module.path_of(base.value, names.metric_api) == "tf.contrib.learn.MetricSpec":
+            return True
+        if isinstance(base.value, cst.Name) and depth < 3:
+            for assignment in module.assignments(base.value):
+                parent = getattr(assignment, "node", None)
+                if isinstance(parent, cst.ClassDef) and _derives_from_metric_spec(
+                    module, parent, depth + 1
+                ):
+                    return True
+    return False
 
 
 def _adapter_class(module: Module, call: cst.Call, function: Function) -> str:
@@ -192,7 +207,16 @@ def _from_list(module: Module, function: Function, name: cst.Name, placed) -> It
         loop = module.parents.get(target)
         if isinstance(loop, (cst.For, cst.CompFor)) and loop.target is target:
             elements = _elements(module, loop.iter)
-            updates = _updates(name.value, function)
+            # Updated in this loop or in another over the same list.
+            iterated = module.code(loop.iter)
+            loops = [
+                node
+                for node in function.nodes
+                if isinstance(node, (cst.For, cst.CompFor))
+                and isinstance(node.target, cst.Name)
+                and module.code(node.iter) == iterated
+            ]
+            updates = [u for other in loops for u in _updates(other.target.value, function)]
             for element in elements:
                 cls = keras_ctor(module, element)
                 if cls:
@@ -205,7 +229,7 @@ def _from_list(module: Module, function: Function, name: cst.Name, placed) -> It
                         variable=name.value,
                         ctor=element,
                         updates=updates,
-                        in_loop=any(_loops_between(module, u, loop) for u in updates),
+                        in_loop=any(_repeated(module, u, loops, function) for u in updates),
                         made_by=f"taken from a list (line {module.line(element)})",
                     )
 
@@ -229,12 +253,12 @@ def _elements(module: Module, iterable: cst.CSTNode, depth: int = 0) -> list:
     return []
 
 
-def _loops_between(module: Module, node: cst.CSTNode, outer: cst.CSTNode) -> bool:
-    """Whether `node` runs in a loop inside `outer` (a loop other than `outer` itself)."""
+def _repeated(module: Module, node: cst.CSTNode, loops: list, function: Function) -> bool:
+    """Whether `node` runs in a loop of `function` other than the `loops` over the list."""
     for parent in module.ancestors(node):
-        if parent is outer:
+        if parent is function.node:
             return False
-        if isinstance(parent, _LOOPS):
+        if isinstance(parent, _LOOPS) and not any(parent is loop for loop in loops):
             return True
     return False
 

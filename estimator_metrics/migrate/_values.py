@@ -59,6 +59,9 @@ _SAME_VALUES = {
     "gather",
     "boolean_mask",
 }
+_WHERE = {"where", "where_v2"}
+#: tf.compat.v1's casts to a number type: ids stay ids, booleans become 0/1.
+_TO_NUMBERS = {"to_int32", "to_int64", "to_float", "to_double"}
 #: The keyword names TF ops give their first argument (tf.argmax(input=...), tf.cast(x=...)).
 FIRST = ("input", "x", "tensor", "input_tensor", "logits", "a", "params", "features")
 #: Prediction keys of the canned Estimator heads (what add_metrics metric_fns read).
@@ -180,7 +183,16 @@ class Values:
         `complete`, when a key is not a string literal (`**`, `d[name] = ...`)."""
         if not isinstance(table, cst.Name):
             return None
+        # Only a dict the function itself makes: not a parameter (`**kwargs`), not a global.
         function = self.module.function_at(table)
+        targets = [getattr(a, "node", None) for a in self.module.assignments(table)]
+        if not targets or not all(
+            isinstance(t, cst.Name)
+            and self.module.target_binding(t) is not None
+            and self.module.function_at(t) is function
+            for t in targets
+        ):
+            return None
         entries: dict = {}
         for node in function.nodes:
             if isinstance(node, cst.Assign) and any(
@@ -254,25 +266,32 @@ class Values:
             if a.star
         )
 
-    def kind(self, expr: cst.CSTNode, depth: int = 0) -> str | None:
-        """ "bool", "ids", "probabilities", "scores" or None (unknown)."""
+    def kind(self, expr: cst.CSTNode, depth: int = 0, seen: frozenset = frozenset()) -> str | None:
+        """ "bool", "ids", "probabilities", "scores" or None (unknown).
+
+        A variable assigned several times has a kind when every assignment gives it the
+        same one (`x = tf.argmax(...)` then `x = tf.reshape(x, [-1])`): whichever runs
+        last before the use, the value is of that kind.
+        """
         if depth > _DEPTH:
             return None
+        if isinstance(expr, cst.Name) and self.module.binding(expr) is None:
+            return self._kind_of_every_assignment(expr, depth, seen)
         expr = self.origin(expr)
         if isinstance(expr, cst.Comparison):
             return "bool"
         if isinstance(expr, cst.UnaryOperation) and isinstance(expr.operator, cst.BitInvert):
-            return "bool" if self.kind(expr.expression, depth + 1) == "bool" else None
+            return "bool" if self.kind(expr.expression, depth + 1, seen) == "bool" else None
         if isinstance(expr, cst.BinaryOperation) and isinstance(
             expr.operator, (cst.BitAnd, cst.BitOr, cst.BitXor)
         ):
-            both = {self.kind(expr.left, depth + 1), self.kind(expr.right, depth + 1)}
+            both = {self.kind(expr.left, depth + 1, seen), self.kind(expr.right, depth + 1, seen)}
             return "bool" if both == {"bool"} else None
         if isinstance(expr, cst.Subscript):
             key = subscript_key(expr)
             if isinstance(key, str):  # A dict we cannot see: the canned heads' keys.
                 return _CANNED.get(key) if self._is_predictions_param(expr.value) else None
-            inner = self.kind(expr.value, depth + 1)
+            inner = self.kind(expr.value, depth + 1, seen)
             return "probabilities" if inner == "scores" else inner
         op = self.op(expr)
         if op is None:
@@ -289,7 +308,19 @@ class Values:
         if op in _SCORES:
             return "scores"
         if op in _SAME_VALUES:
-            return self.kind(first, depth + 1)
+            return self.kind(first, depth + 1, seen)
+        if op in _WHERE:
+            condition, ones, zeros = arg(expr, 0, "condition"), arg(expr, 1, "x"), arg(expr, 2, "y")
+            if (
+                condition is not None
+                and self.kind(condition, depth + 1, seen) == "bool"
+                and {self._zero_one(ones), self._zero_one(zeros)} == {0, 1}
+            ):
+                return "bool"  # 0/1 values.
+            return None
+        if op in _TO_NUMBERS:
+            inner = self.kind(first, depth + 1, seen)
+            return inner if inner in ("bool", "ids") else None
         if op in ("cast", "dtypes.cast"):
             dtype = arg(expr, 1, "dtype")
             if dtype is not None and (
@@ -297,8 +328,34 @@ class Values:
                 or self.module.path_of(dtype, lambda p: names.is_tf(p, "bool"))
             ):
                 return "bool"
-            inner = self.kind(first, depth + 1)
+            inner = self.kind(first, depth + 1, seen)
             return inner if inner in ("bool", "ids") else None
+        return None
+
+    def _kind_of_every_assignment(self, name: cst.Name, depth: int, seen: frozenset):
+        """The one kind every plain assignment of `name` gives it (its reads inside those
+        values stand for the earlier assignments), else None."""
+        kinds = set()
+        for assignment in self.module.assignments(name):
+            target = getattr(assignment, "node", None)
+            bound = self.module.target_binding(target) if isinstance(target, cst.Name) else None
+            if bound is None or bound[2] is not None:
+                return None  # A parameter, a loop target, an unpacking: not known.
+            if id(target) in seen:
+                continue  # `x = f(x)`: the x read is one of the other assignments.
+            kinds.add(self.kind(bound[1], depth + 1, seen | {id(target)}))
+        return kinds.pop() if len(kinds) == 1 else None
+
+    def _zero_one(self, node: cst.CSTNode) -> int | None:
+        """1 or 0 for a literal, `tf.ones_like`/`tf.ones`, `tf.zeros_like`/`tf.zeros`."""
+        value = number(node)
+        if value in (0, 1):
+            return int(value)
+        op = self.op(node)
+        if op in ("ones_like", "ones"):
+            return 1
+        if op in ("zeros_like", "zeros"):
+            return 0
         return None
 
     def _is_predictions_param(self, node: cst.CSTNode) -> bool:
