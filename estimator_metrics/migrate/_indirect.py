@@ -36,7 +36,7 @@ CHOSEN_AT_RUN_TIME = "<a metric chosen at run time>"
 
 def _key(module: Module, node: cst.CSTNode) -> str | None:
     last = node.attr.value if isinstance(node, cst.Attribute) else node.value
-    if not last[:1].islower():
+    if not names.may_name_a_metric_function(last):
         return None
     key = module.path_of(node, names.metric_api)
     if key is None or any(part in key for part in _NOT_FUNCTIONS):

@@ -111,10 +111,19 @@ class Module:
     def __init__(self, tree: cst.Module):
         wrapper = meta.MetadataWrapper(tree, unsafe_skip_copy=True)
         self.tree = wrapper.module
-        self._scopes = wrapper.resolve(meta.ScopeProvider)
-        self._qualified = wrapper.resolve(meta.QualifiedNameProvider)
-        self.parents = wrapper.resolve(meta.ParentNodeProvider)
-        self._positions = wrapper.resolve(meta.PositionProvider)
+        # One call: LibCST resolves the batchable providers in one walk of the tree.
+        resolved = wrapper.resolve_many(
+            [
+                meta.ScopeProvider,
+                meta.QualifiedNameProvider,
+                meta.ParentNodeProvider,
+                meta.PositionProvider,
+            ]
+        )
+        self._scopes = resolved[meta.ScopeProvider]
+        self._qualified = resolved[meta.QualifiedNameProvider]
+        self.parents = resolved[meta.ParentNodeProvider]
+        self._positions = resolved[meta.PositionProvider]
         self.module = Function(None, "<module>", None)
         collector = _Collector(self.module)
         self.tree.visit(collector)

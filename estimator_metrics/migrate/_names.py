@@ -70,6 +70,32 @@ _KERAS_ROOTS = (
 SINGLE_INPUT_KERAS = frozenset({"Mean", "Sum", "MeanTensor"})
 #: Functions of the third-party `tf_metrics` package (guillaumegenthial/tf_metrics).
 TF_METRICS = frozenset({"precision", "recall", "f1", "fbeta"})
+#: contrib's metric functions that are not `streaming_*` (tf.contrib.metrics, tf_slim.metrics).
+_CONTRIB_FUNCTIONS = frozenset(
+    {
+        "f1_score",
+        "cohen_kappa",
+        "auc_using_histogram",
+        "auc_with_confidence_intervals",
+        "precision_at_recall",
+        "recall_at_precision",
+        "precision_recall_at_equal_thresholds",
+        "sparse_recall_at_top_k",
+        "count",
+    }
+)
+
+
+def may_name_a_metric_function(name: str) -> bool:
+    """Whether a name's last part can be a metric function's (a cheap test before `metric_api`)."""
+    return (
+        name in V1_METRICS
+        or name in TF_METRICS
+        or name in _CONTRIB_FUNCTIONS
+        or name.startswith("streaming_")
+    )
+
+
 #: Modules of legacy metric functions (canonical paths) -> the prefix of their rule-table keys.
 #: tf_slim is tf.contrib.slim as a package; both re-export tf.contrib.metrics' functions.
 _API_MODULES = {
