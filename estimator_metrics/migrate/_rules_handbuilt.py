@@ -73,7 +73,10 @@ def fbeta(call: Call) -> Finding:
             f"gives) and below builders.fbeta by the relative amount {epsilon} / "
             f"({denominator} + {epsilon}){example}"
         )
-        same = f"relative {epsilon} / ({denominator}) or less (its {epsilon} term)"
+        same = (
+            f"relative {epsilon} / ({denominator}) + 1e-6 or less (its {epsilon} term, and "
+            "float32 counts)"
+        )
     elif match.no_nan:
         zero = "divide_no_nan gives 0.0 when precision + recall = 0, as builders.fbeta does"
         same = "1e-6 (float64 counts)"

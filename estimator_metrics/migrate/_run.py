@@ -162,6 +162,8 @@ def may_hold_a_use(text: str) -> bool:
 
 
 _METRIC = re.compile("metric", re.IGNORECASE)
+#: Seconds before the progress bar shows: short runs print nothing.
+PROGRESS_DELAY = 0.5
 
 
 def process(path: str, *, write: bool, diff: bool, fix_wrong: bool) -> FileResult:
@@ -239,7 +241,7 @@ def process_all(
             unit="file",
             file=stream,
             disable=not _is_terminal(stream),
-            delay=0.5,  # Short runs print nothing.
+            delay=PROGRESS_DELAY,
             leave=False,
         ) as bar,
     ):

@@ -318,3 +318,31 @@ def test_iou_of_counters_suggestion_equals_the_hand_built_ratio(capsys, rng):
     suggested = run_stream(_build(code), batches)[1]
     assert 0 < legacy < 1
     np.testing.assert_allclose(suggested, legacy, rtol=1e-6)
+
+
+def test_hand_built_f1_epsilon_tolerance_holds(binary_batches):
+    """`2PR / (P + R + 1e-5)`: never NaN, below builders.fbeta by 1e-5 / (P + R + 1e-5), within
+    the tolerance the report states (relative 1e-5 / (P + R) or less)."""
+    code = (
+        "import tensorflow as tf\n\n\ndef build(y, p, w):\n"
+        "    precision = tf.compat.v1.metrics.precision(y, p > 0.5)\n"
+        "    recall = tf.compat.v1.metrics.recall(y, p > 0.5)\n"
+        "    f1 = 2 * precision[0] * recall[0] / (precision[0] + recall[0] + 1e-5)\n"
+        "    return f1, tf.group(precision[1], recall[1])\n"
+    )
+    [finding] = [
+        f for f in migrate.analyze("f1.py", code).findings if f.metric.startswith("hand-built")
+    ]
+    assert finding.same_number == (
+        "relative 1e-5 / (P + R) + 1e-6 or less (its 1e-5 term, and float32 counts)"
+    )
+    assert "keeps it finite" in " ".join(finding.notes)
+    batches = [(y, p, None) for y, p, _ in binary_batches]
+    hand_built = run_stream(_build(code), batches)[1]
+    builder = run_stream(lambda y, p, w: builders.fbeta(y, p > 0.5), batches)[1]
+    precision = run_stream(lambda y, p, w: tf.compat.v1.metrics.precision(y, p > 0.5), batches)[1]
+    recall = run_stream(lambda y, p, w: tf.compat.v1.metrics.recall(y, p > 0.5), batches)[1]
+    relative = (builder - hand_built) / builder
+    assert 0 < relative <= 1e-5 / (precision + recall) + 1e-6
+    # The epsilon term is most of it; float32 counts move it by about 1e-7.
+    np.testing.assert_allclose(relative, 1e-5 / (precision + recall + 1e-5), atol=1e-6)
