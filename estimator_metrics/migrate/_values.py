@@ -60,6 +60,7 @@ _SAME_VALUES = {
     "boolean_mask",
 }
 _WHERE = {"where", "where_v2"}
+_ROUND = {"round", "math.round", "math.rint", "rint"}
 #: tf.compat.v1's casts to a number type: ids stay ids, booleans become 0/1.
 _TO_NUMBERS = {"to_int32", "to_int64", "to_float", "to_double"}
 #: The keyword names TF ops give their first argument (tf.argmax(input=...), tf.cast(x=...)).
@@ -318,6 +319,8 @@ class Values:
             ):
                 return "bool"  # 0/1 values.
             return None
+        if op in _ROUND:  # Probabilities rounded: 0/1 values.
+            return "bool" if self.kind(first, depth + 1, seen) == "probabilities" else None
         if op in _TO_NUMBERS:
             inner = self.kind(first, depth + 1, seen)
             return inner if inner in ("bool", "ids") else None
