@@ -20,7 +20,7 @@ K3_PYTEST_ARGS ?=
 # Where `make destination` keeps the checkpoint and data its two halves share.
 DESTINATION_DIR ?= .destination
 
-.PHONY: venv venv-keras3 test test-keras3 check demo destination lock clean image-check \
+.PHONY: venv venv-keras3 test test-keras3 check docs demo destination lock clean image-check \
 	matrix bench
 
 venv: $(STAMP)
@@ -52,11 +52,19 @@ test: $(STAMP) $(K3_STAMP) check
 test-keras3: $(K3_STAMP)
 	$(K3_BIN)/python -m pytest -m keras3 $(K3_PYTEST_ARGS)
 
-# Lint, format and the import contracts (pyproject.toml): seconds, so they run first.
+# Lint, format, the import contracts (pyproject.toml) and the docs site: seconds, so they run
+# first.
 check: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
+	$(MAKE) --no-print-directory docs
+
+# The documentation site (mkdocs.yml, docs/) into site/. --strict: a broken link or anchor, a
+# missing include or an API reference that does not resolve fails the build. Not --quiet:
+# mkdocs 1.6 then drops the warnings and --strict passes whatever they say.
+docs: $(STAMP)
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict
 
 demo: $(STAMP)
 	$(BIN)/estimator-metrics demo
@@ -85,7 +93,7 @@ lock:
 	rm -rf .lock-tools
 
 clean:
-	rm -rf $(VENV) $(K3_VENV) $(DESTINATION_DIR) build *.egg-info .pytest_cache
+	rm -rf $(VENV) $(K3_VENV) $(DESTINATION_DIR) build *.egg-info .pytest_cache site
 
 # The suite once per TensorFlow line (2.12-2.15): one nox session and venv each under .matrix/
 # (noxfile.py; nox is the locked one in .venv), then the table, also in .matrix/results.md.

@@ -8,8 +8,8 @@ import os
 import sys
 from collections.abc import Sequence
 
+from estimator_metrics import _docs
 from estimator_metrics._core.environment import EstimatorUnavailableError
-from estimator_metrics._docs import url
 from estimator_metrics._quiet import quiet_tensorflow
 
 
@@ -17,6 +17,7 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="estimator-metrics",
         description="Exact, validated evaluation metrics for tf.estimator model_fns.",
+        epilog=f"Documentation: {_docs.url('index.md')}",
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     demo = commands.add_parser(
@@ -81,7 +82,7 @@ def _add_migrate(commands) -> None:
             "stock Estimator, no TF2 equivalent, float32 counters, unsure, migratable, ok),\n"
             "the replacement (a Keras metric through adapter.from_keras, or a builder), what\n"
             "differs, and the docs section that says why:\n"
-            f"{url('migrate.md')}\n"
+            f"{_docs.url('migrate.md')}\n"
             "\n"
             "Exit status: 0 nothing needs attention; 1 a file could not be parsed, or a use is\n"
             "not ok and was not rewritten by this run; 2 usage error."

@@ -57,7 +57,8 @@ def render_md(results: Sequence, status: int, *, write: bool, fix_wrong: bool) -
                     _where(finding),
                     _cell(
                         finding.metric,
-                        code=not finding.metric.startswith(("hand-built", "tf.keras")),
+                        code="`" not in finding.metric
+                        and not finding.metric.startswith(("hand-built", "tf.keras")),
                     ),
                     f"**{finding.status}**" if finding.status is not Status.OK else str(Status.OK),
                     _cell(
