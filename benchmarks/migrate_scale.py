@@ -42,7 +42,7 @@ from estimator_metrics._tables import render  # noqa: E402
 #: files mention "metric") and magenta (32 of 332).
 METRIC_SHARE = 0.15
 LARGE_EVERY = 25
-LARGE_LINES = 1500
+LARGE_LINES = 800
 
 _PLAIN_FUNCTION = '''
 
@@ -102,10 +102,11 @@ slim = tf.contrib.slim
 
 
 def _module(index: int, rng: random.Random) -> str:
-    """One file: plain code, or metric code, and every LARGE_EVERY-th one large."""
+    """One file: plain code, or metric code, and every LARGE_EVERY-th one large. The first
+    large file holds metric code, so every tree has the largest file that is parsed."""
     large = index % LARGE_EVERY == LARGE_EVERY - 1
-    metric = large or rng.random() < METRIC_SHARE
-    target = LARGE_LINES if large else rng.randint(30, 120)
+    metric = rng.random() < METRIC_SHARE or index == LARGE_EVERY - 1
+    target = LARGE_LINES if large else rng.randint(20, 80)
     parts = [_HEADER.format(index=index)]
     lines, block = parts[0].count("\n"), 0
     while lines < target:

@@ -90,6 +90,7 @@ class HandBuilt:
     def __init__(self, module: Module, values: Values):
         self.module = module
         self.values = values
+        self._fbetas: list | None = None
 
     def op(self, node: cst.CSTNode) -> str | None:
         return self.values.op(node)
@@ -241,6 +242,14 @@ class HandBuilt:
             if x is not None and y is not None:
                 return self._operands(x, operator, tf_ops) + self._operands(y, operator, tf_ops)
         return [node]
+
+    def fbeta_reading(self, call: cst.Call) -> FBeta | None:
+        """The hand-built F-beta whose precision or recall is the pair `call` makes."""
+        if self._fbetas is None:
+            self._fbetas = list(self.fbetas())
+        return next(
+            (m for m in self._fbetas if m.half == 0 and call in (m.precision, m.recall)), None
+        )
 
     def fbetas(self) -> Iterator[FBeta]:
         """Every hand-built F-beta on pair values (the outermost expression of each)."""

@@ -69,43 +69,49 @@ class Indirect:
                 if held is None:
                     continue
                 if held == CHOSEN_AT_RUN_TIME:
-                    yield Use(
-                        Kind.THROUGH_NAME,
+                    yield self._chosen_at_run_time(
                         node,
                         function,
-                        CHOSEN_AT_RUN_TIME,
-                        call=node,
-                        label=f"call of `{module.code(node.func)}`: a metric chosen by name",
-                        why_not=f"`{_short(module.code(node.func))}` is a metric function "
-                        "looked up by name at run time",
+                        "a metric chosen by name",
+                        f"`{_short(module.code(node.func))}` is a metric function looked up by "
+                        "name at run time",
                     )
                     continue
                 for expression in held:
                     sites.setdefault(id(expression), []).append(node)
                 keys = sorted({self.references[id(e)][1] for e in held})
                 if len(keys) > 1:
-                    yield Use(
-                        Kind.THROUGH_NAME,
+                    yield self._chosen_at_run_time(
                         node,
                         function,
-                        CHOSEN_AT_RUN_TIME,
-                        call=node,
-                        label=f"call of `{module.code(node.func)}`: one of {len(keys)} metric "
-                        "functions",
-                        why_not=", ".join(
-                            f"{k.rpartition('.')[2]} (line "
-                            + ", ".join(
-                                str(module.line(self.references[id(e)][0]))
-                                for e in held
-                                if self.references[id(e)][1] == k
-                            )
-                            + ")"
-                            for k in keys
-                        ),
+                        f"one of {len(keys)} metric functions",
+                        ", ".join(self._named_at(key, held) for key in keys),
                     )
         for node, key, expression, function in self.references.values():
             calls = sites.get(id(expression), [])
             yield self._reference(node, key, expression, function, calls)
+
+    def _chosen_at_run_time(self, call, function, what: str, why: str) -> Use:
+        """The use of a call through a name whose metric is only known at run time."""
+        label = f"call of `{self.module.code(call.func)}`: {what}"
+        return Use(
+            Kind.THROUGH_NAME,
+            call,
+            function,
+            CHOSEN_AT_RUN_TIME,
+            call=call,
+            label=label,
+            why_not=why,
+        )
+
+    def _named_at(self, key: str, held: list) -> str:
+        """`auc (line 9)`: a metric function and the lines that name it."""
+        lines = [
+            str(self.module.line(self.references[id(e)][0]))
+            for e in held
+            if self.references[id(e)][1] == key
+        ]
+        return f"{key.rpartition('.')[2]} (line {', '.join(lines)})"
 
     def _reference(self, node, key, expression, function, calls) -> Use:
         module = self.module

@@ -11,7 +11,7 @@ if every use of that pair accepts the new one. What the replacements return
 * `builders.fbeta/mape/average_confidence` -> two float64 Tensors.
 
 Uses followed within the function (and closures in it): the pair placed in a
-metric dict (and that dict's `d["key"]` entries read later), returned,
+metric dict, a display or a comprehension (and that dict's `d["key"]` entries read later), returned,
 discarded, bound to a name or unpacked (`acc, acc_op = ...`) and every read of
 those names, `pair[0]` / `pair[1]`, and each element passed to TF ops,
 combined in arithmetic, put in a tuple placed in a dict, or returned.
@@ -116,6 +116,13 @@ class Pairs:
                 reasons.append(f"{self._where(parent)} indexes the pair")
         elif isinstance(parent, cst.DictElement) and parent.value is node:
             self._placed(parent, dtype, reasons, depth)
+        elif isinstance(parent, cst.DictComp) and parent.value is node:
+            # `{name: tf.metrics.mean(v) for name, v in ...}`: a metric dict made in one go.
+            assign = self.module.parents.get(parent)
+            if isinstance(assign, cst.Assign):
+                for target in assign.targets:
+                    if isinstance(target.target, cst.Name):
+                        self._entries(target.target, None, dtype, reasons, depth)
         elif isinstance(parent, (cst.Return, cst.Expr)):
             if isinstance(parent, cst.Return) and dtype == FLOAT64:
                 reasons.append(

@@ -35,6 +35,15 @@ TABLE: Mapping[str, Rule] = {
 }
 
 
+#: The docs section of uses whose keywords hide in a `**kwargs` the code does not show.
+UNSEEN = "migrate.md#unseen-keywords"
+
+
+def addresses() -> list:
+    """Every docs section a finding can point at ("page.md#anchor")."""
+    return sorted({rule.docs for rule in TABLE.values() if rule.docs} | {UNSEEN})
+
+
 def all_uses(ctx: Context) -> Iterator[Use]:
     """Every use in the module: calls, names and Keras objects, then hand-built metrics."""
     yield from uses(ctx.module)
@@ -106,7 +115,7 @@ def _unsure(call: Call, rule: Rule, spread: str, bound: dict | None) -> Finding:
     """A use whose arguments the code does not show: never migratable on a guess."""
     missing = [key for key in rule.depends_on if bound is None or key not in bound]
     what = spread or "*args/**kwargs the code does not show"
-    call.docs = "migrate.md#unseen-keywords"
+    call.docs = UNSEEN
     return call.finding(
         Status.UNSURE,
         f"see the docs ({call.name})",

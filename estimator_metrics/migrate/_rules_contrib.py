@@ -63,19 +63,6 @@ def _twin(name: str, note: str) -> Rule:
     return Rule(params, twin=key, suggest_only=note, depends_on=row.depends_on)
 
 
-def contrib_f1(call: Call) -> Finding:
-    return call.finding(
-        Status.NO_TF2,
-        "none; builders.fbeta(labels, predictions, threshold=t) at a threshold you choose",
-        "no",
-        [
-            "contrib f1_score is the best F1 over num_thresholds=200 thresholds, chosen on the "
-            "evaluation data itself; Keras F1Score and builders.fbeta use one fixed threshold: a "
-            "different number",
-        ],
-    )
-
-
 def aggregate_metric_map(call: Call) -> Finding:
     """`values, updates = aggregate_metric_map(m)` -> two dict comprehensions over `m`."""
     ctx = call.ctx
@@ -179,19 +166,6 @@ def _split_edits(call: Call, argument: cst.BaseExpression):
     return {node: pair}, None
 
 
-def aggregate_metrics(call: Call) -> Finding:
-    return call.finding(
-        Status.MIGRATABLE,
-        "one list comprehension per half: [pair[0] for pair in pairs], [pair[1] for pair in pairs]",
-        "exact",
-        [
-            "aggregate_metrics only splits (value, update_op) pairs into a list of values "
-            "and a list of update ops: two list comprehensions do exactly that",
-            "not rewritten: written by hand where the pairs are made",
-        ],
-    )
-
-
 def metric_spec(call: Call) -> Finding:
     metric_fn = call.value("metric_fn")
     key = call.value("prediction_key")
@@ -252,12 +226,32 @@ def add_metrics(call: Call) -> Finding:
 
 CONTRIB = {
     **{f"{_CONTRIB}streaming_{name}": _twin(name, f"{_GONE}; {_ORDER}") for name in _TWINS},
-    _CONTRIB + "f1_score": Rule(None, contrib_f1, docs="migrate.md#no-tf2-equivalent"),
+    _CONTRIB + "f1_score": Rule(
+        status=Status.NO_TF2,
+        replacement="none; builders.fbeta(labels, predictions, threshold=t) at a threshold you "
+        "choose",
+        same_number="no",
+        notes=(
+            "contrib f1_score is the best F1 over num_thresholds=200 thresholds, chosen on the "
+            "evaluation data itself; Keras F1Score and builders.fbeta use one fixed threshold: a "
+            "different number",
+        ),
+        docs="migrate.md#no-tf2-equivalent",
+    ),
     _CONTRIB + "aggregate_metric_map": Rule(
         ("names_to_tuples",), aggregate_metric_map, docs="migrate.md#aggregate-metric-map"
     ),
     _CONTRIB + "aggregate_metrics": Rule(
-        None, aggregate_metrics, docs="migrate.md#aggregate-metric-map"
+        status=Status.MIGRATABLE,
+        replacement="one list comprehension per half: [pair[0] for pair in pairs], "
+        "[pair[1] for pair in pairs]",
+        same_number="exact",
+        notes=(
+            "aggregate_metrics only splits (value, update_op) pairs into a list of values "
+            "and a list of update ops: two list comprehensions do exactly that",
+            "not rewritten: written by hand where the pairs are made",
+        ),
+        docs="migrate.md#aggregate-metric-map",
     ),
     _CONTRIB + "*": Rule(
         None,

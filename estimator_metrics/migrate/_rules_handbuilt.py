@@ -27,7 +27,8 @@ def _beta(ctx, factors: list) -> str:
 
 
 def _fbeta_call(ctx, precision, recall, beta: str) -> str:
-    """builders.fbeta with the labels, predictions and weights precision and recall share."""
+    """builders.precision_recall_fbeta with the labels, predictions and weights precision
+    and recall share: one call for the three metrics."""
 
     def arguments(call):
         return [(a.keyword.value if a.keyword else None, ctx.text(a.value)) for a in call.args]
@@ -35,8 +36,8 @@ def _fbeta_call(ctx, precision, recall, beta: str) -> str:
     beta_text = f", beta={beta}" if beta != "1.0" else ""
     if arguments(precision) != arguments(recall):
         return (
-            "see builders.fbeta: precision and recall here take different arguments; pass "
-            f"the labels, predictions and weights= they should share{beta_text}"
+            "see builders.precision_recall_fbeta: precision and recall here take different "
+            f"arguments; pass the labels, predictions and weights= they should share{beta_text}"
         )
     values = {}
     for position, (keyword, text) in enumerate(arguments(precision)):
@@ -44,7 +45,7 @@ def _fbeta_call(ctx, precision, recall, beta: str) -> str:
         values[key] = text
     weights = f", weights={values['weights']}" if values.get("weights") else ""
     return (
-        f"builders.fbeta({values.get('labels', 'labels')}, "
+        f"builders.precision_recall_fbeta({values.get('labels', 'labels')}, "
         f"{values.get('predictions', 'predictions')}{weights}{beta_text})"
     )
 
@@ -69,8 +70,8 @@ def fbeta(call: Call) -> Finding:
         )
         zero = (
             f"this expression is (1 + b**2)·P·R / ({denominator} + {epsilon}): the {epsilon} "
-            "term keeps it finite (0.0 where precision + recall = 0, as builders.fbeta "
-            f"gives) and below builders.fbeta by the relative amount {epsilon} / "
+            "term keeps it finite (0.0 where precision + recall = 0, as the builder "
+            f"gives) and below the builder by the relative amount {epsilon} / "
             f"({denominator} + {epsilon}){example}"
         )
         same = (
@@ -78,22 +79,26 @@ def fbeta(call: Call) -> Finding:
             "float32 counts)"
         )
     elif match.no_nan:
-        zero = "divide_no_nan gives 0.0 when precision + recall = 0, as builders.fbeta does"
+        zero = "divide_no_nan gives 0.0 when precision + recall = 0, as the builder does"
         same = "1e-6 (float64 counts)"
     else:
-        zero = "this expression is NaN (0/0) when precision + recall = 0; builders.fbeta gives 0.0"
+        zero = "this expression is NaN (0/0) when precision + recall = 0; the builder gives 0.0"
         same = "1e-6 (float64 counts); 0.0 where this is NaN"
     return call.finding(
         Status.FLOAT32,
         _fbeta_call(ctx, match.precision, match.recall, beta),
         same,
         [
-            "v1 precision and recall count in float32; builders.fbeta counts TP/FP/FN in float64",
+            "one builders.precision_recall_fbeta call gives precision, recall and this F-beta "
+            'from one float64 state: its dict\'s "precision", "recall" and "fbeta" pairs '
+            f"replace the v1 pairs of lines {ctx.module.line(match.precision)} and "
+            f"{ctx.module.line(match.recall)} and this expression",
+            "v1 precision and recall count in float32; the builder counts TP/FP/FN in float64",
             zero,
-            "builders.fbeta thresholds float predictions at 0.5 (threshold=...); v1 counts every "
+            "the builder thresholds float predictions at 0.5 (threshold=...); v1 counts every "
             "nonzero prediction as positive: pass the same bool or 0/1 predictions to keep "
             "today's reading",
-            "builders.fbeta returns float64 (value and update op): cast where float32 is needed",
+            "the builder returns float64 (value and update op): cast where float32 is needed",
             "not rewritten: "
             + (
                 "a different number where this one is NaN"

@@ -131,9 +131,21 @@ def _to_keras_class(
     return finish(call, status, same, notes, rewrite_to_keras(call, cls), fix, suggestion)
 
 
+def _in_a_triple(call: Call) -> list:
+    """A note when a hand-built F-beta reads this pair: one builder gives all three."""
+    match = call.ctx.handbuilt.fbeta_reading(call.call) if call.call is not None else None
+    if match is None:
+        return []
+    return [
+        f"with the hand-built F-beta of line {call.ctx.module.line(match.node)}: one "
+        "builders.precision_recall_fbeta call gives precision, recall and F-beta from one state "
+        "(see that finding)"
+    ]
+
+
 def _precision_recall(call: Call, cls: str) -> Finding:
     kind = call.kind()
-    swapped = _swapped(call)
+    swapped = _swapped(call) + _in_a_triple(call)
     if kind == "bool":
         notes = [
             f"{cls}() thresholds the 0/1 predictions at 0.5: the same counts",

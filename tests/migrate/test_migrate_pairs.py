@@ -57,6 +57,11 @@ REWRITTEN = [
         "    tf.compat.v1.summary.scalar(name, pair[1])\n" + SPEC,
     ),
     ("returned_from_a_helper", "return {{'accuracy': {metric}}}"),
+    (
+        "dict_comprehension",
+        "ops = {{name: {metric} for name in ('a', 'b')}}\nfor name, pair in ops.items():\n"
+        "    tf.compat.v1.summary.scalar(name, pair[1])\n" + SPEC,
+    ),
 ]
 
 
@@ -104,6 +109,12 @@ REFUSED = [
     (
         "metric_dict_passed_on",
         "ops = {{'accuracy': {metric}}}\nlog_all(ops)\n" + SPEC,
+        "the metric dict is passed to `log_all(ops)`",
+        False,
+    ),
+    (
+        "comprehension_dict_passed_on",
+        "ops = {{name: {metric} for name in ('a', 'b')}}\nlog_all(ops)\n" + SPEC,
         "the metric dict is passed to `log_all(ops)`",
         False,
     ),
