@@ -210,7 +210,12 @@ def measure(variant: str, tree: Path, jobs: int) -> tuple:
 
 def main(argv: list | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--quick", action="store_true", help="20 and 60 files, one round")
+    parser.add_argument(
+        "--quick", action="store_true", help="20 and 60 files, one round, nothing written"
+    )
+    parser.add_argument(
+        "--sizes", help="the two tree sizes, e.g. 100,1000 (default; --quick: 20,60)"
+    )
     parser.add_argument("--rounds", type=int, help="rounds of every variant (default 3)")
     parser.add_argument("--jobs", type=int, default=2, help="workers of `run` (default 2)")
     parser.add_argument("--out", type=Path, default=HERE, help="where the results go")
@@ -220,6 +225,10 @@ def main(argv: list | None = None) -> int:
         _child(args.child)
         return 0
     sizes = (20, 60) if args.quick else (100, 1000)
+    if args.sizes:
+        sizes = tuple(int(size) for size in args.sizes.split(","))
+        if len(sizes) != 2 or not 0 < sizes[0] < sizes[1]:
+            parser.error(f"--sizes takes two growing sizes, received {args.sizes!r}")
     rounds = args.rounds or (1 if args.quick else 3)
     variants = ("full parse", "run")
     samples: dict = {}

@@ -180,7 +180,8 @@ class Pairs:
                     self._loop(parent, dtype, reasons, depth)
             elif isinstance(parent, cst.Arg):
                 call, _ = self._callee(parent)
-                if not self.module.path_of(call.func, names.is_spec):
+                merged = isinstance(call.func, cst.Attribute) and call.func.attr.value == "update"
+                if not merged and not self.module.path_of(call.func, names.is_spec):
                     reasons.append(
                         f"the metric dict is passed to {self._where(call)}, whose "
                         "use of its entries is not followed"

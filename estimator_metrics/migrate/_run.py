@@ -184,7 +184,9 @@ def process(path: str, *, write: bool, diff: bool, fix_wrong: bool) -> FileResul
             result.diff = edit.unified_diff(path, text, result.new_text)
         if write and result.new_text is not None and result.new_text != text:
             write_file(path, result.new_text, encoding)
-    except RecursionError as error:  # A pathologically nested file: LibCST recurses.
+    except Exception as error:
+        # A pathologically nested file (LibCST recurses), or a bug of ours: reported as such,
+        # and the file is left as it was (a write happens last, after every step succeeded).
         return FileResult(path, error=f"{type(error).__name__}: {error}", crashed=True)
     return result.summary()
 
@@ -234,21 +236,22 @@ def process_all(
     stream = sys.stderr if progress is None else progress
     results: list = [None] * len(files)
     options = {"write": write, "diff": diff, "fix_wrong": fix_wrong}
-    with (
-        _executor(jobs, len(files)) as pool,
-        tqdm.tqdm(
+    with _executor(jobs, len(files)) as pool:
+        # Every task submitted before the bar starts its monitor thread: with the fork start
+        # method, the workers are forked at the first submit, from a process of one thread.
+        futures = {pool.submit(process, path, **options): i for i, path in enumerate(files)}
+        bar = tqdm.tqdm(
             total=len(files),
             unit="file",
             file=stream,
             disable=not _is_terminal(stream),
             delay=PROGRESS_DELAY,
             leave=False,
-        ) as bar,
-    ):
-        futures = {pool.submit(process, path, **options): i for i, path in enumerate(files)}
-        for future in concurrent.futures.as_completed(futures):
-            results[futures[future]] = future.result()
-            bar.update()
+        )
+        with bar:
+            for future in concurrent.futures.as_completed(futures):
+                results[futures[future]] = future.result()
+                bar.update()
     return results
 
 

@@ -115,6 +115,7 @@ def test_rewritten_pairs_keep_every_use_valid_in_train_and_eval(tmp_path, capsys
         if f["action"] == Action.REWRITTEN
     }
     assert rewritten == {"accuracy", "mean", "root_mean_squared_error"}
+    assert "x0" in after and "x1" in after  # The comprehension's pairs, rewritten.
     _assert_same(before, after)
     assert 0.5 < after["accuracy"] < 1 and after["scaled_loss"] > after["mean_loss"] * 100
     # TRAIN mode of the rewritten model_fn ran: the summary of the update op was written.

@@ -59,8 +59,9 @@ REWRITTEN = [
     ("returned_from_a_helper", "return {{'accuracy': {metric}}}"),
     (
         "dict_comprehension",
-        "ops = {{name: {metric} for name in ('a', 'b')}}\nfor name, pair in ops.items():\n"
-        "    tf.compat.v1.summary.scalar(name, pair[1])\n" + SPEC,
+        "ops = {{\n    name: {metric}\n    for name in ('a', 'b')\n}}\n"
+        "for name, pair in ops.items():\n    tf.compat.v1.summary.scalar(name, pair[1])\n"
+        "ops.update({{'twice': (ops['a'][0] * 2.0, ops['a'][1])}})\n" + SPEC,
     ),
 ]
 

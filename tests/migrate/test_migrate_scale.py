@@ -82,3 +82,21 @@ def test_jobs_option_reaches_the_pool(capsys, tmp_path):
     (tmp_path / "a.py").write_text("import tensorflow as tf\ntf.compat.v1.metrics.mean(x)\n")
     status, out = run_cli(capsys, tmp_path, "--jobs", "3")
     assert status == 1 and "1 metric uses in 1 of 1 files" in out
+
+
+def test_a_file_migrate_fails_on_is_reported_and_the_run_goes_on(tmp_path, capsys, monkeypatch):
+    (tmp_path / "a.py").write_text("import tensorflow as tf\ntf.compat.v1.metrics.mean(x)\n")
+    (tmp_path / "b.py").write_text("import tensorflow as tf\ntf.compat.v1.metrics.mean(y)\n")
+    analyze = _run.analyze
+
+    def fail_on_b(path, text):
+        if path.endswith("b.py"):
+            raise RecursionError("maximum recursion depth exceeded")
+        return analyze(path, text)
+
+    monkeypatch.setattr(_run, "analyze", fail_on_b)
+    status, out = run_cli(capsys, tmp_path, "--jobs", "1", "--write")
+    assert status == 1
+    assert "1 metric uses in 1 of 2 files" in out
+    assert f"Could not analyse {tmp_path / 'b.py'}: RecursionError: maximum recursion" in out
+    assert (tmp_path / "b.py").read_text().endswith("metrics.mean(y)\n")  # Untouched.

@@ -138,7 +138,7 @@ def test_report_gives_the_replacement_and_the_guide_difference(capsys):
     assert "best F1 over num_thresholds=200" in best_f1["notes"][0]
     f2 = finding(document, "hand_built_f1.py", "hand-built F-beta (beta=2)")
     assert f2["replacement"] == (
-        'builders.fbeta(labels, predicted, weights=features["weight"], beta=2)'
+        'builders.precision_recall_fbeta(labels, predicted, weights=features["weight"], beta=2)'
     )
     streaming = finding(document, "add_metrics_contrib.py", "tf.contrib.metrics.streaming_accuracy")
     # contrib takes predictions first; the replacement puts labels first.
