@@ -136,16 +136,15 @@ def make_tree(root: Path, files: int, seed: int = 0) -> Path:
 
 
 def _full_parse(tree: str) -> None:
-    """The single-process path migrate had before: every file parsed, every result kept."""
-    from estimator_metrics.migrate import _run
+    """The single-process path migrate had before: every file parsed, every result (and its
+    syntax tree) kept until the report."""
+    from estimator_metrics import migrate
 
     results = []
-    for path in _run.python_files([tree]):
-        text, encoding = _run.read(path)
-        result = _run.analyze(path, text)
-        result.encoding = encoding
+    for path in sorted(Path(tree).rglob("*.py")):
+        result = migrate.analyze(str(path), path.read_text(encoding="utf-8"))
         if not result.error:
-            _run.plan(result, write=False, fix_wrong=False)
+            migrate.plan(result, write=False, fix_wrong=False)
         results.append(result)
     assert sum(len(r.findings) for r in results) > 0
 
