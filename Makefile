@@ -21,7 +21,7 @@ K3_PYTEST_ARGS ?=
 DESTINATION_DIR ?= .destination
 
 .PHONY: venv venv-keras3 test test-keras3 check docs demo destination lock clean image-check \
-	matrix bench
+	matrix bench bench-migrate
 
 venv: $(STAMP)
 venv-keras3: $(K3_STAMP)
@@ -115,3 +115,12 @@ image-check:
 BENCH_ARGS ?=
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks.run $(BENCH_ARGS)
+	$(MAKE) --no-print-directory bench-migrate
+
+# `estimator-metrics migrate` on a generated tree of 100 and 1,000 files shaped like public
+# repositories: the single-process full parse against the command as shipped, time per file
+# and peak memory; writes benchmarks/results-migrate.md (about 15 min on 2 cores). E.g.
+# BENCH_MIGRATE_ARGS="--quick" (smoke run) or "--rounds 2".
+BENCH_MIGRATE_ARGS ?=
+bench-migrate: $(STAMP)
+	$(BIN)/python -m benchmarks.migrate_scale $(BENCH_MIGRATE_ARGS)

@@ -65,14 +65,15 @@ def _add_migrate(commands) -> None:
         "the exactly equivalent ones",
         formatter_class=argparse.RawDescriptionHelpFormatter,
         description=(
-            "Reads Python files (never imports or runs them) and reports every metric use of\n"
-            "model_fns, add_metrics and TPUEstimator metric functions: tf.metrics.*,\n"
-            "tf.compat.v1.metrics.*, tf.contrib.metrics.* (through any import alias), Keras\n"
-            "metric objects placed in eval_metric_ops, hand-built F1/F-beta, MAPE and average\n"
-            "confidence. For each: file:line, status (wrong under stock Estimator, no TF2\n"
-            "equivalent, float32 counters, migratable, ok), the replacement (a Keras metric\n"
-            "through adapter.from_keras, or a builder) and what differs:\n"
-            f"{_docs.url('migrate.md')}.\n"
+            "Reads Python files (never imports or runs them) and reports every metric use:\n"
+            "tf.metrics.*, tf.compat.v1.metrics.*, tf.contrib.metrics.*, tf_slim.metrics.*\n"
+            "(through any import alias), metric functions named without a call and the calls\n"
+            "made through them, Keras metric objects placed in eval_metric_ops, hand-built\n"
+            "F1/F-beta, MAPE and average confidence. For each: file:line, status (wrong under\n"
+            "stock Estimator, no TF2 equivalent, float32 counters, unsure, migratable, ok),\n"
+            "the replacement (a Keras metric through adapter.from_keras, or a builder), what\n"
+            "differs, and the docs section that says why:\n"
+            f"{_docs.url('migrate.md')}\n"
             "\n"
             "Exit status: 0 nothing needs attention; 1 a file could not be parsed, or a use is\n"
             "not ok and was not rewritten by this run; 2 usage error."
@@ -97,6 +98,13 @@ def _add_migrate(commands) -> None:
         "--diff",
         action="store_true",
         help="show the rewrite as a unified diff (without --write: nothing is written)",
+    )
+    migrate.add_argument(
+        "--jobs",
+        type=int,
+        metavar="N",
+        help="files analysed in parallel, one process each (default: the cores this "
+        "process may use); a progress bar goes to stderr when it is a terminal",
     )
     migrate.add_argument(
         "--fix-wrong",
@@ -149,6 +157,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         missing = [path for path in args.paths if not os.path.exists(path)]
         if missing:
             _parser().error(f"no such file or directory: {', '.join(missing)}")
+        if args.jobs is not None and args.jobs < 1:
+            _parser().error(f"--jobs must be >= 1, received {args.jobs}")
         from estimator_metrics import migrate
 
         return migrate.run(
@@ -157,6 +167,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             write=args.write,
             diff=args.diff,
             fix_wrong=args.fix_wrong,
+            jobs=args.jobs,
         )
     return 2  # pragma: no cover - argparse rejects unknown commands
 

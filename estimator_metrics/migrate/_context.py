@@ -6,6 +6,7 @@ import dataclasses
 
 import libcst as cst
 
+from estimator_metrics._docs import url
 from estimator_metrics.migrate import _edit as edit
 from estimator_metrics.migrate._handbuilt import HandBuilt
 from estimator_metrics.migrate._model import Finding, Fix, Status
@@ -112,6 +113,14 @@ class Context:
         """The imports (keys of IMPORTS) a rewrite using these names must add."""
         return tuple(name for name in names_used if name in self.imports)
 
+    def free_name(self, base: str) -> str | None:
+        """`base`, or `base_2` ... `base_9`, whichever the module binds nowhere."""
+        bound = self.module.bound_names()
+        for candidate in (base, *(f"{base}_{n}" for n in range(2, 10))):
+            if candidate not in bound:
+                return candidate
+        return None
+
     def text(self, node: cst.CSTNode | None) -> str:
         return edit.flatten(self.module.code(node)) if node is not None else ""
 
@@ -128,6 +137,7 @@ class Context:
         fix: Fix | None = None,
         edits: dict | None = None,
         imports: tuple = (),
+        docs: str = "",
     ) -> Finding:
         line, column = self.module.position(node)
         return Finding(
@@ -145,6 +155,7 @@ class Context:
             fix=fix,
             edits=edits or {},
             imports=imports,
+            docs=url(docs) if docs else "",
         )
 
     def rewritten(self, new: cst.CSTNode) -> str:

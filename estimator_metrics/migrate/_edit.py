@@ -2,7 +2,8 @@
 
 A finding's edits map original nodes to new ones; `apply` swaps them in with
 one `CSTTransformer` pass, so every byte outside the replaced nodes
-(comments, blank lines, line endings, quotes) is kept as parsed. A new call
+(comments, blank lines, line endings, quotes) is kept as parsed; imports are
+added with LibCST's `AddImportsVisitor`. A new call
 reuses the original argument nodes and their whitespace. When the arguments
 it adds make a line longer than the file's longest line (at least 79), they
 go on their own line with a 4-space hanging indent; argument lines aligned
@@ -18,6 +19,8 @@ import tokenize
 from collections.abc import Sequence
 
 import libcst as cst
+from libcst.codemod import CodemodContext
+from libcst.codemod.visitors import AddImportsVisitor
 
 from estimator_metrics.migrate._model import IMPORTS, IMPORTS_ORDER
 
@@ -177,55 +180,43 @@ def remove_args(args: list, removed: Sequence[cst.Arg]) -> list | None:
 
 
 class _Replace(cst.CSTTransformer):
+    """Swaps in each edit: a new node, or a function of the node as updated so far (so an
+    edit can keep the rewrites made inside it)."""
+
     def __init__(self, edits: dict):
         super().__init__()
         self.edits = edits
 
     def on_leave(self, original_node, updated_node):
-        return self.edits.get(original_node, updated_node)
-
-
-def _import_index(tree: cst.Module) -> int:
-    """Where new imports go: after the last leading import, else after the docstring."""
-    index = 0
-    for position, statement in enumerate(tree.body):
-        if isinstance(statement, cst.SimpleStatementLine) and all(
-            isinstance(s, (cst.Import, cst.ImportFrom)) for s in statement.body
-        ):
-            index = position + 1
-        elif isinstance(statement, (cst.FunctionDef, cst.ClassDef)):
-            break
-        elif (
-            position == 0
-            and isinstance(statement, cst.SimpleStatementLine)
-            and isinstance(statement.body[0], cst.Expr)
-            and isinstance(statement.body[0].value, (cst.SimpleString, cst.ConcatenatedString))
-        ):
-            index = max(index, 1)
-    return index
+        edit = self.edits.get(original_node, updated_node)
+        return edit(updated_node) if callable(edit) else edit
 
 
 def apply(tree: cst.Module, edits: dict, imports: Sequence[str]) -> str:
-    """The module's code with `edits` ({original node: new node}) and `imports` added."""
+    """The module's code with `edits` ({original node: new node}) and `imports` added.
+
+    Imports go through LibCST's `AddImportsVisitor`: after the module's leading imports
+    (merged into an existing `from estimator_metrics import ...`), third-party first.
+    """
     new = tree.visit(_Replace(edits)) if edits else tree
-    wanted = [IMPORTS[name] for name in IMPORTS_ORDER if name in imports]
+    wanted = [name for name in IMPORTS_ORDER if name in imports]
     if wanted:
-        statements = [cst.parse_statement(line + "\n") for line in wanted]
-        index = _import_index(new)
-        body = list(new.body)
-        if index == 0 and body:  # Keep a license header or shebang comment block on top.
-            first = body[0]
-            statements[0] = statements[0].with_changes(leading_lines=first.leading_lines)
-            body[0] = first.with_changes(leading_lines=[])
-        new = new.with_changes(body=[*body[:index], *statements, *body[index:]])
+        context = CodemodContext()
+        for name in wanted:
+            module, obj, asname = IMPORTS[name]
+            AddImportsVisitor.add_needed_import(context, module, obj, asname)
+        new = AddImportsVisitor(context).transform_module(new)
     return new.code
 
 
 def overlapping(module, first: dict, second: dict) -> bool:
-    """Whether a node one edit set replaces is, holds or lies inside one the other replaces."""
+    """Whether a node one edit set replaces is, holds or lies inside one the other replaces
+    (an edit that is a function of the updated node keeps the edits inside it)."""
     for edits, others in ((first, second), (second, first)):
         for node in edits:
-            if node in others or any(a in others for a in module.ancestors(node)):
+            if node in others or any(
+                a in others and not callable(others[a]) for a in module.ancestors(node)
+            ):
                 return True
     return False
 

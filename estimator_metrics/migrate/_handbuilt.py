@@ -75,6 +75,7 @@ class FBeta:
     beta_squared: list | None  # Factors of b² on precision in the denominator, or None.
     half: int
     no_nan: bool  # Divided with divide_no_nan: 0.0, not NaN, where P + R = 0.
+    epsilons: list = dataclasses.field(default_factory=list)  # Other terms of the denominator.
 
 
 @dataclasses.dataclass
@@ -89,6 +90,7 @@ class HandBuilt:
     def __init__(self, module: Module, values: Values):
         self.module = module
         self.values = values
+        self._fbetas: list | None = None
 
     def op(self, node: cst.CSTNode) -> str | None:
         return self.values.op(node)
@@ -175,7 +177,7 @@ class HandBuilt:
                 others.append(factor)
         if set(found) != {"precision", "recall"}:
             return None
-        roles, beta_squared = {}, None
+        roles, beta_squared, epsilons = {}, None, []
         for term in self._operands(denominator, cst.Add, _ADD):
             factors = self._operands(term, cst.Multiply, _MULTIPLY)
             halves = [self.half(f, env) for f in factors]
@@ -183,7 +185,8 @@ class HandBuilt:
             if not named:
                 if self.halves_read(term, env):
                     return None
-                continue  # An epsilon.
+                epsilons.append(term)
+                continue
             if len(named) != 1 or named[0].metric in roles:
                 return None
             roles[named[0].metric] = named[0]
@@ -200,6 +203,7 @@ class HandBuilt:
             "beta_squared": beta_squared,
             "half": found["precision"].half,
             "no_nan": no_nan,
+            "epsilons": epsilons,
         }
 
     def _division(self, node: cst.CSTNode):
@@ -239,6 +243,14 @@ class HandBuilt:
                 return self._operands(x, operator, tf_ops) + self._operands(y, operator, tf_ops)
         return [node]
 
+    def fbeta_reading(self, call: cst.Call) -> FBeta | None:
+        """The hand-built F-beta whose precision or recall is the pair `call` makes."""
+        if self._fbetas is None:
+            self._fbetas = list(self.fbetas())
+        return next(
+            (m for m in self._fbetas if m.half == 0 and call in (m.precision, m.recall)), None
+        )
+
     def fbetas(self) -> Iterator[FBeta]:
         """Every hand-built F-beta on pair values (the outermost expression of each)."""
         matches = []
@@ -258,6 +270,7 @@ class HandBuilt:
                                 found["beta_squared"],
                                 found["half"],
                                 found["no_nan"],
+                                found["epsilons"],
                             )
                         )
         yield from self._outermost(matches)

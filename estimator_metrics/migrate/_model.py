@@ -27,6 +27,9 @@ class Status(_StrEnum):
     * NO_TF2: neither Keras nor our builders give this number.
     * FLOAT32: a hand-built metric over float32 v1 counters; the float64
       alternative is named.
+    * UNSURE: which metric, or what it computes, is only known at run time (a
+      metric function called through a name that holds one of several, a
+      `**kwargs` whose keywords the code does not show): the reason is named.
     * MIGRATABLE: a Keras metric through `adapter.from_keras`, or one of our
       builders, gives the same number (exactly, within the stated tolerance, or
       under the stated condition).
@@ -36,6 +39,7 @@ class Status(_StrEnum):
     WRONG = "wrong under stock Estimator"
     NO_TF2 = "no TF2 equivalent"
     FLOAT32 = "float32 counters"
+    UNSURE = "unsure"
     MIGRATABLE = "migratable"
     OK = "ok"
 
@@ -59,15 +63,14 @@ class Action(_StrEnum):
 
 
 class Kind(_StrEnum):
-    """Kinds of metric use the module walk finds (keys of the rule registry)."""
+    """Kinds of metric use the module walk finds; the rule table is keyed by the API's name."""
 
-    V1 = "v1"  # tf.metrics.* / tf.compat.v1.metrics.* call, through any alias.
-    CONTRIB = "contrib"  # tf.contrib.metrics.* call.
+    CALL = "call"  # A call of a metric API (tf.compat.v1.metrics.auc(...)), through any alias.
+    REFERENCE = "reference"  # A metric function named without a call: {"auc": tf.metrics.auc}.
+    THROUGH_NAME = "through a name"  # fn(...) where fn holds one of several metric functions.
     KERAS = "keras"  # A Keras metric object placed in a metric dict of a role function.
-    OURS = "ours"  # adapter.from_keras / builders.* (already migrated).
-    ADD_METRICS = "add_metrics"  # tf.contrib.estimator.add_metrics.
-    TF_METRICS = "tf_metrics"  # Third-party tf_metrics.precision/recall/f1/fbeta.
-    CONTRIB_LEARN = "contrib_learn"  # tf.contrib.learn.MetricSpec.
+    SUBCLASS = "subclass"  # A class deriving from a metric API class (MetricSpec).
+    HAND_BUILT = "hand-built"  # Arithmetic over v1 pairs: F-beta, ratios of counters.
 
 
 #: Function roles, from how a function is used.
@@ -75,8 +78,11 @@ MODEL_FN = "model_fn"
 ADD_METRICS_FN = "add_metrics metric_fn"
 TPU_METRIC_FN = "TPUEstimator metric_fn"
 
-#: The imports a rewrite may add, by the name it binds.
-IMPORTS = {"adapter": "from estimator_metrics import adapter", "tf": "import tensorflow as tf"}
+#: The imports a rewrite may add, by the name it binds: (module, object, as name).
+IMPORTS = {
+    "adapter": ("estimator_metrics", "adapter", None),
+    "tf": ("tensorflow", None, "tf"),
+}
 #: Third-party before first-party, as import sorters group them.
 IMPORTS_ORDER = ("tf", "adapter")
 
@@ -101,6 +107,8 @@ class Finding:
     #: {original libcst node: its replacement}, applied by --write.
     edits: dict = dataclasses.field(default_factory=dict, repr=False)
     imports: tuple = ()  # Keys of IMPORTS the rewrite needs.
+    #: The docs section that states and pins what the finding says (an address).
+    docs: str = ""
 
     def as_dict(self) -> dict[str, Any]:
         values = {
@@ -119,6 +127,7 @@ class Finding:
                 "source",
                 "fix",
                 "action",
+                "docs",
             )
         }
         for key in ("status", "fix", "action"):
@@ -138,3 +147,20 @@ class FileResult:
     module: Any = dataclasses.field(default=None, repr=False)  # The parsed libcst.Module.
     new_text: str | None = None  # The rewritten text, when anything is rewritten.
     encoding: str = "utf-8"
+    diff: str | None = None  # The unified diff of the rewrite (with --diff).
+    crashed: bool = False  # `error` is a bug of migrate, not of the file.
+
+    def summary(self) -> FileResult:
+        """What the report needs, without the text and the syntax tree (which hold the
+        memory): findings without their edits, errors, the diff."""
+        for finding in self.findings:
+            finding.edits = {}
+        return FileResult(
+            self.path,
+            self.findings,
+            self.error,
+            self.error_line,
+            encoding=self.encoding,
+            diff=self.diff,
+            crashed=self.crashed,
+        )

@@ -111,10 +111,19 @@ class Module:
     def __init__(self, tree: cst.Module):
         wrapper = meta.MetadataWrapper(tree, unsafe_skip_copy=True)
         self.tree = wrapper.module
-        self._scopes = wrapper.resolve(meta.ScopeProvider)
-        self._qualified = wrapper.resolve(meta.QualifiedNameProvider)
-        self.parents = wrapper.resolve(meta.ParentNodeProvider)
-        self._positions = wrapper.resolve(meta.PositionProvider)
+        # One call: LibCST resolves the batchable providers in one walk of the tree.
+        resolved = wrapper.resolve_many(
+            [
+                meta.ScopeProvider,
+                meta.QualifiedNameProvider,
+                meta.ParentNodeProvider,
+                meta.PositionProvider,
+            ]
+        )
+        self._scopes = resolved[meta.ScopeProvider]
+        self._qualified = resolved[meta.QualifiedNameProvider]
+        self.parents = resolved[meta.ParentNodeProvider]
+        self._positions = resolved[meta.PositionProvider]
         self.module = Function(None, "<module>", None)
         collector = _Collector(self.module)
         self.tree.visit(collector)
@@ -288,7 +297,7 @@ class Module:
                     if bound and bound[2] is None:
                         found += self.functions_named(bound[1], depth + 1, through_params)
                 elif isinstance(target, cst.Param) and through_params:
-                    for argument in self._arguments_for(target, depth):
+                    for argument in self.arguments_for(target, depth):
                         found += self.functions_named(argument, depth + 1, through_params)
             return found
         if isinstance(expr, cst.Call):
@@ -302,7 +311,7 @@ class Module:
             return found
         return []
 
-    def _arguments_for(self, param: cst.Param, depth: int) -> list:
+    def arguments_for(self, param: cst.Param, depth: int) -> list:
         """What the module's calls of the function that takes `param` pass for it."""
         owner = next((a for a in self.ancestors(param) if isinstance(a, cst.FunctionDef)), None)
         if owner is None or owner not in self.by_node:

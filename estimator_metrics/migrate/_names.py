@@ -70,6 +70,59 @@ _KERAS_ROOTS = (
 SINGLE_INPUT_KERAS = frozenset({"Mean", "Sum", "MeanTensor"})
 #: Functions of the third-party `tf_metrics` package (guillaumegenthial/tf_metrics).
 TF_METRICS = frozenset({"precision", "recall", "f1", "fbeta"})
+#: contrib's metric functions that are not `streaming_*` (tf.contrib.metrics, tf_slim.metrics).
+_CONTRIB_FUNCTIONS = frozenset(
+    {
+        "f1_score",
+        "cohen_kappa",
+        "auc_using_histogram",
+        "auc_with_confidence_intervals",
+        "precision_at_recall",
+        "recall_at_precision",
+        "precision_recall_at_equal_thresholds",
+        "sparse_recall_at_top_k",
+        "count",
+    }
+)
+
+
+def may_name_a_metric_function(name: str) -> bool:
+    """Whether a name's last part can be a metric function's (a cheap test before `metric_api`)."""
+    return (
+        name in V1_METRICS
+        or name in TF_METRICS
+        or name in _CONTRIB_FUNCTIONS
+        or name.startswith("streaming_")
+    )
+
+
+#: Modules of legacy metric functions (canonical paths) -> the prefix of their rule-table keys.
+#: tf_slim is tf.contrib.slim as a package; both re-export tf.contrib.metrics' functions.
+_API_MODULES = {
+    **dict.fromkeys(_V1_MODULES, "tf.compat.v1.metrics"),
+    **dict.fromkeys(
+        (
+            "tensorflow.contrib.metrics",
+            "tensorflow.contrib.metrics.python.ops.metric_ops",
+            "tensorflow.contrib.metrics.python.ops.classification",
+            "tensorflow.contrib.metrics.python.ops.histogram_ops",
+            "tensorflow.contrib.metrics.python.metrics.classification",
+        ),
+        "tf.contrib.metrics",
+    ),
+    "tensorflow.contrib.slim.metrics": "tf.contrib.slim.metrics",
+    **dict.fromkeys(
+        (
+            "tf_slim.metrics",
+            "tf_slim.metrics.metric_ops",
+            "tf_slim.metrics.classification",
+            "tf_slim.metrics.histogram_ops",
+        ),
+        "tf_slim.metrics",
+    ),
+    "tf_metrics": "tf_metrics",
+    "estimator_metrics.builders": "estimator_metrics.builders",
+}
 
 
 def canonical(path: str | None) -> str:
@@ -100,6 +153,38 @@ def v1_metric(path: str | None) -> str | None:
     """`accuracy` for `tensorflow.compat.v1.metrics.accuracy` / `tensorflow.metrics.accuracy`."""
     module, name = _split(path)
     return name if module in _V1_MODULES and name in V1_METRICS else None
+
+
+def metric_api(path: str | None) -> str | None:
+    """The rule-table key of a metric API, in its public spelling, else None.
+
+    >>> metric_api("tensorflow.python.ops.metrics_impl.auc")
+    'tf.compat.v1.metrics.auc'
+    >>> metric_api("tensorflow.contrib.slim.metrics.streaming_mean")
+    'tf.contrib.slim.metrics.streaming_mean'
+    >>> metric_api("tensorflow.contrib.learn.python.learn.metric_spec.MetricSpec")
+    'tf.contrib.learn.MetricSpec'
+    """
+    module, name = _split(path)
+    prefix = _API_MODULES.get(module)
+    if prefix is not None and name[:1].islower():
+        if (prefix == "tf.compat.v1.metrics" and name not in V1_METRICS) or (
+            prefix == "tf_metrics" and name not in TF_METRICS
+        ):
+            return None
+        return f"{prefix}.{name}"
+    if contrib_learn(path):
+        return "tf.contrib.learn.MetricSpec"
+    if add_metrics_kind(path) == "contrib":
+        return "tf.contrib.estimator.add_metrics"
+    if module == "estimator_metrics.adapter" and name == "from_keras":
+        return "estimator_metrics.adapter.from_keras"
+    return None
+
+
+def metric_module(path: str | None) -> str | None:
+    """The key prefix of a module of metric functions (`getattr(tf.metrics, name)`)."""
+    return _API_MODULES.get(canonical(path))
 
 
 def contrib_metric(path: str | None) -> str | None:
@@ -166,13 +251,3 @@ def add_metrics_kind(path: str | None) -> str | None:
     if path.startswith("tensorflow.contrib.estimator"):
         return "contrib"
     return "core" if _estimator_root(path) else None
-
-
-def estimator_metrics_api(path: str | None) -> str | None:
-    """`from_keras`, `per_class` or a builder name, for our own API."""
-    module, _, name = (path or "").rpartition(".")
-    if module == "estimator_metrics.adapter" and name in ("from_keras", "per_class"):
-        return name
-    if module == "estimator_metrics.builders" and name in ("mape", "fbeta", "average_confidence"):
-        return name
-    return None

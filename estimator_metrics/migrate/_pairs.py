@@ -11,12 +11,15 @@ if every use of that pair accepts the new one. What the replacements return
 * `builders.fbeta/mape/average_confidence` -> two float64 Tensors.
 
 Uses followed within the function (and closures in it): the pair placed in a
-metric dict (and that dict's `d["key"]` entries read later), returned,
+metric dict, a display or a comprehension (and that dict's `d["key"]` entries read later), returned,
 discarded, bound to a name or unpacked (`acc, acc_op = ...`) and every read of
 those names, `pair[0]` / `pair[1]`, and each element passed to TF ops,
 combined in arithmetic, put in a tuple placed in a dict, or returned.
 Everything else is reported as a reason not to rewrite, and so is any
 lookup of graph elements by name in the function (`get_tensor_by_name`, ...).
+A reason is a `Breaks` when the rewrite would certainly break that use (it
+reads a name the rewrite changes, or mixes float64 with float32); every other
+reason is a use that is not followed, which may well keep working.
 """
 
 from __future__ import annotations
@@ -50,6 +53,24 @@ _ANY_DTYPE = {
 #: Graph look-ups by name: a rewrite renames the metric's ops and variables.
 _BY_NAME = ("get_tensor_by_name", "get_operation_by_name", "get_collection", "get_collection_ref")
 _DEPTH = 4
+
+
+class Breaks(str):
+    """A reason not to rewrite that is a use the rewrite would break (not one merely not
+    followed)."""
+
+
+def explain(reasons: list) -> str:
+    """Why a rewrite is refused: "a use would break" only for `Breaks`; each other reason
+    says itself that a use is not followed."""
+    broken = [r for r in reasons if isinstance(r, Breaks)]
+    unfollowed = [r for r in reasons if not isinstance(r, Breaks)]
+    if not broken:
+        return "not rewritten: " + "; ".join(unfollowed)
+    return "not rewritten, " + "; ".join(
+        [("a use would break: " if len(broken) == 1 else "uses would break: ") + "; ".join(broken)]
+        + unfollowed
+    )
 
 
 class Pairs:
@@ -95,6 +116,13 @@ class Pairs:
                 reasons.append(f"{self._where(parent)} indexes the pair")
         elif isinstance(parent, cst.DictElement) and parent.value is node:
             self._placed(parent, dtype, reasons, depth)
+        elif isinstance(parent, cst.DictComp) and parent.value is node:
+            # `{name: tf.metrics.mean(v) for name, v in ...}`: a metric dict made in one go.
+            assign = self.module.parents.get(parent)
+            if isinstance(assign, cst.Assign):
+                for target in assign.targets:
+                    if isinstance(target.target, cst.Name):
+                        self._entries(target.target, None, dtype, reasons, depth)
         elif isinstance(parent, (cst.Return, cst.Expr)):
             if isinstance(parent, cst.Return) and dtype == FLOAT64:
                 reasons.append(
@@ -152,7 +180,8 @@ class Pairs:
                     self._loop(parent, dtype, reasons, depth)
             elif isinstance(parent, cst.Arg):
                 call, _ = self._callee(parent)
-                if not self.module.path_of(call.func, names.is_spec):
+                merged = isinstance(call.func, cst.Attribute) and call.func.attr.value == "update"
+                if not merged and not self.module.path_of(call.func, names.is_spec):
                     reasons.append(
                         f"the metric dict is passed to {self._where(call)}, whose "
                         "use of its entries is not followed"
@@ -213,9 +242,12 @@ class Pairs:
 
     def _names(self, target: cst.Name, follow, dtype: str, reasons: list, depth: int) -> None:
         if self.module.assignment_count(target) != 1:
+            lines = sorted(
+                {self.module.line(a.node) for a in self.module.assignments(target) if a.node}
+            )
             reasons.append(
-                f"`{target.value}` is assigned more than once in this function: "
-                "its uses cannot be told apart"
+                f"`{target.value}` is assigned more than once in this function (lines "
+                f"{', '.join(map(str, lines))}): its uses cannot be told apart"
             )
             return
         for reference in self.module.references(target):
@@ -236,15 +268,20 @@ class Pairs:
                     )
             elif dtype == FLOAT64:
                 reasons.append(
-                    f"{self._where(call)} combines it with other tensors: float32 "
-                    "there, float64 from a builder (cast it)"
+                    Breaks(
+                        f"{self._where(call)} combines it with other tensors: float32 "
+                        "there, float64 from a builder (cast it)"
+                    )
                 )
         elif isinstance(
             parent, (cst.BinaryOperation, cst.Comparison, cst.ComparisonTarget, cst.UnaryOperation)
         ):
             if dtype == FLOAT64 and not self._with_literals(parent):
                 reasons.append(
-                    f"{where} does float32 arithmetic with it; a builder gives float64 (cast it)"
+                    Breaks(
+                        f"{where} does float32 arithmetic with it; a builder gives float64 "
+                        "(cast it)"
+                    )
                 )
         elif isinstance(parent, cst.Element):
             container = self.module.parents.get(parent)
@@ -265,9 +302,9 @@ class Pairs:
                 parent.attr.value == "op"
                 and isinstance(self.module.parents.get(parent), cst.Attribute)
             ):
-                reasons.append(f"{where} reads a name, which the rewrite changes")
+                reasons.append(Breaks(f"{where} reads a name, which the rewrite changes"))
             elif dtype == FLOAT64 and parent.attr.value == "dtype":
-                reasons.append(f"{where} reads its dtype")
+                reasons.append(Breaks(f"{where} reads its dtype"))
         elif isinstance(parent, cst.Return):
             if dtype == FLOAT64:
                 reasons.append(f"returned {where}: the caller's uses are not followed")

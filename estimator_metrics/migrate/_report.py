@@ -1,10 +1,12 @@
-"""migrate: the report, as a Markdown table (`md`) or a JSON document (`json`)."""
+"""migrate: the report, as a Markdown table (`md`, drawn by the project's one table renderer)
+or a JSON document (`json`)."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Sequence
 
+from estimator_metrics._tables import render
 from estimator_metrics.migrate._model import Action, Status
 
 _HEADER = (
@@ -20,7 +22,6 @@ _HEADER = (
 
 
 def _cell(text: str, code: bool = False) -> str:
-    text = text.replace("|", "\\|")
     if code and text:
         ticks = "``" if "`" in text else "`"
         pad = " " if ticks == "``" else ""
@@ -48,25 +49,32 @@ def render_md(results: Sequence, status: int, *, write: bool, fix_wrong: bool) -
         "",
     ]
     if findings:
-        lines += ["| " + " | ".join(_HEADER) + " |", "|" + " --- |" * len(_HEADER)]
+        rows = []
         for finding in findings:
-            cells = [
-                f"{finding.path}:{finding.line}",
-                _where(finding),
-                _cell(
-                    finding.metric, code=not finding.metric.startswith(("hand-built", "tf.keras"))
-                ),
-                f"**{finding.status}**" if finding.status is not Status.OK else str(Status.OK),
-                _cell(
-                    finding.replacement,
-                    code=not finding.replacement.startswith(("none", "one ", "see ")),
-                ),
-                _cell(finding.same_number),
-                _cell(str(finding.action)),
-                _cell("; ".join(finding.notes)),
-            ]
-            lines.append("| " + " | ".join(cells) + " |")
-        lines.append("")
+            rows.append(
+                [
+                    f"{finding.path}:{finding.line}",
+                    _where(finding),
+                    _cell(
+                        finding.metric,
+                        code="`" not in finding.metric
+                        and not finding.metric.startswith(("hand-built", "tf.keras")),
+                    ),
+                    f"**{finding.status}**" if finding.status is not Status.OK else str(Status.OK),
+                    _cell(
+                        finding.replacement,
+                        code=not finding.replacement.startswith(("none", "one ", "see ")),
+                    ),
+                    _cell(finding.same_number),
+                    _cell(str(finding.action)),
+                    _cell(
+                        "; ".join(
+                            [*finding.notes, *([f"see {finding.docs}"] if finding.docs else [])]
+                        )
+                    ),
+                ]
+            )
+        lines += [render(_HEADER, rows, style="markdown"), ""]
     by_status = counts(results)
     lines.append(
         "Status: " + ", ".join(f"{n} {s}" for s, n in by_status.items() if n) + "."
@@ -93,7 +101,12 @@ def render_md(results: Sequence, status: int, *, write: bool, fix_wrong: bool) -
             + "."
         )
     for result in results:
-        if result.error:
+        if result.crashed:
+            lines.append(
+                f"Could not analyse {result.path}: {result.error} (a limit of migrate; left "
+                "untouched)."
+            )
+        elif result.error:
             where = f"{result.path}:{result.error_line}" if result.error_line else result.path
             lines.append(f"Could not parse {where}: {result.error} (left untouched).")
     lines.append(

@@ -1,4 +1,4 @@
-"""migrate: Keras metric objects in metric dicts, our own API, and add_metrics.
+"""migrate: the Keras family - Keras metric objects in metric dicts, and our own API.
 
 Stock `EstimatorSpec` turns a Keras metric object into
 `(metric.result(), metric.updates[0])`: the op of its first `update_state`
@@ -21,18 +21,15 @@ import libcst as cst
 
 from estimator_metrics.migrate import _names as names
 from estimator_metrics.migrate._model import Finding, Fix, Status
-from estimator_metrics.migrate._rule import Call
+from estimator_metrics.migrate._rule import Call, Rule
 from estimator_metrics.migrate._uses import placed_values
 
 #: Keras classes that stock EstimatorSpec gets wrong even when updated once.
 WRONG_CLASSES = {
     "FBetaScore": "stock EstimatorSpec runs only the last assignment of update_state: 0.0 "
-    "for an example whose F-beta is 0.75 [tests/adapter/test_adapter.py::"
-    "test_stock_estimator_is_wrong_for_fbeta_and_the_adapter_is_right]",
-    "F1Score": "stock EstimatorSpec runs only the last assignment of update_state "
-    "[tests/migrate/test_migrate_estimator.py::test_fix_wrong_gives_the_corrected_numbers]",
-    "R2Score": "stock EstimatorSpec runs only the last assignment of update_state: NaN "
-    "[tests/migrate/test_migrate_estimator.py::test_fix_wrong_gives_the_corrected_numbers]",
+    "for an example whose F-beta is 0.75",
+    "F1Score": "stock EstimatorSpec runs only the last assignment of update_state: zeros",
+    "R2Score": "stock EstimatorSpec runs only the last assignment of update_state: NaN",
 }
 _RENAMES = {"y_true": "labels", "y_pred": "predictions", "values": "predictions"}
 
@@ -49,18 +46,14 @@ def keras_object(call: Call) -> Finding:
             if use.in_loop
             else f"updated {len(updates)}x" + (f", {where}" if updates else "")
         )
-        call.metric = (
-            f"tf.keras.metrics.{cls} `{use.variable}` (created line "
-            f"{ctx.module.line(use.ctor)}, {times}) in a metric dict"
-        )
+        made = use.made_by or f"created line {ctx.module.line(use.ctor)}"
+        call.metric = f"tf.keras.metrics.{cls} `{use.variable}` ({made}, {times}) in a metric dict"
     reasons = []
     if cls in WRONG_CLASSES:
         reasons.append(WRONG_CLASSES[cls])
     if len(updates) > 1 or use.in_loop:
         reasons.append(
-            "updated more than once: stock EstimatorSpec counts only the first "
-            "update_state call [tests/adapter/test_adapter.py::"
-            "test_stock_estimator_counts_only_the_first_of_two_updates]"
+            "updated more than once: stock EstimatorSpec counts only the first update_state call"
         )
     suggestion = _suggestion(call)
     note = (
@@ -123,6 +116,8 @@ def _fix(call: Call):
     """Edits replacing the update_state calls by from_keras calls, or (None, why not)."""
     use, ctx = call.use, call.ctx
     module, function, variable = ctx.module, use.function, use.variable
+    if use.made_by:
+        return None, f"not fixable automatically: {use.made_by}"
     if not variable or use.manual_pair or not use.updates or use.in_loop:
         return None, "not fixable automatically: needs update_state calls on a named metric"
     if ctx.adapter is None:
@@ -191,40 +186,9 @@ def ours(call: Call) -> Finding:
     return call.finding(Status.OK, "", "", [])
 
 
-def add_metrics(call: Call) -> Finding:
-    ctx = call.ctx
-    call.metric = "tf.contrib.estimator.add_metrics"
-    notes = [
-        "the same function in tensorflow_estimator (extenders.add_metrics); tf.contrib "
-        "is gone in TF 2, and tf_upgrade_v2 does not convert this call"
-    ]
-    root = call.node.func
-    while isinstance(root, cst.Attribute):
-        root = root.value
-    via_tf = isinstance(root, cst.Name) and ctx.tf_imports.get(root.value) in (
-        "tensorflow",
-        "tensorflow.compat.v1",
-        "tensorflow.compat.v2",
-    )
-    if ctx.estimator is None or not via_tf:
-        why = (
-            "imported from tf.contrib: replace the import too (tf.estimator.add_metrics)"
-            if not via_tf
-            else "no tf alias in this module"
-        )
-        return call.finding(
-            Status.MIGRATABLE,
-            "tf.estimator.add_metrics",
-            "exact",
-            notes + [f"not rewritten: {why}"],
-        )
-    new = call.node.with_changes(func=cst.parse_expression(f"{ctx.estimator}.add_metrics"))
-    return call.finding(
-        Status.MIGRATABLE,
-        ctx.rewritten(new),
-        "exact",
-        notes,
-        fix=Fix.EXACT,
-        edits={call.node: new},
-        imports=ctx.needs("tf"),
-    )
+_STOCK = "adapter.md#stock-estimatorspec-and-keras-metric-objects"
+TABLE = {
+    "tf.keras.metrics.*": Rule(transform=keras_object, docs=_STOCK),
+    "estimator_metrics.adapter.from_keras": Rule(transform=ours),
+    "estimator_metrics.builders.*": Rule(transform=ours),
+}

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import functools
 
-from estimator_metrics.migrate._model import Finding, Fix, Kind, Status
+from estimator_metrics.migrate._model import Finding, Fix, Status
 from estimator_metrics.migrate._rule import (
     COLLECTIONS,
     Call,
@@ -33,6 +33,7 @@ from estimator_metrics.migrate._rule import (
     finish,
     float64_notes,
     from_keras_text,
+    no_tf2,
     rewrite_to_keras,
     suggest,
 )
@@ -40,14 +41,12 @@ from estimator_metrics.migrate._rule import (
 _LPW = ("labels", "predictions", "weights", *COLLECTIONS, "name")
 _FLOAT32_NOTE = (
     "tf.compat.v1.metrics count in float32: once a total reaches 2**24, +1 is "
-    "lost [test_float32_state_on_both_sides]; our builders count in float64"
+    "lost; our builders count in float64"
 )
-_CHECK = "not in the migration guide: compare both with parity.compare before switching"
 _SHAPES = (
     "valid when labels, predictions and weights have the same shape; for [B] labels "
     "beside [B, 1] predictions pass tf.reshape(labels, [-1, 1]) (with weights Keras "
-    "raises `weights can not be broadcast` otherwise) "
-    "[test_keras_rejects_b_labels_with_b1_predictions_and_weights]"
+    "raises `weights can not be broadcast` otherwise)"
 )
 _PREDICTION_KINDS = ("ids", "bool", "probabilities", "scores")
 
@@ -79,8 +78,7 @@ def accuracy(call: Call) -> Finding:
             Status.MIGRATABLE,
             "exact",
             [
-                "Accuracy compares ids as v1 does (float32 on both sides) "
-                "[accuracy_class_ids; tests/migrate/test_migrate_run.py]",
+                "Accuracy compares ids as v1 does (float32 on both sides)",
                 *notes,
             ],
             rewrite_to_keras(call, "Accuracy"),
@@ -96,7 +94,7 @@ def accuracy(call: Call) -> Finding:
             [
                 "v1 accuracy casts the predictions to the labels' integer dtype: every "
                 "probability < 1 becomes class 0, so today's number is the share of "
-                "label 0 [test_accuracy_on_raw_probabilities]",
+                "label 0",
                 f"{cls} "
                 + (
                     "thresholds them at 0.5" if kind == "probabilities" else "compares their argmax"
@@ -112,10 +110,9 @@ def accuracy(call: Call) -> Finding:
         suggest(call, "Accuracy()"),
         "exact if predictions are ids",
         [
-            "exact on class ids [accuracy_class_ids]; on probabilities v1 casts "
+            "exact on class ids; on probabilities v1 casts "
             "them to the labels' integer dtype (0 for p < 1): use "
-            "BinaryAccuracy() on p or SparseCategoricalAccuracy() on scores "
-            "[test_accuracy_on_raw_probabilities]",
+            "BinaryAccuracy() on p or SparseCategoricalAccuracy() on scores",
             *notes,
             "not rewritten: the predictions' kind is not known from the code",
         ],
@@ -134,13 +131,24 @@ def _to_keras_class(
     return finish(call, status, same, notes, rewrite_to_keras(call, cls), fix, suggestion)
 
 
+def _in_a_triple(call: Call) -> list:
+    """A note when a hand-built F-beta reads this pair: one builder gives all three."""
+    match = call.ctx.handbuilt.fbeta_reading(call.call) if call.call is not None else None
+    if match is None:
+        return []
+    return [
+        f"with the hand-built F-beta of line {call.ctx.module.line(match.node)}: one "
+        "builders.precision_recall_fbeta call gives precision, recall and F-beta from one state "
+        "(see that finding)"
+    ]
+
+
 def _precision_recall(call: Call, cls: str) -> Finding:
     kind = call.kind()
-    swapped = _swapped(call)
+    swapped = _swapped(call) + _in_a_triple(call)
     if kind == "bool":
         notes = [
-            f"{cls}() thresholds the 0/1 predictions at 0.5: the same counts "
-            f"[{call.use.name}; tests/migrate/test_migrate_run.py]",
+            f"{cls}() thresholds the 0/1 predictions at 0.5: the same counts",
             *swapped,
         ]
         return _to_keras_class(call, cls, Status.MIGRATABLE, "exact", notes, Fix.EXACT)
@@ -150,9 +158,8 @@ def _precision_recall(call: Call, cls: str) -> Finding:
         )
         notes = [
             f"v1 casts predictions to bool: every probability > 0 counts as positive "
-            f"({consequence}) [test_precision_recall_on_probabilities]; Keras thresholds "
-            f"at 0.5, and {cls}(thresholds=0.0) reproduces today's number "
-            f"[{call.use.name}_legacy_nonzero]",
+            f"({consequence}); Keras thresholds "
+            f"at 0.5, and {cls}(thresholds=0.0) reproduces today's number",
             *swapped,
         ]
         return _to_keras_class(call, cls, Status.WRONG, "corrected", notes, Fix.CORRECTION)
@@ -161,10 +168,9 @@ def _precision_recall(call: Call, cls: str) -> Finding:
         suggest(call, f"{cls}()"),
         "exact if predictions are p > 0.5",
         [
-            f"exact for boolean predictions `p > 0.5`, with {cls}() on p [{call.use.name}]; v1 "
+            f"exact for boolean predictions `p > 0.5`, with {cls}() on p; v1 "
             "counts any nonzero prediction as positive, Keras thresholds at 0.5: "
-            f"{cls}(thresholds=0.0) reproduces v1 on raw probabilities "
-            f"[{call.use.name}_legacy_nonzero]",
+            f"{cls}(thresholds=0.0) reproduces v1 on raw probabilities",
             *swapped,
             *([_SHAPES] if call.value("weights") is not None else []),
             "not rewritten: the predictions' kind is not known from the code",
@@ -185,12 +191,12 @@ def auc(call: Call) -> Finding:
     )
     logits = (
         "v1 raises on predictions outside [0, 1], Keras clips them silently: pass "
-        "AUC(from_logits=True) for logits [test_auc_out_of_range_predictions]"
+        "AUC(from_logits=True) for logits"
     )
     if curve is None or method is None:
         return call.finding(
             Status.MIGRATABLE,
-            "see the AUC rows of docs/migration.md",
+            "see the docs (auc)",
             "unknown",
             ["curve/summation_method are not literals: the Keras arguments depend on their values"],
         )
@@ -202,8 +208,7 @@ def auc(call: Call) -> Finding:
             "no",
             [
                 "Keras AUC has no 'trapezoidal' for PR; its 'interpolation' is "
-                "v1's careful_interpolation, 1.7e-3 away on the guide's data "
-                "[test_auc_pr_default_summation_differs]"
+                "v1's careful_interpolation, 1.7e-3 away on the guide's data"
             ],
         )
     keras_method = {"minoring": "minoring", "majoring": "majoring"}.get(method)
@@ -216,15 +221,13 @@ def auc(call: Call) -> Finding:
     if curve == "PR":
         same = "exact" if not keras_method else "1e-6"
         notes = [
-            f"{same} [auc_pr], except for scores on the k/199 threshold grid "
-            "[test_auc_predictions_exactly_on_a_threshold]",
+            f"{same}, except for scores on the k/199 threshold grid",
             logits,
         ]
     else:
         same = "1e-6"
         notes = [
-            "v1 adds 1e-6 to its counts, so tiny weights move it (4.9e-5 at weights x "
-            "1e-4) [auc_roc; test_auc_epsilon_grows_as_weights_shrink]",
+            "v1 adds 1e-6 to its counts, so tiny weights move it (4.9e-5 at weights x 1e-4)",
             logits,
         ]
     return call.finding(
@@ -258,7 +261,7 @@ def mean(call: Call) -> Finding:
                 "at labels 0) and lines [B] labels up with a [B, 1] head: `labels - predictions` "
                 "broadcasts [B] against [B, 1] to [B, B] without an error",
                 scale,
-                "Keras twin: MeanAbsolutePercentageError() on [B, 1] labels [mape]",
+                "Keras twin: MeanAbsolutePercentageError() on [B, 1] labels",
                 *float64_notes(call, "builders.mape"),
             ],
         )
@@ -273,8 +276,7 @@ def mean(call: Call) -> Finding:
                 _FLOAT32_NOTE,
                 "builders.average_confidence checks the probabilities are in "
                 "[0, 1] (logits raise InvalidArgumentError)",
-                "Keras twin: "
-                "keras_metrics.AverageConfidence() with labels None [test_average_confidence]",
+                "Keras twin: keras_metrics.AverageConfidence() with labels None",
                 *float64_notes(call, "builders.average_confidence"),
             ],
         )
@@ -284,7 +286,7 @@ def mean(call: Call) -> Finding:
         "exact",
         [
             "Mean.update_state takes the values alone: labels None; float32 state on "
-            "both sides, Mean(dtype='float64') for exact counts [mean]"
+            "both sides, Mean(dtype='float64') for exact counts"
         ],
         rewrite_to_keras(call, "Mean", single_input=True),
         Fix.EXACT,
@@ -309,9 +311,8 @@ def _regression(call: Call, cls: str) -> Finding:
         "exact when labels, predictions (and weights) have one value per element",
         [
             f"{cls} averages over the last axis: flattening both sides to [N, 1] makes that axis "
-            "one element, the mean v1 takes, for [B] labels beside a [B, 1] head as for [B, T] "
-            "tags [test_keras_regression_metrics_need_b1_labels; tests/migrate/"
-            "test_migrate_run.py]",
+            "one element, the mean v1 takes, for [B] labels beside a [B, 1] head as for "
+            "[B, T] tags",
             "needs labels, predictions"
             + (" and weights" if weights else "")
             + " with the same number of elements "
@@ -326,10 +327,7 @@ def root_mean_squared_error(call: Call) -> Finding:
         call,
         Status.MIGRATABLE,
         "exact",
-        [
-            "no reshape needed: it squares elementwise [root_mean_squared_error; "
-            "test_root_mean_squared_error_needs_no_reshape]"
-        ],
+        ["no reshape needed: it squares elementwise"],
         rewrite_to_keras(call, "RootMeanSquaredError"),
         Fix.EXACT,
         suggest(call, "RootMeanSquaredError()"),
@@ -339,13 +337,13 @@ def root_mean_squared_error(call: Call) -> Finding:
 def mean_iou(call: Call) -> Finding:
     classes = call.text("num_classes")
     notes = [
-        "MeanIoU(C) takes the same class ids and flattens them as v1 does [mean_iou_ids]",
+        "MeanIoU(C) takes the same class ids and flattens them as v1 does",
         *_swapped(call),
     ]
     if classes is None:
         return call.finding(
             Status.MIGRATABLE,
-            "see docs/migration.md (mean_iou)",
+            "see the docs (mean_iou)",
             "exact",
             notes + ["not rewritten: num_classes is not given"],
         )
@@ -370,10 +368,9 @@ def _at_k(call: Call, cls: str) -> Finding:
         suggest(call, ctor, labels=f"tf.one_hot({call.text('labels')}, tf.shape({scores})[-1])"),
         "1e-6 (v1 state is float64)",
         [
-            "labels one-hot over the classes of the [B, C] scores [precision_at_k, recall_at_k; "
-            "tests/migrate/test_migrate_run.py]",
+            "labels one-hot over the classes of the [B, C] scores",
             "needs [B] class-id labels (squeeze [B, 1] labels first)",
-            "with no data v1 gives NaN and Keras 0.0 [test_at_k_no_data_is_nan_in_v1]",
+            "with no data v1 gives NaN and Keras 0.0",
             "not rewritten: not exact",
         ],
     )
@@ -395,18 +392,92 @@ def mean_relative_error(call: Call) -> Finding:
                 *float64_notes(call, "builders.mape"),
             ],
         )
-    return other(call)
+    return no_tf2(call)
 
 
-#: v1 metrics with a Keras class that is not in the migration guide: (class, its arguments).
-_UNVERIFIED = {
-    "true_positives": ("TruePositives", ()),
-    "false_positives": ("FalsePositives", ()),
-    "true_negatives": ("TrueNegatives", ()),
-    "false_negatives": ("FalseNegatives", ()),
+_C = COLLECTIONS
+_THRESHOLDS = ("labels", "predictions", "thresholds", "weights", *_C, "name")
+_AT_K = ("labels", "predictions", "k", "class_id", "weights", *_C, "name")
+_AUC = (
+    "labels",
+    "predictions",
+    "weights",
+    "num_thresholds",
+    *_C,
+    "curve",
+    "name",
+    "summation_method",
+    "thresholds",
+)
+_VALUES = ("values", "weights", *_C, "name")
+V1 = "tf.compat.v1.metrics."
+#: Options that change what a metric computes: a `**kwargs` that may hold one makes it unsure.
+_OPTIONS = ("weights",)
+
+
+def _rule(params: tuple, transform, docs: str, *options: str) -> Rule:
+    return Rule(params, transform, depends_on=(*options, *_OPTIONS), docs=docs)
+
+
+def _candidate(params: tuple, cls: str, *keys: str) -> Rule:
+    """A Keras class that is not in the migration guide: suggested, with a check to run."""
+    return Rule(params, keras=cls, keras_args=keys, depends_on=(*keys, *_OPTIONS), docs=_CANDIDATES)
+
+
+_CANDIDATES = "migrate.md#keras-classes-the-guide-does-not-pin"
+#: The tf.compat.v1.metrics family (tf.metrics in TF 1.x), keyed by qualified name.
+TABLE = {
+    V1 + "accuracy": _rule(_LPW, accuracy, "migrate.md#accuracy"),
+    V1 + "precision": _rule(
+        _LPW, functools.partial(_precision_recall, cls="Precision"), "migrate.md#precision-recall"
+    ),
+    V1 + "recall": _rule(
+        _LPW, functools.partial(_precision_recall, cls="Recall"), "migrate.md#precision-recall"
+    ),
+    V1 + "auc": _rule(
+        _AUC, auc, "migrate.md#auc", "curve", "summation_method", "num_thresholds", "thresholds"
+    ),
+    V1 + "mean": _rule(_VALUES, mean, "migrate.md#mean"),
+    V1 + "mean_absolute_error": _rule(
+        _LPW, functools.partial(_regression, cls="MeanAbsoluteError"), "migrate.md#mae-mse"
+    ),
+    V1 + "mean_squared_error": _rule(
+        _LPW, functools.partial(_regression, cls="MeanSquaredError"), "migrate.md#mae-mse"
+    ),
+    V1 + "root_mean_squared_error": _rule(_LPW, root_mean_squared_error, "migrate.md#rmse"),
+    V1 + "mean_iou": _rule(
+        ("labels", "predictions", "num_classes", "weights", *_C, "name"),
+        mean_iou,
+        "migrate.md#mean-iou",
+        "num_classes",
+    ),
     **{
-        f"{kind}_at_thresholds": (cls, ("thresholds",))
-        for kind, cls in (
+        V1 + name: _rule(_AT_K, functools.partial(_at_k, cls=cls), "migrate.md#top-k", "k")
+        for name, cls in (
+            ("precision_at_k", "Precision"),
+            ("sparse_precision_at_k", "Precision"),
+            ("recall_at_k", "Recall"),
+        )
+    },
+    V1 + "mean_relative_error": _rule(
+        ("labels", "predictions", "normalizer", "weights", *_C, "name"),
+        mean_relative_error,
+        "migrate.md#mape-and-average-confidence",
+        "normalizer",
+    ),
+    V1 + "mean_tensor": _candidate(_VALUES, "MeanTensor"),
+    **{
+        V1 + name: _candidate(_LPW, cls)
+        for name, cls in (
+            ("true_positives", "TruePositives"),
+            ("false_positives", "FalsePositives"),
+            ("true_negatives", "TrueNegatives"),
+            ("false_negatives", "FalseNegatives"),
+        )
+    },
+    **{
+        f"{V1}{name}_at_thresholds": _candidate(_THRESHOLDS, cls, "thresholds")
+        for name, cls in (
             ("true_positives", "TruePositives"),
             ("false_positives", "FalsePositives"),
             ("true_negatives", "TrueNegatives"),
@@ -415,110 +486,16 @@ _UNVERIFIED = {
             ("recall", "Recall"),
         )
     },
-    "sensitivity_at_specificity": ("SensitivityAtSpecificity", ("specificity",)),
-    "specificity_at_sensitivity": ("SpecificityAtSensitivity", ("sensitivity",)),
-    "mean_tensor": ("MeanTensor", ()),
-}
-
-
-def other(call: Call) -> Finding:
-    if call.use.name in _UNVERIFIED:
-        cls, keys = _UNVERIFIED[call.use.name]
-        ctor = f"{cls}({', '.join(f'{key}={call.text(key)}' for key in keys if call.text(key))})"
-        single = cls == "MeanTensor"
-        replacement = (
-            from_keras_text(call.ctx, ctor, None, call.text("values"), weights=call.text("weights"))
-            if single
-            else suggest(call, ctor)
-        )
-        return call.finding(
-            Status.MIGRATABLE,
-            replacement,
-            "unknown",
-            [f"candidate {ctor}: {_CHECK}"]
-            + (
-                ["v1 casts predictions to bool, Keras thresholds at 0.5"]
-                if call.use.name.endswith(("_positives", "_negatives"))
-                else []
-            ),
-        )
-    return call.finding(
-        Status.NO_TF2,
-        "none in tf.keras.metrics or builders",
-        "no",
-        ["keep it, or write it as a custom Keras metric wrapped with adapter.from_keras"],
-    )
-
-
-_C = COLLECTIONS
-_THRESHOLDS = ("labels", "predictions", "thresholds", "weights", *_C, "name")
-_AT_K = ("labels", "predictions", "k", "class_id", "weights", *_C, "name")
-#: The v1 rows of the registry: name, parameters (tf.compat.v1.metrics order), rule.
-V1_TABLE = (
-    ("accuracy", _LPW, accuracy),
-    ("precision", _LPW, functools.partial(_precision_recall, cls="Precision")),
-    ("recall", _LPW, functools.partial(_precision_recall, cls="Recall")),
-    (
-        "auc",
-        (
-            "labels",
-            "predictions",
-            "weights",
-            "num_thresholds",
-            *_C,
-            "curve",
-            "name",
-            "summation_method",
-            "thresholds",
-        ),
-        auc,
-    ),
-    ("mean", ("values", "weights", *_C, "name"), mean),
-    ("mean_absolute_error", _LPW, functools.partial(_regression, cls="MeanAbsoluteError")),
-    ("mean_squared_error", _LPW, functools.partial(_regression, cls="MeanSquaredError")),
-    ("root_mean_squared_error", _LPW, root_mean_squared_error),
-    ("mean_iou", ("labels", "predictions", "num_classes", "weights", *_C, "name"), mean_iou),
-    ("precision_at_k", _AT_K, functools.partial(_at_k, cls="Precision")),
-    ("sparse_precision_at_k", _AT_K, functools.partial(_at_k, cls="Precision")),
-    ("recall_at_k", _AT_K, functools.partial(_at_k, cls="Recall")),
-    (
-        "mean_relative_error",
-        ("labels", "predictions", "normalizer", "weights", *_C, "name"),
-        mean_relative_error,
-    ),
-    ("mean_tensor", ("values", "weights", *_C, "name"), other),
-    (
-        "mean_per_class_accuracy",
-        ("labels", "predictions", "num_classes", "weights", *_C, "name"),
-        other,
-    ),
-    *(
-        (name, _LPW, other)
-        for name in ("true_positives", "false_positives", "true_negatives", "false_negatives")
-    ),
-    *(
-        (f"{kind}_at_thresholds", _THRESHOLDS, other)
-        for kind in (
-            "true_positives",
-            "false_positives",
-            "true_negatives",
-            "false_negatives",
-            "precision",
-            "recall",
-        )
-    ),
-    (
-        "sensitivity_at_specificity",
+    V1 + "sensitivity_at_specificity": _candidate(
         ("labels", "predictions", "specificity", "weights", "num_thresholds", *_C, "name"),
-        other,
+        "SensitivityAtSpecificity",
+        "specificity",
     ),
-    (
-        "specificity_at_sensitivity",
+    V1 + "specificity_at_sensitivity": _candidate(
         ("labels", "predictions", "sensitivity", "weights", "num_thresholds", *_C, "name"),
-        other,
+        "SpecificityAtSensitivity",
+        "sensitivity",
     ),
-)
-V1_RULES = tuple(
-    Rule(Kind.V1, name, "tf.compat.v1.metrics.{name}", params, handler)
-    for name, params, handler in V1_TABLE
-) + (Rule(Kind.V1, None, "tf.compat.v1.metrics.{name}", ("labels", "predictions"), other),)
+    # Every other v1 metric: neither Keras nor our builders give its number.
+    V1 + "*": Rule(None, no_tf2, docs="migrate.md#no-tf2-equivalent"),
+}

@@ -1,10 +1,18 @@
-"""migrate: files in, findings and rewrites planned, files written, report out."""
+"""migrate: files in, findings and rewrites planned, files written, report out.
+
+Each file is one task of a process pool (LibCST's codemod runner is the model): a
+worker reads it, skips it unparsed when it cannot hold a metric use, analyses and
+plans it, writes it or diffs it, and sends back only what the report needs, so the
+memory of a run is bounded by the largest file, not by the tree.
+"""
 
 from __future__ import annotations
 
 import ast
+import concurrent.futures
 import io
 import os
+import re
 import sys
 import tempfile
 import tokenize
@@ -12,13 +20,13 @@ from collections.abc import Sequence
 from typing import TextIO
 
 import libcst as cst
+import tqdm
 
 from estimator_metrics.migrate import _edit as edit
 from estimator_metrics.migrate import _report as report
 from estimator_metrics.migrate._context import Context
 from estimator_metrics.migrate._model import Action, FileResult, Fix, Status
-from estimator_metrics.migrate._registry import classify, hand_built
-from estimator_metrics.migrate._uses import uses
+from estimator_metrics.migrate._registry import all_uses, classify
 
 _SKIPPED_DIRECTORIES = {"__pycache__", "node_modules", "site-packages"}
 
@@ -60,8 +68,7 @@ def analyze(path: str, text: str) -> FileResult:
         return result
     ctx = Context.build(tree, text, path)
     result.module = ctx.module
-    findings = [classify(use, ctx) for use in uses(ctx.module)]
-    findings += hand_built(ctx)
+    findings = [classify(use, ctx) for use in all_uses(ctx)]
     result.findings = sorted(findings, key=lambda f: (f.line, f.column))
     return result
 
@@ -147,6 +154,112 @@ def needs_attention(results: Sequence[FileResult]) -> bool:
     )
 
 
+def may_hold_a_use(text: str) -> bool:
+    """Whether `text` can hold a metric use at all: every API migrate reads is reached
+    through a name with "metric" in it (tf.metrics, keras.metrics, tf_metrics, MetricSpec,
+    add_metrics, estimator_metrics), so a file without that word is skipped unparsed."""
+    return _METRIC.search(text) is not None
+
+
+_METRIC = re.compile("metric", re.IGNORECASE)
+#: Seconds before the progress bar shows: short runs print nothing.
+PROGRESS_DELAY = 0.5
+
+
+def process(path: str, *, write: bool, diff: bool, fix_wrong: bool) -> FileResult:
+    """One file, start to end: read, analysed, planned, diffed, written; returns the
+    summary the report needs, so nothing of the file is kept after it."""
+    try:
+        text, encoding = read(path)
+    except (OSError, UnicodeDecodeError, SyntaxError) as error:
+        return FileResult(path, error=f"{type(error).__name__}: {error}")
+    if not may_hold_a_use(text):
+        return FileResult(path, encoding=encoding)
+    try:
+        result = analyze(path, text)
+        result.encoding = encoding
+        if not result.error:
+            plan(result, write=write, fix_wrong=fix_wrong)
+        if diff and result.new_text is not None:
+            result.diff = edit.unified_diff(path, text, result.new_text)
+        if write and result.new_text is not None and result.new_text != text:
+            write_file(path, result.new_text, encoding)
+    except Exception as error:
+        # A pathologically nested file (LibCST recurses), or a bug of ours: reported as such,
+        # and the file is left as it was (a write happens last, after every step succeeded).
+        return FileResult(path, error=f"{type(error).__name__}: {error}", crashed=True)
+    return result.summary()
+
+
+def default_jobs() -> int:
+    """The cores this process may run on (a container's CPU set, not the machine's)."""
+    if hasattr(os, "sched_getaffinity"):
+        return max(1, len(os.sched_getaffinity(0)))
+    return os.cpu_count() or 1
+
+
+def _executor(jobs: int, files: int) -> concurrent.futures.Executor:
+    """LibCST's codemod runner does the same: a process pool of `jobs` workers, one file
+    per task, and no pool at all for one job or one file."""
+    if jobs <= 1 or files <= 1:
+        return _InProcess()
+    cst.parse_module("")  # Warm the parser before the workers fork, as LibCST's runner does.
+    return concurrent.futures.ProcessPoolExecutor(max_workers=min(jobs, files))
+
+
+class _InProcess(concurrent.futures.Executor):
+    """An executor that runs each task when it is submitted."""
+
+    def submit(self, fn, /, *args, **kwargs):
+        future = concurrent.futures.Future()
+        try:
+            future.set_result(fn(*args, **kwargs))
+        except BaseException as error:
+            future.set_exception(error)
+        return future
+
+
+def process_all(
+    files: Sequence[str],
+    *,
+    write: bool = False,
+    diff: bool = False,
+    fix_wrong: bool = False,
+    jobs: int | None = None,
+    progress: TextIO | None = None,
+) -> list:
+    """`process` for every file, in `jobs` processes; the summaries in the order of `files`.
+
+    A progress bar goes to `progress` (default: stderr) when it is a terminal.
+    """
+    jobs = default_jobs() if jobs is None else jobs
+    stream = sys.stderr if progress is None else progress
+    results: list = [None] * len(files)
+    options = {"write": write, "diff": diff, "fix_wrong": fix_wrong}
+    with _executor(jobs, len(files)) as pool:
+        # Every task submitted before the bar starts its monitor thread: with the fork start
+        # method, the workers are forked at the first submit, from a process of one thread.
+        futures = {pool.submit(process, path, **options): i for i, path in enumerate(files)}
+        bar = tqdm.tqdm(
+            total=len(files),
+            unit="file",
+            file=stream,
+            disable=not _is_terminal(stream),
+            delay=PROGRESS_DELAY,
+            leave=False,
+        )
+        with bar:
+            for future in concurrent.futures.as_completed(futures):
+                results[futures[future]] = future.result()
+                bar.update()
+    return results
+
+
+def _is_terminal(stream: TextIO) -> bool:
+    isatty = getattr(stream, "isatty", None)
+    return bool(isatty and isatty())
+
+
 def run(
     paths: Sequence[str],
     *,
@@ -154,33 +267,21 @@ def run(
     write: bool = False,
     diff: bool = False,
     fix_wrong: bool = False,
+    jobs: int | None = None,
     out: TextIO | None = None,
+    progress: TextIO | None = None,
 ) -> int:
     """The whole command: 0 when nothing needs attention, else 1."""
     out = out or sys.stdout
-    results = []
-    for path in python_files(paths):
-        try:
-            text, encoding = read(path)
-        except (OSError, UnicodeDecodeError, SyntaxError) as error:
-            results.append(FileResult(path, error=f"{type(error).__name__}: {error}"))
-            continue
-        result = analyze(path, text)
-        result.encoding = encoding
-        if not result.error:
-            plan(result, write=write, fix_wrong=fix_wrong)
-        results.append(result)
-    diffs = (
-        "".join(
-            edit.unified_diff(r.path, r.text, r.new_text) for r in results if r.new_text is not None
-        )
-        if diff
-        else None
+    results = process_all(
+        python_files(paths),
+        write=write,
+        diff=diff,
+        fix_wrong=fix_wrong,
+        jobs=jobs,
+        progress=progress,
     )
-    if write:
-        for result in results:
-            if result.new_text is not None and result.new_text != result.text:
-                write_file(result.path, result.new_text, result.encoding)
+    diffs = "".join(r.diff for r in results if r.diff) if diff else None
     status = 1 if needs_attention(results) else 0
     if report_format == "json":
         out.write(report.render_json(results, status, diffs, write=write))

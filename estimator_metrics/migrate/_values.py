@@ -59,6 +59,10 @@ _SAME_VALUES = {
     "gather",
     "boolean_mask",
 }
+_WHERE = {"where", "where_v2"}
+_ROUND = {"round", "math.round", "math.rint", "rint"}
+#: tf.compat.v1's casts to a number type: ids stay ids, booleans become 0/1.
+_TO_NUMBERS = {"to_int32", "to_int64", "to_float", "to_double"}
 #: The keyword names TF ops give their first argument (tf.argmax(input=...), tf.cast(x=...)).
 FIRST = ("input", "x", "tensor", "input_tensor", "logits", "a", "params", "features")
 #: Prediction keys of the canned Estimator heads (what add_metrics metric_fns read).
@@ -77,22 +81,6 @@ def arg(call: cst.Call, position: int | None, *keywords: str) -> cst.BaseExpress
         if a.keyword is not None and a.keyword.value in keywords:
             return a.value
     return None
-
-
-def bind(call: cst.Call, params: tuple) -> dict | None:
-    """`{parameter: cst.Arg}` for a call of a function with these positional parameters."""
-    if any(a.star for a in call.args):
-        return None
-    positional = [a for a in call.args if a.keyword is None]
-    if len(positional) > len(params):
-        return None
-    bound = dict(zip(params, positional))  # Trailing parameters may be absent.
-    for a in call.args:
-        if a.keyword is not None:
-            if a.keyword.value in bound:
-                return None
-            bound[a.keyword.value] = a
-    return bound
 
 
 def string(node: cst.CSTNode | None) -> str | None:
@@ -116,6 +104,13 @@ def is_none(node: cst.CSTNode | None) -> bool:
     return node is None or (isinstance(node, cst.Name) and node.value == "None")
 
 
+def is_name_chain(node: cst.CSTNode | None) -> bool:
+    """`a` or `a.b.c`: evaluating it twice reads the same object."""
+    while isinstance(node, cst.Attribute):
+        node = node.value
+    return isinstance(node, cst.Name)
+
+
 def subscript_key(node: cst.Subscript):
     """The literal key of `x["k"]` / `x[0]` (one index, no slice), else None."""
     if len(node.slice) != 1 or not isinstance(node.slice[0].slice, cst.Index):
@@ -123,6 +118,23 @@ def subscript_key(node: cst.Subscript):
     value = node.slice[0].slice.value
     key = string(value)
     return key if key is not None else number(value)
+
+
+def _literal_entries(value: cst.CSTNode) -> list | None:
+    """`[(key or None, value)]` of a dict display or `dict(k=v)`; None for anything else."""
+    if isinstance(value, cst.Dict):
+        return [
+            (string(e.key), e.value) if isinstance(e, cst.DictElement) else (None, e.value)
+            for e in value.elements
+        ]
+    if (
+        isinstance(value, cst.Call)
+        and isinstance(value.func, cst.Name)
+        and value.func.value == "dict"
+        and all(a.keyword is not None for a in value.args)
+    ):
+        return [(a.keyword.value, a.value) for a in value.args]
+    return None
 
 
 class Values:
@@ -162,30 +174,51 @@ class Values:
 
     def dict_entry(self, table: cst.CSTNode, key: str) -> cst.BaseExpression | None:
         """The one value a function puts under `key` in the dict named `table`."""
+        entries = self.dict_entries(table)
+        values = entries.get(key, []) if entries is not None else []
+        return values[0] if len(values) == 1 else None
+
+    def dict_entries(self, table: cst.CSTNode, complete: bool = False) -> dict | None:
+        """`{key: [values]}` the function puts in the dict named `table` (dict displays,
+        `dict(k=v)`, `d["k"] = v`); None when it is changed some other way, or with
+        `complete`, when a key is not a string literal (`**`, `d[name] = ...`)."""
         if not isinstance(table, cst.Name):
             return None
+        # Only a dict the function itself makes: not a parameter (`**kwargs`), not a global.
         function = self.module.function_at(table)
-        values = []
+        targets = [getattr(a, "node", None) for a in self.module.assignments(table)]
+        if not targets or not all(
+            isinstance(t, cst.Name)
+            and self.module.target_binding(t) is not None
+            and self.module.function_at(t) is function
+            for t in targets
+        ):
+            return None
+        entries: dict = {}
         for node in function.nodes:
             if isinstance(node, cst.Assign) and any(
                 isinstance(t.target, cst.Name) and t.target.value == table.value
                 for t in node.targets
             ):
-                if not isinstance(node.value, cst.Dict):
+                pairs = _literal_entries(node.value)
+                if pairs is None:
                     return None
-                values += [
-                    e.value
-                    for e in node.value.elements
-                    if isinstance(e, cst.DictElement) and string(e.key) == key
-                ]
+                for key, value in pairs:
+                    if key is None and complete:
+                        return None
+                    entries.setdefault(key, []).append(value)
             elif (
                 isinstance(node, cst.Subscript)
                 and isinstance(node.value, cst.Name)
                 and (node.value.value == table.value)
                 and isinstance(self.module.parents.get(node), cst.AssignTarget)
             ):
-                if subscript_key(node) == key:
-                    values.append(self.module.parents[self.module.parents[node]].value)
+                key = subscript_key(node)
+                if not isinstance(key, str) and complete:
+                    return None
+                entries.setdefault(key, []).append(
+                    self.module.parents[self.module.parents[node]].value
+                )
             elif (
                 isinstance(node, cst.Attribute)
                 and node.attr.value in ("update", "setdefault", "pop")
@@ -193,27 +226,73 @@ class Values:
                 and (node.value.value == table.value)
             ):
                 return None
-        return values[0] if len(values) == 1 else None
+        return entries
 
-    def kind(self, expr: cst.CSTNode, depth: int = 0) -> str | None:
-        """ "bool", "ids", "probabilities", "scores" or None (unknown)."""
+    def bind(self, call: cst.Call, params: tuple) -> tuple:
+        """`(bound, spread, unseen)` of a call of a function with these positional parameters.
+
+        `bound` is `{parameter: cst.Arg}` (None when the positional arguments cannot be
+        told apart); a `**kwargs` built as a dict literal in the same function is read
+        into it, and `spread` names it ("**kwargs (line 12)"); `unseen` is True when a
+        `**` argument the code does not show remains.
+        """
+        if any(a.star == "*" for a in call.args):
+            return None, self._spread(call), True
+        positional = [a for a in call.args if a.keyword is None and not a.star]
+        if len(positional) > len(params):
+            return None, "", False
+        bound = dict(zip(params, positional))  # Trailing parameters may be absent.
+        spread, unseen = [], False
+        for a in call.args:
+            if a.keyword is not None:
+                if a.keyword.value in bound:
+                    return None, "", False
+                bound[a.keyword.value] = a
+            elif a.star == "**":
+                spread.append(f"**{self.module.code(a.value)} (line {self.module.line(a)})")
+                entries = self.dict_entries(a.value, complete=True)
+                if entries is None or any(len(v) != 1 for v in entries.values()):
+                    unseen = True
+                    continue
+                for key, (value,) in entries.items():
+                    if key in bound:
+                        return None, "", False
+                    bound[key] = cst.Arg(value, keyword=cst.Name(key))
+        return bound, ", ".join(spread), unseen
+
+    def _spread(self, call: cst.Call) -> str:
+        return ", ".join(
+            f"{a.star}{self.module.code(a.value)} (line {self.module.line(a)})"
+            for a in call.args
+            if a.star
+        )
+
+    def kind(self, expr: cst.CSTNode, depth: int = 0, seen: frozenset = frozenset()) -> str | None:
+        """ "bool", "ids", "probabilities", "scores" or None (unknown).
+
+        A variable assigned several times has a kind when every assignment gives it the
+        same one (`x = tf.argmax(...)` then `x = tf.reshape(x, [-1])`): whichever runs
+        last before the use, the value is of that kind.
+        """
         if depth > _DEPTH:
             return None
+        if isinstance(expr, cst.Name) and self.module.binding(expr) is None:
+            return self._kind_of_every_assignment(expr, depth, seen)
         expr = self.origin(expr)
         if isinstance(expr, cst.Comparison):
             return "bool"
         if isinstance(expr, cst.UnaryOperation) and isinstance(expr.operator, cst.BitInvert):
-            return "bool" if self.kind(expr.expression, depth + 1) == "bool" else None
+            return "bool" if self.kind(expr.expression, depth + 1, seen) == "bool" else None
         if isinstance(expr, cst.BinaryOperation) and isinstance(
             expr.operator, (cst.BitAnd, cst.BitOr, cst.BitXor)
         ):
-            both = {self.kind(expr.left, depth + 1), self.kind(expr.right, depth + 1)}
+            both = {self.kind(expr.left, depth + 1, seen), self.kind(expr.right, depth + 1, seen)}
             return "bool" if both == {"bool"} else None
         if isinstance(expr, cst.Subscript):
             key = subscript_key(expr)
             if isinstance(key, str):  # A dict we cannot see: the canned heads' keys.
                 return _CANNED.get(key) if self._is_predictions_param(expr.value) else None
-            inner = self.kind(expr.value, depth + 1)
+            inner = self.kind(expr.value, depth + 1, seen)
             return "probabilities" if inner == "scores" else inner
         op = self.op(expr)
         if op is None:
@@ -230,7 +309,21 @@ class Values:
         if op in _SCORES:
             return "scores"
         if op in _SAME_VALUES:
-            return self.kind(first, depth + 1)
+            return self.kind(first, depth + 1, seen)
+        if op in _WHERE:
+            condition, ones, zeros = arg(expr, 0, "condition"), arg(expr, 1, "x"), arg(expr, 2, "y")
+            if (
+                condition is not None
+                and self.kind(condition, depth + 1, seen) == "bool"
+                and {self._zero_one(ones), self._zero_one(zeros)} == {0, 1}
+            ):
+                return "bool"  # 0/1 values.
+            return None
+        if op in _ROUND:  # Probabilities rounded: 0/1 values.
+            return "bool" if self.kind(first, depth + 1, seen) == "probabilities" else None
+        if op in _TO_NUMBERS:
+            inner = self.kind(first, depth + 1, seen)
+            return inner if inner in ("bool", "ids") else None
         if op in ("cast", "dtypes.cast"):
             dtype = arg(expr, 1, "dtype")
             if dtype is not None and (
@@ -238,8 +331,34 @@ class Values:
                 or self.module.path_of(dtype, lambda p: names.is_tf(p, "bool"))
             ):
                 return "bool"
-            inner = self.kind(first, depth + 1)
+            inner = self.kind(first, depth + 1, seen)
             return inner if inner in ("bool", "ids") else None
+        return None
+
+    def _kind_of_every_assignment(self, name: cst.Name, depth: int, seen: frozenset):
+        """The one kind every plain assignment of `name` gives it (its reads inside those
+        values stand for the earlier assignments), else None."""
+        kinds = set()
+        for assignment in self.module.assignments(name):
+            target = getattr(assignment, "node", None)
+            bound = self.module.target_binding(target) if isinstance(target, cst.Name) else None
+            if bound is None or bound[2] is not None:
+                return None  # A parameter, a loop target, an unpacking: not known.
+            if id(target) in seen:
+                continue  # `x = f(x)`: the x read is one of the other assignments.
+            kinds.add(self.kind(bound[1], depth + 1, seen | {id(target)}))
+        return kinds.pop() if len(kinds) == 1 else None
+
+    def _zero_one(self, node: cst.CSTNode) -> int | None:
+        """1 or 0 for a literal, `tf.ones_like`/`tf.ones`, `tf.zeros_like`/`tf.zeros`."""
+        value = number(node)
+        if value in (0, 1):
+            return int(value)
+        op = self.op(node)
+        if op in ("ones_like", "ones"):
+            return 1
+        if op in ("zeros_like", "zeros"):
+            return 0
         return None
 
     def _is_predictions_param(self, node: cst.CSTNode) -> bool:

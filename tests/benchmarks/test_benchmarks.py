@@ -188,3 +188,50 @@ def test_quick_benchmark_runs_and_writes_its_tables(tmp_path):
     # The same ops per step at 100 and 1,000 classes; at 10, the float argmax's fewer.
     path = {c: graph[("ours", c)]["update_path_ops"] for c in (10, 100, 1000)}
     assert path[10] < path[100] == path[1000], path
+
+
+@NEEDS_BENCHMARKS
+def test_migrate_scale_runs_both_variants_and_writes_its_table(tmp_path):
+    """benchmarks/migrate_scale.py on two tiny trees: both variants measured, the table and
+    the two ratios written (their values are not checked: the machine may be shared)."""
+    printed = _python(
+        [
+            "-m",
+            "benchmarks.migrate_scale",
+            "--sizes",
+            "4,8",
+            "--rounds",
+            "1",
+            "--out",
+            str(tmp_path),
+        ],
+        timeout=600,
+    )
+    document = json.loads((tmp_path / "results-migrate.json").read_text(encoding="utf-8"))
+    assert {(r["variant"], r["files"]) for r in document["rows"]} == {
+        (variant, size) for variant in ("full parse", "run") for size in (4, 8)
+    }
+    assert all(r["seconds"] > 0 and r["peak_mib"] > 10 for r in document["rows"])
+    markdown = (tmp_path / "results-migrate.md").read_text(encoding="utf-8")
+    assert "## migrate on a whole repository" in markdown and "| full parse |" in printed
+
+
+def test_migrate_scale_trees_are_repeatable_and_share_their_largest_file(tmp_path):
+    from benchmarks import migrate_scale
+
+    small = migrate_scale.make_tree(tmp_path / "small", 30)
+    again = migrate_scale.make_tree(tmp_path / "again", 30)
+    large = migrate_scale.make_tree(tmp_path / "large", 90)
+
+    def texts(root):
+        return {p.relative_to(root): p.read_text() for p in sorted(root.rglob("*.py"))}
+
+    assert texts(small) == texts(again)
+    # The same largest parsed file (one with metric code): peak memory is compared fairly.
+    largest = {
+        max(len(t.splitlines()) for t in texts(root).values() if "metric" in t.lower())
+        for root in (small, large)
+    }
+    assert len(largest) == 1
+    metric = [t for t in texts(large).values() if "metric" in t.lower()]
+    assert 0.05 < len(metric) / 90 < 0.35  # Mostly files without metric code.

@@ -50,7 +50,14 @@ def anchors(page: Path) -> set[str]:
     return {slugify(re.sub(r"[`*_]", "", h), "-") for h in headings}
 
 
-ADDRESSES = _addresses()
+def _migrate_sections() -> list[tuple[str, str]]:
+    """The docs section each of migrate's rules points its findings at."""
+    from estimator_metrics.migrate import _registry
+
+    return [("migrate's rule table", address) for address in _registry.addresses()]
+
+
+ADDRESSES = _addresses() + _migrate_sections()
 
 
 def test_the_package_points_at_the_docs():

@@ -115,6 +115,7 @@ def test_rewritten_pairs_keep_every_use_valid_in_train_and_eval(tmp_path, capsys
         if f["action"] == Action.REWRITTEN
     }
     assert rewritten == {"accuracy", "mean", "root_mean_squared_error"}
+    assert "x0" in after and "x1" in after  # The comprehension's pairs, rewritten.
     _assert_same(before, after)
     assert 0.5 < after["accuracy"] < 1 and after["scaled_loss"] > after["mean_loss"] * 100
     # TRAIN mode of the rewritten model_fn ran: the summary of the update op was written.
@@ -175,3 +176,39 @@ def test_fix_wrong_gives_the_corrected_numbers(tmp_path, capsys):
     for name in ("f05", "f1", "mae", "r2", "auc"):
         np.testing.assert_allclose(after[name], truth[name], rtol=1e-5, err_msg=name)
     assert after["auc"] == before["auc"]
+
+
+def test_exact_forms_rewritten_give_the_same_numbers(tmp_path, capsys):
+    """A reassigned argmax variable, tf.to_int32 / tf.cast of an argmax, tf.where(p > t, 1, 0):
+    each rewritten, each the same number in a real Estimator."""
+    before, after, document, _ = _before_and_after(tmp_path, capsys, "exact_forms.py", params={})
+    assert [f["action"] for f in document["findings"]] == [Action.REWRITTEN] * 6
+    assert sorted(before) == [
+        "accuracy",
+        "accuracy_int32",
+        "accuracy_rounded",
+        "global_step",
+        "iou",
+        "loss",
+        "precision",
+        "recall",
+    ]
+    assert all(before[key] > 0 for key in before)
+    _assert_same(before, after)
+
+
+def test_aggregate_metric_map_rewrite_gives_the_same_numbers(tmp_path, capsys):
+    """tf_slim's aggregate_metric_map before; the two dict comprehensions (and the accuracy
+    inside rewritten in the same pass) after."""
+    before, after, document, _ = _before_and_after(tmp_path, capsys, "slim_metrics.py", params={})
+    actions = {
+        f["metric"]: f["action"] for f in document["findings"] if f["function"] == "model_fn"
+    }
+    assert actions == {
+        "tf_slim.metrics.aggregate_metric_map": Action.REWRITTEN,
+        "tf.compat.v1.metrics.accuracy": Action.REWRITTEN,
+        "tf_slim.metrics.streaming_mean": Action.REPORT_ONLY,
+        "tf_slim.metrics.streaming_auc": Action.REPORT_ONLY,
+    }
+    assert sorted(before) == ["accuracy", "auc", "global_step", "loss", "mean_probability"]
+    _assert_same(before, after)

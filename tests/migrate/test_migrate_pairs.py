@@ -6,6 +6,8 @@ tests/migrate/test_migrate_estimator.py runs the rewritten fixture
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from estimator_metrics.migrate import Action, Status
@@ -55,6 +57,12 @@ REWRITTEN = [
         "    tf.compat.v1.summary.scalar(name, pair[1])\n" + SPEC,
     ),
     ("returned_from_a_helper", "return {{'accuracy': {metric}}}"),
+    (
+        "dict_comprehension",
+        "ops = {{\n    name: {metric}\n    for name in ('a', 'b')\n}}\n"
+        "for name, pair in ops.items():\n    tf.compat.v1.summary.scalar(name, pair[1])\n"
+        "ops.update({{'twice': (ops['a'][0] * 2.0, ops['a'][1])}})\n" + SPEC,
+    ),
 ]
 
 
@@ -65,54 +73,83 @@ def test_pair_uses_that_stay_valid_are_rewritten(body):
     assert new_text == module_code(body.format(metric=KERAS), WIDE)
 
 
-#: (id, model_fn body using `{metric}`, the use named in the reason)
+#: (id, model_fn body using `{metric}`, the use named in the reason, whether it would break:
+#: "a use would break" only where the rewrite breaks it, else the use is not followed)
 REFUSED = [
     (
         "passed_to_an_unknown_helper",
         "acc = {metric}\nlog_metric('accuracy', acc)\nops = {{'acc': acc}}\n" + SPEC,
         "the pair is passed to `log_metric('accuracy', acc)`",
+        False,
     ),
     (
         "element_passed_to_an_unknown_helper",
         "acc = {metric}\nlog_value(acc[0])\nops = {{'acc': acc}}\n" + SPEC,
         "passed to `log_value(acc[0])`",
+        False,
     ),
     (
         "name_of_the_update_op",
         "acc = {metric}\ntf.compat.v1.logging.info(acc[1].name)\nops = {{'acc': acc}}\n" + SPEC,
         "reads a name",
+        True,
     ),
     (
         "graph_lookup_by_name",
         "acc = {metric}\nops = {{'acc': acc}}\n"
         "total = tf.compat.v1.get_default_graph().get_tensor_by_name('accuracy/total:0')\n" + SPEC,
         "reads graph elements by name",
+        False,
     ),
     (
         "assigned_twice",
         "acc = {metric}\nacc = (acc[0] * 2.0, acc[1])\nops = {{'acc': acc}}\n" + SPEC,
         "assigned more than once",
+        False,
     ),
     (
         "metric_dict_passed_on",
         "ops = {{'accuracy': {metric}}}\nlog_all(ops)\n" + SPEC,
         "the metric dict is passed to `log_all(ops)`",
+        False,
+    ),
+    (
+        "comprehension_dict_passed_on",
+        "ops = {{name: {metric} for name in ('a', 'b')}}\nlog_all(ops)\n" + SPEC,
+        "the metric dict is passed to `log_all(ops)`",
+        False,
     ),
     (
         "dict_entries_in_a_comprehension",
         "ops = {{'accuracy': {metric}}}\nupdates = [pair[1] for pair in ops.values()]\n" + SPEC,
         "the metric dict's entries are read in",
+        False,
+    ),
+    (
+        "subscript_assigned_under_a_computed_key",
+        "acc = {metric}\nops = {{}}\nops[features['name']] = acc\n" + SPEC,
+        "assigned to `ops[features['name']]`",
+        False,
+    ),
+    (
+        "session_run",
+        "acc = {metric}\nsession.run(acc)\nops = {{'acc': acc}}\n" + SPEC,
+        "the pair is passed to `session.run(acc)`",
+        False,
     ),
 ]
 
 
-@pytest.mark.parametrize("body, use", [r[1:] for r in REFUSED], ids=[r[0] for r in REFUSED])
-def test_pair_uses_that_could_break_block_the_rewrite(body, use):
+@pytest.mark.parametrize("body, use, breaks", [r[1:] for r in REFUSED], ids=[r[0] for r in REFUSED])
+def test_pair_uses_that_could_break_block_the_rewrite(body, use, breaks):
     findings, new_text = plan(module_code(body.format(metric=ACCURACY), WIDE))
     assert new_text is None
     assert [(f.status, f.action) for f in findings] == [(Status.MIGRATABLE, Action.REPORT_ONLY)]
     reason = findings[0].notes[-1]
-    assert reason.startswith("not rewritten, a use would break: ") and use in reason, reason
+    prefix = "not rewritten, a use would break: " if breaks else "not rewritten: "
+    assert reason.startswith(prefix) and use in reason, reason
+    assert ("would break" in reason) == breaks, reason
+    assert re.search(r"\(lines? \d", reason), reason  # Names the use's line.
 
 
 def test_float64_builders_name_the_uses_that_need_a_cast():

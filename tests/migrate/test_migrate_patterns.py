@@ -32,7 +32,12 @@ def hand_built(body: str, imports: str = HELPERS) -> list:
         (
             "(1 + 0.5 ** 2) * p[0] * r[0] / (0.5 ** 2 * p[0] + r[0] + 1e-7)",
             "hand-built F-beta (beta=0.5) from",
-            "NaN",
+            "the 1e-7 term keeps it finite",
+        ),
+        (
+            "2 * p[0] * r[0] / (p[0] + r[0] + 1e-5)",
+            "hand-built F1 from",
+            "below the builder by the relative amount 1e-5 / (P + R + 1e-5), e.g. 6.7e-06",
         ),
         ("f1(p[0], r[0])", "hand-built F1 through a helper", "NaN"),
         ("safe_f1(p[0], r[0])", "hand-built F1 through a helper", "0.0 when"),
@@ -45,7 +50,9 @@ def test_hand_built_fbeta_forms(expression, name, zero):
     [finding] = hand_built(body)
     assert finding.metric.startswith(name), finding.metric
     assert finding.status is Status.FLOAT32
-    assert finding.replacement.startswith("builders.fbeta(labels, features['y_hat']")
+    assert finding.replacement.startswith(
+        "builders.precision_recall_fbeta(labels, features['y_hat']"
+    )
     assert zero in " ".join(finding.notes)
 
 
@@ -98,7 +105,7 @@ def test_tf_metrics_map_to_builders_fbeta_with_classes():
     assert finding.replacement == (
         "builders.fbeta(tf.reshape(labels, [-1]), tf.reshape(features['ids'], [-1]), "
         "weights=tf.reshape(tf.cast(features['mask'], tf.float64), [-1]), num_classes=9, "
-        'average="macro", classes=[1, 2, 3])'
+        "average='macro', classes=[1, 2, 3])"  # The average as the call writes it.
     )
 
 

@@ -15,7 +15,7 @@ import builtins
 import numpy as np
 import pytest
 import tensorflow as tf
-from sklearn.metrics import f1_score, fbeta_score, precision_score
+from sklearn.metrics import f1_score, fbeta_score, precision_score, recall_score
 
 from estimator_metrics import adapter, builders, migrate
 from estimator_metrics._core.parity import run_stream
@@ -125,10 +125,19 @@ def test_every_printed_replacement_is_an_expression_over_names_that_exist(capsys
                 or text.startswith(("none", "one ", "see "))
             ):
                 continue
-            if " = " in text:  # The Keras fixes print the assignment they write.
-                text = text.split(" = ", 1)[1]
-            tree = ast.parse(text, mode="eval")
-            used = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)}
+            # Statements where a fix writes them (`m = adapter.from_keras(m, ...)`, the two
+            # dict comprehensions of aggregate_metric_map): the names they bind are bound.
+            tree = ast.parse(text)
+            stored = {
+                n.id
+                for n in ast.walk(tree)
+                if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)
+            }
+            used = {
+                n.id
+                for n in ast.walk(tree)
+                if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)
+            } - stored
             assert used <= bound, (finding["path"], finding["line"], used - bound)
             checked += 1
     assert checked >= 60
@@ -232,53 +241,66 @@ def _tag_stream_value(text, batches):
     return run_stream(build, batches)[1]
 
 
-def test_tf_metrics_micro_precision_suggestion_equals_scikit_learn(capsys, rng):
-    text = _replacement(capsys, "ner_tf_metrics.py", "tf_metrics.precision")
-    batches = _tags(rng)
-    value = _tag_stream_value(text, batches)
-    expected = precision_score(
-        _concat(batches, 0),
-        _concat(batches, 1),
-        labels=[1, 2, 3, 4, 5],
-        average="micro",
-        sample_weight=_concat(batches, 2),
-    )
-    np.testing.assert_allclose(value, expected, rtol=1e-6)
+def _sklearn(score, **options):
+    return lambda y, p, w: score(y, p, labels=[1, 2, 3, 4, 5], sample_weight=w, **options)
 
 
 @pytest.mark.parametrize(
     "metric, index, score",
     [
-        (
-            "tf_metrics.f1",
-            0,
-            lambda y, p, w: f1_score(
-                y, p, labels=[1, 2, 3, 4, 5], average="micro", sample_weight=w
-            ),
-        ),
-        (
-            "tf_metrics.f1",
-            1,
-            lambda y, p, w: f1_score(
-                y, p, labels=[1, 2, 3, 4, 5], average="macro", sample_weight=w
-            ),
-        ),
-        (
-            "tf_metrics.fbeta",
-            0,
-            lambda y, p, w: fbeta_score(
-                y, p, beta=2, labels=[1, 2, 3, 4, 5], average="micro", sample_weight=w
-            ),
-        ),
+        ("tf_metrics.precision", 0, _sklearn(precision_score, average="micro")),
+        ("tf_metrics.precision", 1, _sklearn(precision_score, average="macro")),
+        ("tf_metrics.recall", 0, _sklearn(recall_score, average="micro")),
+        ("tf_metrics.f1", 0, _sklearn(f1_score, average="micro")),
+        ("tf_metrics.f1", 1, _sklearn(f1_score, average="macro")),
+        ("tf_metrics.fbeta", 0, _sklearn(fbeta_score, beta=2, average="micro")),
     ],
 )
-def test_tf_metrics_fbeta_suggestions_equal_scikit_learn(capsys, rng, metric, index, score):
+def test_tf_metrics_suggestions_equal_scikit_learn(capsys, rng, metric, index, score):
+    """Every tf_metrics function and average: the builder printed equals scikit-learn with
+    labels=pos_indices (which is what tf_metrics computes)."""
     _, document = report(capsys, FIXTURES / "ner_tf_metrics.py")
     text = [f["replacement"] for f in document["findings"] if f["metric"] == metric][index]
     batches = _tags(rng)
     value = _tag_stream_value(text, batches)
     expected = score(_concat(batches, 0), _concat(batches, 1), _concat(batches, 2))
     np.testing.assert_allclose(value, expected, rtol=1e-9)
+
+
+def test_hand_built_f1_suggestion_gives_the_triple(binary_batches):
+    """v1 precision, recall and a hand-built F1 in one function: the one
+    builders.precision_recall_fbeta suggested gives the three numbers, in float64."""
+    code = (
+        "import tensorflow as tf\n\n\ndef build(labels, predictions, w):\n"
+        "    p = tf.compat.v1.metrics.precision(labels, predictions)\n"
+        "    r = tf.compat.v1.metrics.recall(labels, predictions)\n"
+        "    return 2 * p[0] * r[0] / (p[0] + r[0]), tf.group(p[1], r[1])\n"
+    )
+    findings = migrate.analyze("triple.py", code).findings
+    [hand_built] = [f for f in findings if f.metric.startswith("hand-built F1")]
+    assert hand_built.replacement == "builders.precision_recall_fbeta(labels, predictions)"
+    assert all(
+        "builders.precision_recall_fbeta" in " ".join(f.notes)
+        for f in findings
+        if f.metric.endswith(("precision", "recall"))
+    )
+    batches = [(y, (p > 0.5).astype(np.int64), None) for y, p, _ in binary_batches]
+    legacy = {
+        key: run_stream(build, batches)[1]
+        for key, build in (
+            ("precision", lambda y, p, w: tf.compat.v1.metrics.precision(y, p)),
+            ("recall", lambda y, p, w: tf.compat.v1.metrics.recall(y, p)),
+            ("fbeta", _build(code)),
+        )
+    }
+    for key, value in legacy.items():
+        triple = run_stream(
+            lambda y, p, w, key=key: _build(
+                f"def build(labels, predictions, w):\n    return {hand_built.replacement}[{key!r}]"
+            )(y, p, w),
+            batches,
+        )[1]
+        np.testing.assert_allclose(triple, value, rtol=1e-6, err_msg=key)
 
 
 def test_iou_of_counters_suggestion_equals_the_hand_built_ratio(capsys, rng):
@@ -309,3 +331,31 @@ def test_iou_of_counters_suggestion_equals_the_hand_built_ratio(capsys, rng):
     suggested = run_stream(_build(code), batches)[1]
     assert 0 < legacy < 1
     np.testing.assert_allclose(suggested, legacy, rtol=1e-6)
+
+
+def test_hand_built_f1_epsilon_tolerance_holds(binary_batches):
+    """`2PR / (P + R + 1e-5)`: never NaN, below builders.fbeta by 1e-5 / (P + R + 1e-5), within
+    the tolerance the report states (relative 1e-5 / (P + R) or less)."""
+    code = (
+        "import tensorflow as tf\n\n\ndef build(y, p, w):\n"
+        "    precision = tf.compat.v1.metrics.precision(y, p > 0.5)\n"
+        "    recall = tf.compat.v1.metrics.recall(y, p > 0.5)\n"
+        "    f1 = 2 * precision[0] * recall[0] / (precision[0] + recall[0] + 1e-5)\n"
+        "    return f1, tf.group(precision[1], recall[1])\n"
+    )
+    [finding] = [
+        f for f in migrate.analyze("f1.py", code).findings if f.metric.startswith("hand-built")
+    ]
+    assert finding.same_number == (
+        "relative 1e-5 / (P + R) + 1e-6 or less (its 1e-5 term, and float32 counts)"
+    )
+    assert "keeps it finite" in " ".join(finding.notes)
+    batches = [(y, p, None) for y, p, _ in binary_batches]
+    hand_built = run_stream(_build(code), batches)[1]
+    builder = run_stream(lambda y, p, w: builders.fbeta(y, p > 0.5), batches)[1]
+    precision = run_stream(lambda y, p, w: tf.compat.v1.metrics.precision(y, p > 0.5), batches)[1]
+    recall = run_stream(lambda y, p, w: tf.compat.v1.metrics.recall(y, p > 0.5), batches)[1]
+    relative = (builder - hand_built) / builder
+    assert 0 < relative <= 1e-5 / (precision + recall) + 1e-6
+    # The epsilon term is most of it; float32 counts move it by about 1e-7.
+    np.testing.assert_allclose(relative, 1e-5 / (precision + recall + 1e-5), atol=1e-6)

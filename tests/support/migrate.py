@@ -17,6 +17,7 @@ STATUS = {
     "wrong": Status.WRONG,
     "no-tf2": Status.NO_TF2,
     "float32": Status.FLOAT32,
+    "unsure": Status.UNSURE,
     "migratable": Status.MIGRATABLE,
     "ok": Status.OK,
 }
