@@ -22,8 +22,8 @@ K3_PYTEST_ARGS ?=
 # Where `make destination` keeps the checkpoint and data its two halves share.
 DESTINATION_DIR ?= .destination
 
-.PHONY: venv venv-keras3 test test-keras3 smoke check demo destination lock clean image-check \
-	matrix bench
+.PHONY: venv venv-keras3 test test-keras3 smoke check docs demo destination lock clean \
+	image-check matrix bench
 
 venv: $(STAMP)
 venv-keras3: $(K3_STAMP)
@@ -62,11 +62,19 @@ test-keras3: $(K3_STAMP)
 smoke: $(STAMP)
 	$(BIN)/nox -s smoke
 
-# Lint, format and the import contracts (pyproject.toml): seconds, so they run first.
+# Lint, format, the import contracts (pyproject.toml) and the docs site: seconds, so they run
+# first.
 check: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
+	$(MAKE) --no-print-directory docs
+
+# The documentation site (mkdocs.yml, docs/) into site/. --strict: a broken link or anchor, a
+# missing include or an API reference that does not resolve fails the build. Not --quiet:
+# mkdocs 1.6 then drops the warnings and --strict passes whatever they say.
+docs: $(STAMP)
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict
 
 demo: $(STAMP)
 	$(BIN)/estimator-metrics demo
@@ -98,7 +106,7 @@ lock:
 	rm -rf .lock-tools
 
 clean:
-	rm -rf $(VENV) $(K3_VENV) $(DESTINATION_DIR) build dist *.egg-info .pytest_cache
+	rm -rf $(VENV) $(K3_VENV) $(DESTINATION_DIR) build dist *.egg-info .pytest_cache site
 
 # The suite once per (Python, TensorFlow line): Python 3.11 on the host with TensorFlow
 # 2.12-2.15 (whole suite) and 2.16, 2.21 (Keras 3 tests); Debian bullseye's Python 3.9 with

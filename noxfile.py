@@ -68,12 +68,21 @@ class Line:
     @property
     def pins(self) -> tuple[str, ...]:
         """One `pip install`: the line's TensorFlow (and tensorflow-estimator and numpy<2 where
-        it has Estimator), the test runner, oracles and property tests (pip picks releases
-        that accept the line's numpy), libcst (setup.cfg requires it; the tree goes in with
-        --no-deps) and the build backend for `pip install --no-build-isolation -e .`."""
+        it has Estimator), the test runner, Sybil (conftest.py: the docs' examples), oracles and
+        property tests (pip picks releases that accept the line's numpy), libcst (setup.cfg
+        requires it; the tree goes in with --no-deps) and the build backend for
+        `pip install --no-build-isolation -e .`."""
         line = f"=={self.tensorflow}.*"
         estimator = () if self.tests == KERAS3 else (f"tensorflow-estimator{line}", "numpy<2")
-        tools = ("pytest", "scikit-learn", "hypothesis", "libcst>=1.1,<2", "setuptools", "wheel")
+        tools = (
+            "pytest",
+            "sybil",
+            "scikit-learn",
+            "hypothesis",
+            "libcst>=1.1,<2",
+            "setuptools",
+            "wheel",
+        )
         return (f"tensorflow-cpu{line}", *estimator, *tools)
 
     def param(self) -> nox.param:

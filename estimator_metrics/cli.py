@@ -8,6 +8,7 @@ import os
 import sys
 from collections.abc import Sequence
 
+from estimator_metrics import _docs
 from estimator_metrics._core.environment import EstimatorUnavailableError
 from estimator_metrics._quiet import quiet_tensorflow
 
@@ -16,6 +17,7 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="estimator-metrics",
         description="Exact, validated evaluation metrics for tf.estimator model_fns.",
+        epilog=f"Documentation: {_docs.url('index.md')}",
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     demo = commands.add_parser(
@@ -78,7 +80,8 @@ def _add_migrate(commands) -> None:
             "metric objects placed in eval_metric_ops, hand-built F1/F-beta, MAPE and average\n"
             "confidence. For each: file:line, status (wrong under stock Estimator, no TF2\n"
             "equivalent, float32 counters, migratable, ok), the replacement (a Keras metric\n"
-            "through adapter.from_keras, or a builder) and what differs (docs/migration.md).\n"
+            "through adapter.from_keras, or a builder) and what differs:\n"
+            f"{_docs.url('migrate.md')}.\n"
             "\n"
             "Exit status: 0 nothing needs attention; 1 a file could not be parsed, or a use is\n"
             "not ok and was not rewritten by this run; 2 usage error."

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import importlib.metadata
 
+from estimator_metrics import _docs
+
 #: The TensorFlow lines with tf.estimator that we support, first and last (setup.cfg's `cpu` and
 #: `gpu` extras say the same: tests/keras3/test_installing.py checks it).
 ESTIMATOR_LINES = ((2, 12), (2, 15))
@@ -79,7 +81,7 @@ def estimator_message(what: str, problem: str) -> str:
     return (
         f"{what} needs tf.estimator: {SUPPORTED}; found {problem}. Without Estimator use "
         "estimator_metrics.keras_metrics in a Keras model, or estimator_metrics.builders in "
-        "tf.compat.v1 graphs (README: Installing)."
+        f"tf.compat.v1 graphs ({_docs.url('compatibility.md#where-estimator-is-gone')})."
     )
 
 

@@ -78,14 +78,11 @@ def test_the_tree_has_every_status_and_action(capsys):
     assert document["counts"] == {str(s): expected[str(s)] for s in Status}
     assert all(document["counts"][str(s)] > 0 for s in Status)
     assert len(document["findings"]) >= 90
-    assert document["errors"] == [
-        {
-            "path": str(FIXTURES / "broken.py"),
-            "line": 6,
-            "error": "SyntaxError: Missing parentheses in call to 'print'. "
-            "Did you mean print(...)?",
-        }
-    ]
+    # Python's own message: its suggestion differs by version ("print(...)" on 3.11,
+    # 'print("building the model")' on 3.9).
+    [error] = document["errors"]
+    assert error.pop("error").startswith("SyntaxError: Missing parentheses in call to 'print'.")
+    assert error == {"path": str(FIXTURES / "broken.py"), "line": 6}
 
 
 def test_roles_of_functions(capsys):

@@ -93,20 +93,21 @@ def test_it_imports_no_tensorflow_and_nothing_else_of_ours():
     assert json.loads(out) == ["estimator_metrics", "estimator_metrics._tables"]
 
 
-# The README shows the demo's two tables, the cluster's and `make matrix`'s: each must be
-# laid out as render lays it out today (a change of layout updates the README with it).
-README = Path(__file__).resolve().parents[2] / "README.md"
+# The docs show the demo's two tables (docs/examples.md), the cluster's (docs/distributed.md)
+# and `make matrix`'s (docs/compatibility.md): each must be laid out as render lays it out
+# today (a change of layout updates the docs with it).
+DOCS = Path(__file__).resolve().parents[2] / "docs"
 
 
-def _readme_tables(first_line: re.Pattern) -> list[list[str]]:
-    """Each block of README lines that starts with a match of `first_line`, up to the next
-    blank line or code fence."""
-    lines = README.read_text(encoding="utf-8").splitlines()
-    starts = [i for i, line in enumerate(lines) if first_line.match(line)]
+def _docs_tables(first_line: re.Pattern) -> list[list[str]]:
+    """Each block of lines of a docs page that starts with a match of `first_line`, up to the
+    next blank line or code fence."""
     blocks = []
-    for start in starts:
-        end = next(i for i in range(start, len(lines)) if lines[i].strip() in ("", "```"))
-        blocks.append(lines[start:end])
+    for page in sorted(DOCS.glob("**/*.md")):
+        lines = page.read_text(encoding="utf-8").splitlines()
+        for start in (i for i, line in enumerate(lines) if first_line.match(line)):
+            end = next(i for i in range(start, len(lines)) if lines[i].strip() in ("", "```"))
+            blocks.append(lines[start:end])
     return blocks
 
 
@@ -118,9 +119,9 @@ def _readme_tables(first_line: re.Pattern) -> list[list[str]]:
         ("\\| line \\| tensorflow", "markdown", "lllllrrrrl", lambda line: line[2:-2].split(" | ")),
     ],
 )
-def test_the_readme_tables_are_laid_out_as_render_lays_them_out(first_line, style, align, cells):
-    blocks = _readme_tables(re.compile(first_line))
-    assert blocks, f"no table in the README starts with {first_line!r}"
+def test_the_docs_tables_are_laid_out_as_render_lays_them_out(first_line, style, align, cells):
+    blocks = _docs_tables(re.compile(first_line))
+    assert blocks, f"no table in docs/ starts with {first_line!r}"
     for block in blocks:
         rows = [[cell.strip() for cell in cells(line)] for line in block]
         if style != "text":  # the rule under the headers is render's to draw
