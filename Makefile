@@ -62,12 +62,13 @@ test-keras3: $(K3_STAMP)
 smoke: $(STAMP)
 	$(BIN)/nox -s smoke
 
-# Lint, format, the import contracts (pyproject.toml) and the docs site: seconds, so they run
-# first.
+# Lint, format, the import contracts, strict types of the public modules (pyproject.toml) and
+# the docs site: seconds, so they run first.
 check: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
+	$(BIN)/mypy
 	$(MAKE) --no-print-directory docs
 
 # The documentation site (mkdocs.yml, docs/) into site/. --strict: a broken link or anchor, a

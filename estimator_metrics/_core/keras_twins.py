@@ -72,7 +72,7 @@ class _Twin(tf.keras.metrics.Metric):
     """Float64 state, `result()` cast to `dtype`, `reset_state` to zeros; `update_state`
     checks where it runs and calls `_update`."""
 
-    def __init__(self, name: str, dtype: Any):
+    def __init__(self, name: str, dtype: Any) -> None:
         _require_tensorflow_backend(type(self).__name__)
         super().__init__(name=name, dtype=dtype)
 
@@ -88,7 +88,7 @@ class _Twin(tf.keras.metrics.Metric):
     # static shapes settle); conversion would slow tracing and, where Keras 2 converts it
     # (eagerly too), wrap the builder's own errors in "in user code:" tracebacks.
     @tf.autograph.experimental.do_not_convert
-    def update_state(self, y_true: Any, y_pred: Any, sample_weight: Any | None = None):
+    def update_state(self, y_true: Any, y_pred: Any, sample_weight: Any | None = None) -> None:
         """Adds one batch: `y_true`, `y_pred` and `sample_weight` are the builder's `labels`,
         `predictions` and `weights`, checked as there."""
         _refuse_xla(type(self).__name__)
@@ -108,7 +108,7 @@ class _Twin(tf.keras.metrics.Metric):
 class _TotalCount(_Twin):
     """A weighted mean: float64 `total` and `count`, added by the builder's increments."""
 
-    def __init__(self, name: str, dtype: Any):
+    def __init__(self, name: str, dtype: Any) -> None:
         super().__init__(name=name, dtype=dtype)
         self.total = self._add_state("total", [])
         self.count = self._add_state("count", [])
@@ -143,7 +143,7 @@ class AverageConfidence(_TotalCount):
       0.75
     """
 
-    def __init__(self, name: str = MetricKeys.AVERAGE_CONFIDENCE, dtype: Any = "float64"):
+    def __init__(self, name: str = MetricKeys.AVERAGE_CONFIDENCE, dtype: Any = "float64") -> None:
         super().__init__(name=name, dtype=dtype)
 
     def _increments(self, y_true, y_pred, sample_weight) -> list[tf.Tensor]:
@@ -182,7 +182,7 @@ class MAPE(_TotalCount):
 
     def __init__(
         self, *, epsilon: float = 1e-7, name: str = MetricKeys.MAPE, dtype: Any = "float64"
-    ):
+    ) -> None:
         super().__init__(name=name, dtype=dtype)
         self.epsilon = mape_epsilon(epsilon)
 
@@ -245,7 +245,7 @@ class FBeta(_Twin):
         multilabel: bool = False,
         name: str = MetricKeys.FBETA,
         dtype: Any = "float64",
-    ):
+    ) -> None:
         super().__init__(name=name, dtype=dtype)
         self._options = fbeta_options(
             beta=beta,
