@@ -62,15 +62,12 @@ if [ "${#need[@]}" -gt 0 ]; then
 fi
 
 # ---------------------------------------------------------------------------- 2. the root
+# shellcheck source=docker/slim.sh
+. "$(dirname "${BASH_SOURCE[0]}")/slim.sh"
 MMDEBSTRAP_ARGS=(
     --variant=minbase --mode=root
     --include="$PYTHON,$PYTHON-venv,ca-certificates"
-    # Like Debian's slim images: no docs, man pages or locales; no package lists kept.
-    --dpkgopt='path-exclude=/usr/share/doc/*'
-    --dpkgopt='path-include=/usr/share/doc/*/copyright'
-    --dpkgopt='path-exclude=/usr/share/man/*'
-    --dpkgopt='path-exclude=/usr/share/locale/*'
-    --aptopt='Acquire::Languages "none"'
+    "${SLIM_MMDEBSTRAP_ARGS[@]}"
 )
 MIRRORS=("deb $MIRROR $SUITE main" "deb $MIRROR $SUITE-updates main"
          "deb $SECURITY_MIRROR $SUITE-security main")
