@@ -113,7 +113,7 @@ clean:
 # 2.12-2.15 (whole suite) and 2.16, 2.21 (Keras 3 tests); Debian bullseye's Python 3.9 with
 # 2.12 and 2.15 (whole suite); Debian trixie's Python 3.13 with 2.21 (Keras 3 tests). One nox
 # session and venv each under .matrix/ (noxfile.py; nox is the locked one in .venv), then the
-# table, also in .matrix/results.md. 40-60 minutes on 2 cores; needs root (the Debian roots).
+# table, also in .matrix/results.md. About an hour on 2 quiet cores; needs root (Debian roots).
 # MATRIX_ARGS go to nox, e.g. MATRIX_ARGS="-t tf2.12 -- -k adapter" (lines by tag, then
 # pytest's arguments) or "--reuse-venv=never" (fresh venvs); `.venv/bin/nox -l` lists the lines.
 MATRIX_ARGS ?=
