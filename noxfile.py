@@ -171,6 +171,7 @@ def _run_line(session: nox.Session, line: Line, run, python: str) -> None:
         except CommandFailed as error:
             result.verdict = "setup failed"
             result.failures = [f"{shlex.join(pip)}: {error.reason} (log: {_rel(result.log)})"]
+            _write_report()
             session.error(f"{line.name}: setup failed: {result.failures[0]}")
         finally:
             result.setup_s = time.monotonic() - started
@@ -185,6 +186,7 @@ def _run_line(session: nox.Session, line: Line, run, python: str) -> None:
         result.verdict, result.test_s = "installed only", None
         return
     _read_junit(result)
+    _write_report()
     session.log(f"{line.name}: {result.verdict}: {_counts(result)} in {_duration(result.test_s)}")
     if result.verdict != "pass":
         session.error(f"{line.name}: {result.verdict} (log: {_rel(result.log)})")
@@ -349,6 +351,14 @@ def report(results: list[Result], total_s: float) -> str:
     return "\n".join(parts)
 
 
+def _write_report() -> Path:
+    """.matrix/results.md for the lines run so far (after each line: an interrupted run keeps
+    what it measured)."""
+    results_md = MATRIX_DIR / "results.md"
+    results_md.write_text(report(RESULTS, time.monotonic() - STARTED), encoding="utf-8")
+    return results_md
+
+
 @nox.session(python=False)
 def table(session: nox.Session) -> None:
     """The table of the lines run by this invocation (queued by each line)."""
@@ -358,6 +368,5 @@ def table(session: nox.Session) -> None:
     for r in RESULTS:
         for failure in r.failures:
             print(f"{r.line.name}: {failure}")
-    results_md = MATRIX_DIR / "results.md"
-    results_md.write_text(report(RESULTS, time.monotonic() - STARTED), encoding="utf-8")
+    results_md = _write_report()
     print(f"total {_duration(time.monotonic() - STARTED)}; details in {_rel(results_md)}")
