@@ -80,7 +80,8 @@ class Line:
             "scikit-learn",
             "hypothesis",
             "libcst>=1.1,<2",
-            "setuptools",
+            # 64: editable installs (PEP 660); Debian bullseye's venvs start with setuptools 44.
+            "setuptools>=64",
             "wheel",
         )
         return (f"tensorflow-cpu{line}", *estimator, *tools)

@@ -39,8 +39,8 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import numpy as np
 import tensorflow as tf
 
-from benchmarks.workloads import checks_off
 from estimator_metrics import builders
+from estimator_metrics.diagnostics import checks_off
 
 BATCH = 1024
 CLASSES = (2, 10, 100, 1000, 10000)

@@ -9,13 +9,11 @@ each other and a busy neighbour on a shared machine slows them alike. Graphs are
 one at a time (a lock around `model_fn`); steps start once every variant is ready.
 
 The first step of a turn follows another variant's step and meets the caches and
-allocator state that graph left: after (b)'s graph of 12,000 ops, 0.3-0.7 ms more at 100
-classes, and still a little on the next step. Rotating the order does not spread that
-cost: it keeps the cyclic order, so the same variant follows (b) in every round (it was
-(c), measured 1.11x (f) per step with turns of one step against 0.98x in a round without
-(b)). So a run's figure is the median over the steps that followed a step of the same
-variant, as every step of a real evaluation does; the median over the first steps of
-turns is kept beside it (`after_another_ms`) as a diagnostic.
+allocator state that graph left, a cost that rotating the order does not spread (the
+cyclic order stays, so the same variant follows the largest graph in every round). So a
+run's figure is the median over the steps that followed a step of the same variant, as
+every step of a real evaluation does; the median over the first steps of turns is kept
+beside it (`after_another_ms`) as a diagnostic. results.md's notes say what this changed.
 
 A step's time runs from the first hook's `before_run` to the last hook's `after_run`: the
 session run with everything fetched and all hooks' Python work ((f)'s fetch and append
@@ -43,7 +41,8 @@ EVAL_POOL_BATCHES = 16
 TRAIN_EXAMPLES = 16 * workloads.BATCH
 DATA_SEED = 20261122
 #: Steps a variant runs per turn: the first follows another variant's step, the other
-#: nine make the figure (see the module docstring); a turn lasts 10-60 ms.
+#: nine make the figure (see the module docstring). Turns stay short next to a round, so
+#: every variant still meets the same background load.
 TURN_STEPS = 10
 #: Longest wait for a turn: the by-hand 1,000-class graph takes minutes to build.
 TURN_TIMEOUT_S = 1800.0
@@ -376,36 +375,6 @@ def run_round(
         log(
             f"[per-step] round {round_index + 1} {task.title:<32} ms/step: {cells}  "
             f"[{time.perf_counter() - start:.0f} s]"
-        )
-    return runs
-
-
-def measure(
-    tasks: Sequence[workloads.Task],
-    workdir: str,
-    *,
-    rounds: int,
-    steps: int,
-    warmup: int,
-    train_steps: int,
-    heavy_rounds: int,
-    log: Callable[[str], None] = print,
-    variants: Sequence[str] = workloads.VARIANTS,
-) -> list[Run]:
-    """Every (round, task, variant) run."""
-    prepared = prepare_all(tasks, workdir, train_steps, log)
-    heavy = heavy_round_indices(rounds, heavy_rounds)
-    runs: list[Run] = []
-    for r in range(rounds):
-        runs += run_round(
-            prepared,
-            tasks,
-            r,
-            steps=steps,
-            warmup=warmup,
-            include_heavy=r in heavy,
-            log=log,
-            variants=variants,
         )
     return runs
 

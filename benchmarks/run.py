@@ -30,13 +30,14 @@ import dataclasses
 import datetime
 import json
 import os
-import platform
 import shutil
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+from benchmarks import machine
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -98,97 +99,6 @@ RESERVE_FOR_PARTS_2_3 = {True: 60.0, False: 480.0}
 
 def log(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
-
-
-# --------------------------------------------------------------------------- machine facts
-
-
-def _read(path: str) -> str:
-    try:
-        return Path(path).read_text(encoding="utf-8", errors="replace")
-    except OSError:
-        return ""
-
-
-def machine() -> dict:
-    cpu = next(
-        (
-            line.split(":", 1)[1].strip()
-            for line in _read("/proc/cpuinfo").splitlines()
-            if line.startswith("model name")
-        ),
-        platform.processor() or "unknown",
-    )
-    mem = next(
-        (
-            line.split()[1]
-            for line in _read("/proc/meminfo").splitlines()
-            if line.startswith("MemTotal:")
-        ),
-        None,
-    )
-    try:
-        usable = len(os.sched_getaffinity(0))
-    except AttributeError:
-        usable = os.cpu_count()
-    return {
-        "cpu": cpu,
-        "cpu_count": os.cpu_count(),
-        "usable_cpus": usable,
-        "memory_gib": round(int(mem) / 2**20, 1) if mem else None,
-        "platform": platform.platform(),
-        "python": platform.python_version(),
-    }
-
-
-def load_average() -> tuple | None:
-    try:
-        return tuple(round(x, 2) for x in os.getloadavg())
-    except OSError:
-        return None
-
-
-def versions() -> dict:
-    from importlib import metadata
-
-    import tensorflow as tf
-
-    def installed(*names):
-        for name in names:
-            try:
-                return metadata.version(name)
-            except metadata.PackageNotFoundError:
-                continue
-        return "n/a"
-
-    return {
-        "tensorflow": tf.__version__,
-        "tensorflow_estimator": installed("tensorflow-estimator"),
-        "keras": installed("keras"),
-        "numpy": installed("numpy"),
-        "scikit-learn": installed("scikit-learn"),
-    }
-
-
-def git_revision() -> str:
-    try:
-        head = subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"],
-            cwd=ROOT,
-            text=True,
-            capture_output=True,
-            timeout=10,
-        ).stdout.strip()
-        dirty = subprocess.run(
-            ["git", "status", "--porcelain", "--", "estimator_metrics"],
-            cwd=ROOT,
-            text=True,
-            capture_output=True,
-            timeout=10,
-        ).stdout
-        return head + (" (estimator_metrics/ has uncommitted changes)" if dirty.strip() else "")
-    except (OSError, subprocess.SubprocessError):
-        return "unknown"
 
 
 # ------------------------------------------------------------------------------ the parts
@@ -420,12 +330,12 @@ def run_floor(settings: Settings) -> list:
 
 
 def write_results(results: dict, out: Path) -> Path:
-    from benchmarks import document
+    from benchmarks import results_md
 
     out.mkdir(parents=True, exist_ok=True)
     (out / "results.json").write_text(json.dumps(results, indent=1), encoding="utf-8")
     path = out / "results.md"
-    path.write_text(document.render(results), encoding="utf-8")
+    path.write_text(results_md.render(results), encoding="utf-8")
     return path
 
 
@@ -489,35 +399,39 @@ def main(argv=None) -> int:
             "command": "python -m benchmarks.run "
             + " ".join(argv if argv is not None else sys.argv[1:]),
             "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
-            "machine": machine(),
-            "versions": versions(),
-            "git": git_revision(),
-            "load_start": load_average(),
+            "machine": machine.machine(),
+            "versions": machine.versions(),
+            "git": machine.git_revision(),
+            "load_start": machine.load_average(),
         },
         "settings": {**dataclasses.asdict(settings), "quick": args.quick},
     }
     workdir = tempfile.mkdtemp(prefix="estimator-metrics-bench-")
+    runs = {
+        1: ("per_step", lambda: run_per_step(settings, workdir, started, args.quick)),
+        2: ("graph_size", lambda: run_graph_size(settings, args.quick)),
+        3: ("memory", lambda: run_memory(settings, workdir, args.quick)),
+        4: ("floor", lambda: run_floor(settings)),
+    }
+    results["part_seconds"] = {}  # How long each part took: benchmarks/README.md.
     try:
-        if 1 in parts:
-            results["per_step"] = run_per_step(settings, workdir, started, args.quick)
-        if 2 in parts:
-            results["graph_size"] = run_graph_size(settings, args.quick)
-        if 3 in parts:
-            results["memory"] = run_memory(settings, workdir, args.quick)
-        if 4 in parts:
-            results["floor"] = run_floor(settings)
+        for part in sorted(parts):
+            key, run = runs[part]
+            part_started = time.perf_counter()
+            results[key] = run()
+            results["part_seconds"][key] = round(time.perf_counter() - part_started, 1)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
-    results["meta"]["load_end"] = load_average()
+    results["meta"]["load_end"] = machine.load_average()
     results["runtime_seconds"] = time.perf_counter() - started
     return finish(results, Path(args.out), args.plot_python)
 
 
 def finish(results: dict, out: Path, plot_python: str | None) -> int:
     """Target verdicts, results.md/.json, the optional PNG; prints the tables."""
-    from benchmarks import report
+    from benchmarks import targets
 
-    results["targets"] = report.targets(results)
+    results["targets"] = targets.targets(results)
     path = write_results(results, out)
     why_not = None
     if "per_step" in results and "graph_size" in results:

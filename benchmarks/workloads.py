@@ -28,7 +28,6 @@ for an input another one gets for free (the session prunes whatever no fetch nee
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import time
 from collections.abc import Callable, Sequence
@@ -278,27 +277,10 @@ def metric_c(task: Task, heads: Heads, labels) -> dict:
     return {"metric": builders.average_confidence(heads.probabilities)}
 
 
-@contextlib.contextmanager
-def checks_off():
-    """Builders built inside make every run-time check a no-op (diagnostics only).
-
-    Patches the private `estimator_metrics._core.shapes.assert_that`, through which every
-    check is made, for the builds inside; builds must run one at a time (per_step's build
-    lock; floor builds in one thread). The conditions are still built, but nothing runs
-    them, and Grappler prunes what only they read.
-    """
-    from estimator_metrics._core import shapes as _shapes
-
-    saved = _shapes.assert_that
-    try:
-        _shapes.assert_that = lambda condition, data: tf.no_op()
-        yield
-    finally:
-        _shapes.assert_that = saved
-
-
 def metric_g(task: Task, heads: Heads, labels) -> dict:
     """(c) with every run-time check of the builders made a no-op (diagnostic only)."""
+    from estimator_metrics.diagnostics import checks_off
+
     with checks_off():
         return metric_c(task, heads, labels)
 

@@ -9,7 +9,7 @@ import importlib
 
 __version__ = "0.1.0"
 
-_SUBMODULES = ("adapter", "builders", "keras_metrics", "keys", "parity")
+_SUBMODULES = ("adapter", "builders", "diagnostics", "keras_metrics", "keys", "parity")
 
 __all__ = ["__version__", *_SUBMODULES]
 

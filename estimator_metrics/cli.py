@@ -54,15 +54,6 @@ def _parser() -> argparse.ArgumentParser:
         help="comma-separated examples to compare (default: %(default)s)",
     )
     demo.add_argument("--seed", type=int, default=0, help="seed of the generated data")
-    demo.add_argument(
-        "--distributed",
-        action="store_true",
-        help="instead: train the binary example with tf.estimator.train_and_evaluate as a "
-        "real local cluster (chief, worker, ps and evaluator processes on loopback ports, "
-        "configured by TF_CONFIG), take the metrics the evaluator task computed on the final "
-        "checkpoint, evaluate that checkpoint again in this process, and show both equal "
-        "(default steps: 200)",
-    )
     _add_example(commands)
     _add_migrate(commands)
     return parser
@@ -123,8 +114,10 @@ def _add_example(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
         help="train and evaluate one legacy example with legacy or Keras metrics",
         description="Runs one classic Estimator example of legacy_examples/ on generated data "
         "and prints its metrics; `estimator-metrics example NAME --help` lists its options "
-        "(--metrics legacy|keras, --steps, --model-dir, --seed). `distributed` runs an "
-        "example on a local tf.estimator cluster; `destination` evaluates the classifier's "
+        "(--metrics legacy|keras, --steps, --model-dir, --seed). `distributed` trains an "
+        "example on a real local tf.estimator cluster (chief, worker, ps and evaluator "
+        "processes configured by TF_CONFIG) and shows its evaluator's metrics equal to one "
+        "process's; `destination` evaluates the classifier's "
         "checkpoint in a Keras model with the twins (its estimator half on TensorFlow "
         "2.12-2.15, its keras half on 2.16+).",
     )
@@ -183,8 +176,6 @@ def _demo(args: argparse.Namespace) -> int:
     quiet_tensorflow()
     from estimator_metrics import demo
 
-    if args.distributed:
-        return demo.run_distributed(steps=args.steps, model_dir=args.model_dir, seed=args.seed)
     return demo.run(steps=args.steps, model_dir=args.model_dir, examples=examples, seed=args.seed)
 
 

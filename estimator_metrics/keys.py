@@ -1,4 +1,4 @@
-"""`MetricKeys`: each builder's default name and the metric keys of the examples and demo."""
+"""`MetricKeys`: each builder's default name, the key its value is reported under."""
 
 from estimator_metrics._core.keys import MetricKeys
 

@@ -155,11 +155,13 @@ def run(example: Example, metrics: str, steps: int, model_dir: str | None, seed:
     return evaluate(example, data, model_dir, metrics, seed)
 
 
-def main(example: Example, argv: Sequence[str] | None = None) -> int:
-    """`estimator-metrics example <name>`: train, evaluate, print the metrics."""
-    parser = argparse.ArgumentParser(
-        prog=f"estimator-metrics example {example.name}", description=example.description
-    )
+def options_parser(prog: str, description: str, default_steps: int | None = None):
+    """The options of every example's command: --metrics, --steps, --model-dir, --seed.
+
+    Without `default_steps`, --steps defaults to None: the example's own, once known.
+    """
+    steps = default_steps or "the example's own"
+    parser = argparse.ArgumentParser(prog=prog, description=description)
     parser.add_argument(
         "--metrics",
         choices=METRIC_MODES,
@@ -170,11 +172,19 @@ def main(example: Example, argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--steps",
         type=int,
-        default=example.default_steps,
-        help=f"training steps (default: {example.default_steps})",
+        default=default_steps,
+        help=f"training steps (default: {steps})",
     )
     parser.add_argument("--model-dir", help="checkpoint directory (default: a new temporary one)")
     parser.add_argument("--seed", type=int, default=0, help="data and training seed")
+    return parser
+
+
+def main(example: Example, argv: Sequence[str] | None = None) -> int:
+    """`estimator-metrics example <name>`: train, evaluate, print the metrics."""
+    parser = options_parser(
+        f"estimator-metrics example {example.name}", example.description, example.default_steps
+    )
     args = parser.parse_args(argv)
     if args.steps < 1:
         parser.error(f"--steps must be >= 1, received {args.steps}")

@@ -37,6 +37,8 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
+from estimator_metrics._comparison import Comparison, table
+
 from . import _common, classifier
 
 EXAMPLE = classifier.EXAMPLE
@@ -187,7 +189,8 @@ def load_checkpoint_weights(model, checkpoint: str, mapping: Mapping = CHECKPOIN
 
 def keras_half(directory: str, log=print) -> dict:
     """Loads the checkpoint into the Keras model, evaluates it with the twins, compares with
-    the Estimator's metrics; writes and returns the comparison."""
+    the Estimator's metrics; writes the report (its "rows": each comparison as a dict) and
+    returns it with its `Comparison`s (Estimator left, Keras right) as "comparisons"."""
     import tensorflow as tf
 
     from estimator_metrics import keras_metrics
@@ -216,20 +219,10 @@ def keras_half(directory: str, log=print) -> dict:
     log(f"[keras] {checkpoint} in a Keras model: model.evaluate with the twins")
     results = model.evaluate(x, labels, batch_size=EVAL_BATCH, verbose=0, return_dict=True)
     probabilities = model.predict(x, batch_size=EVAL_BATCH, verbose=0)
-    rows = []
-    for name in METRICS:
-        left, right = estimator["metrics"][name], float(results[name])
-        difference = abs(left - right)
-        rows.append(
-            {
-                "metric": name,
-                "estimator": left,
-                "keras": right,
-                "difference": difference,
-                "tolerance": TOLERANCES[name],
-                "agrees": difference <= TOLERANCES[name],
-            }
-        )
+    comparisons = [
+        Comparison(name, estimator["metrics"][name], float(results[name]), TOLERANCES[name])
+        for name in METRICS
+    ]
     report = {
         "estimator_versions": estimator["versions"],
         "keras_versions": _versions(),
@@ -241,11 +234,15 @@ def keras_half(directory: str, log=print) -> dict:
         "predicted_class_differs": int(
             np.sum(probabilities.argmax(1) != estimator_probabilities.argmax(1))
         ),
-        "rows": rows,
     }
+    rows = [
+        dict(metric=c.metric, estimator=c.left, keras=c.right, difference=c.difference,
+             tolerance=c.tolerance, agrees=c.agrees)
+        for c in comparisons
+    ]  # fmt: skip
     with open(os.path.join(directory, KERAS_JSON), "w", encoding="utf-8") as f:
-        json.dump(report, f, indent=2)
-    return report
+        json.dump({**report, "rows": rows}, f, indent=2)
+    return {**report, "comparisons": comparisons}
 
 
 def format_report(report: Mapping) -> str:
@@ -257,23 +254,17 @@ def format_report(report: Mapping) -> str:
 
     left = side(report["estimator_versions"], "Estimator.evaluate, builders")
     right = side(report["keras_versions"], "model.evaluate, twins")
-    header = ("metric", "Estimator", "Keras", "|difference|", "tolerance", "verdict")
-    lines = [
-        f"Estimator = {left}",
-        f"Keras     = {right}",
-        f"{report['checkpoint']}, {report['examples']} evaluation examples. Forward pass: "
-        f"largest |probability difference| {report['max_probability_difference']:.2e},",
-        f"predicted class differs for {report['predicted_class_differs']} examples.",
-        "",
-        f"{header[0]:<20}{header[1]:>12}{header[2]:>12}{header[3]:>14}{header[4]:>11}  {header[5]}",
-    ]
-    for row in report["rows"]:
-        verdict = "agree" if row["agrees"] else "DIFFER"
-        lines.append(
-            f"{row['metric']:<20}{row['estimator']:>12.8f}{row['keras']:>12.8f}"
-            f"{row['difference']:>14.2e}{row['tolerance']:>11.0e}  {verdict}"
-        )
-    return "\n".join(lines)
+    return "\n".join(
+        [
+            f"Estimator = {left}",
+            f"Keras     = {right}",
+            f"{report['checkpoint']}, {report['examples']} evaluation examples. Forward pass: "
+            f"largest |probability difference| {report['max_probability_difference']:.2e},",
+            f"predicted class differs for {report['predicted_class_differs']} examples.",
+            "",
+            table(report["comparisons"], ("Estimator", "Keras")),
+        ]
+    )
 
 
 # ---------------------------------------------------------------------- the CLI
@@ -314,7 +305,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error(f"{args.dir} has no {ESTIMATOR_JSON}: run the estimator half first")
     report = keras_half(args.dir)
     print(format_report(report))
-    return 0 if all(row["agrees"] for row in report["rows"]) else 1
+    return 0 if all(c.agrees for c in report["comparisons"]) else 1
 
 
 if __name__ == "__main__":

@@ -2,31 +2,30 @@
 
 F-beta from scores needs the argmax of every row and, since `tf.argmax` ignores NaN (a row
 with a NaN gets the argmax of its other entries), a second read of the batch to refuse NaN
-and Inf: together about 1.3x one argmax. For scores with no negative sign bit (softmax and
-sigmoid outputs, any probabilities) one read does both. The bits of a float with its sign
-bit clear, read as an unsigned integer of the same width, order as the floats do, +Inf and
-NaN above every finite value; every value with its sign bit set (negatives, -0.0, -Inf,
-negative NaN) lies above those. So the largest key of a row, at its first position (as
-`argmax` and NumPy break ties, and as `top_k` documents), is the float argmax whenever
-that key is below the key of +Inf, and then no value of the row is negative, -0.0,
-infinite or NaN. `top_k(k=1)` finds it; over integer keys it costs 0.4-0.9x one float
-`argmax` (benchmarks/results.md).
+and Inf. For scores with no negative sign bit (softmax and sigmoid outputs, any
+probabilities) one read does both. The bits of a float with its sign bit clear, read as an
+unsigned integer of the same width, order as the floats do, +Inf and NaN above every finite
+value; every value with its sign bit set (negatives, -0.0, -Inf, negative NaN) lies above
+those. So the largest key of a row, at its first position (as `argmax` and NumPy break ties,
+and as `top_k` documents), is the float argmax whenever that key is below the key of +Inf,
+and then no value of the row is negative, -0.0, infinite or NaN. `top_k(k=1)` over the
+integer keys finds it, and is cheaper than a float `argmax` followed by a check.
 
 Average confidence needs each row's maximum and the check that every value lies in [0, 1],
-which took a second read for the minimum. The largest key of every row at most the key of
-1.0 proves the row in [+0.0, 1]; the row maxima are those keys read back as floats.
+which would take a second read for the minimum. The largest key of every row at most the
+key of 1.0 proves the row in [+0.0, 1]; the row maxima are those keys read back as floats.
 
 Rows that fail the test (logits with negative entries, or bad data) take the float argmax
-and a sum over the batch, as before, through a `cond`. Which path is tried first depends on
-the op that made the scores: softmax and the like go to the keys, logits (a dense layer's
-`BiasAdd`, ...) to the float argmax, anything else (placeholders, `tf.data`) after a probe of
-the first row; few classes go to the float argmax, where the conds cost more than the keys
-save. Which path runs never changes a result: each is exact where it answers, and the
-check either proves every value finite or computes the sum that decides. Softmax (and a
-few ops like it, SIGN_FREE) never sets the sign bit of a value that is not NaN, so where
-its keys fail the batch holds NaN or Inf and is refused whichever path ran: there the
-keys need no fallback and no `cond` (3 ops fewer in the graph, about 10 fewer nodes
-per update once TensorFlow lowers the `cond` to Switch/Merge).
+and a sum over the batch through a `cond`. Which path is tried first depends on the op that
+made the scores: softmax and the like go to the keys, logits (a dense layer's `BiasAdd`, ...)
+to the float argmax, anything else (placeholders, `tf.data`) after a probe of the first
+row; few classes go to the float argmax, where the conds cost more than the keys save. Which
+path runs never changes a result: each is exact where it answers, and the check either
+proves every value finite or computes the sum that decides. Softmax (and a few ops like it,
+SIGN_FREE) never sets the sign bit of a value that is not NaN, so where its keys fail the
+batch holds NaN or Inf and is refused whichever path ran: there the keys need no fallback
+and no `cond`, whose Switch and Merge nodes would run at every update. What each choice
+measured is in benchmarks/results.md (notes 9 and 10).
 """
 
 from __future__ import annotations
@@ -52,8 +51,8 @@ SIGNED = frozenset(
     {"BiasAdd", "MatMul", "BatchMatMulV2", "BatchMatMulV3", "Einsum", "LogSoftmax", "Neg"}
 )
 #: Any other producer (a placeholder, a variable, `tf.data`): from PROBED_FROM classes on,
-#: a probe of the first row picks the path (a second `cond`, which costs logits 30-60 µs
-#: per update where it sends them to the float argmax; probabilities save more from here).
+#: a probe of the first row picks the path. The probe is a second `cond`, which logits pay
+#: for on their way to the float argmax; from here on probabilities save more than that.
 PROBED_FROM = 64
 #: Ops passed through to find the producer: they keep every value's sign.
 _SIGN_KEEPING = frozenset({"Identity", "Reshape", "Squeeze", "ExpandDims"})

@@ -2,52 +2,17 @@
 
 from __future__ import annotations
 
-import dataclasses
 import importlib
 import os
 import tempfile
 from collections.abc import Callable, Sequence
 
-from estimator_metrics import _tables, legacy_examples
+from estimator_metrics import legacy_examples
+from estimator_metrics._comparison import Comparison, table
 from estimator_metrics._core.environment import require_estimator
 from estimator_metrics.demo import numpy_check as _numpy_check
 
 NUMPY_RTOL = 1e-6  # Both sides see the same float32 model outputs.
-
-
-@dataclasses.dataclass(frozen=True)
-class Comparison:
-    """One metric computed two ways, and the largest |difference| accepted."""
-
-    example: str
-    metric: str
-    left: float
-    right: float
-    tolerance: float
-
-    @property
-    def difference(self) -> float:
-        return abs(self.left - self.right)
-
-    @property
-    def agrees(self) -> bool:
-        return self.difference <= self.tolerance
-
-
-def format_table(headers: Sequence[str], rows: Sequence[Comparison]) -> str:
-    """A text table: example, metric, both values, |difference|, verdict."""
-    cells = [
-        (
-            row.example,
-            row.metric,
-            f"{row.left:.8f}",
-            f"{row.right:.8f}",
-            f"{row.difference:.2e}",
-            f"{'agree' if row.agrees else 'DIFFER'} (tolerance {row.tolerance:.0e})",
-        )
-        for row in rows
-    ]
-    return _tables.render([*headers, "|difference|", "verdict"], cells, "llrrrl")
 
 
 def compare_example(
@@ -87,7 +52,7 @@ def compare_example(
         return []
     keras = _common.evaluate(example, data, model_dir, "keras", seed)
     return [
-        Comparison(name, metric, float(legacy[metric]), float(keras[metric]), tolerance)
+        Comparison(metric, float(legacy[metric]), float(keras[metric]), tolerance, name)
         for metric, tolerance in example.tolerances.items()
     ]
 
@@ -99,7 +64,7 @@ def numpy_check(
     log("[builders] a 3-class classifier + regressor, every builder beside NumPy")
     rows = _numpy_check.run(steps or 300, model_dir, seed)
     return [
-        Comparison("builders", metric, ours, reference, NUMPY_RTOL * abs(reference))
+        Comparison(metric, ours, reference, NUMPY_RTOL * abs(reference), "builders")
         for metric, ours, reference in rows
     ]
 
@@ -124,9 +89,9 @@ def run(
         "\nLegacy metrics (builders, tf.compat.v1.metrics) vs Keras metrics (adapter.from_keras),"
         " same checkpoint, same data:\n"
     )
-    log(format_table(("example", "metric", "legacy", "Keras"), migration))
+    log(table(migration, ("legacy", "Keras")))
     log("\nBuilders in Estimator.evaluate vs an independent NumPy recomputation:\n")
-    log(format_table(("example", "metric", "Estimator", "NumPy"), checked))
+    log(table(checked, ("Estimator", "NumPy")))
     log(
         f"\nEvaluation summaries: tensorboard --logdir {model_dir}"
         "  (eval_legacy/, eval_keras/ per example)"
@@ -134,32 +99,5 @@ def run(
     failed = [row for row in migration + checked if not row.agrees]
     if failed:
         log(f"FAILED: {len(failed)} pair(s) differ beyond their tolerance.")
-        return 1
-    return 0
-
-
-DISTRIBUTED_STEPS = 200
-
-
-def run_distributed(
-    *, steps: int | None, model_dir: str | None, seed: int = 0, log: Callable[[str], None] = print
-) -> int:
-    """The binary example on a local TF_CONFIG cluster; evaluator vs one process."""
-    require_estimator("estimator-metrics demo --distributed")
-    from estimator_metrics.legacy_examples import binary, distributed
-
-    model_dir = model_dir or tempfile.mkdtemp(prefix="estimator-metrics-distributed-")
-    log(f"Model directory: {model_dir}")
-    result = distributed.run_cluster(
-        binary.EXAMPLE, steps=steps or DISTRIBUTED_STEPS, model_dir=model_dir, seed=seed, log=log
-    )
-    log(
-        "\nMetrics of the evaluator task vs a single-process evaluation of the same "
-        "final checkpoint:\n"
-    )
-    log(distributed.format_table(result))
-    log(f"\nEvaluation summaries: tensorboard --logdir {model_dir}")
-    if not result.agree:
-        log("FAILED: the evaluator task and the single process disagree.")
         return 1
     return 0

@@ -6,6 +6,12 @@ import numpy as np
 import tensorflow as tf
 
 from estimator_metrics import builders
+from estimator_metrics.keys import MetricKeys
+
+#: The keys the demo reports the three builders under, in its Estimator and from NumPy.
+F1_MACRO = "f1_macro"
+MAPE = MetricKeys.MAPE
+AVERAGE_CONFIDENCE = MetricKeys.AVERAGE_CONFIDENCE
 
 NUM_CLASSES = 3
 NUM_FEATURES = 12
@@ -51,12 +57,12 @@ def model_fn(features, labels, mode):
         loss, global_step=tf.compat.v1.train.get_or_create_global_step()
     )
     metrics = {
-        "f1_macro": builders.fbeta(
+        F1_MACRO: builders.fbeta(
             labels["class"], probabilities, num_classes=NUM_CLASSES, average="macro", weights=weight
         ),
         # [B] labels against the [B, 1] head: aligned, never broadcast to [B, B].
-        "mape": builders.mape(labels["value"], value, weights=weight),
-        "average_confidence": builders.average_confidence(probabilities, weights=weight),
+        MAPE: builders.mape(labels["value"], value, weights=weight),
+        AVERAGE_CONFIDENCE: builders.average_confidence(probabilities, weights=weight),
     }
     return tf.estimator.EstimatorSpec(mode, loss=loss, train_op=train_op, eval_metric_ops=metrics)
 
@@ -77,9 +83,9 @@ def numpy_metrics(
     errors = np.abs(truth - value.astype(np.float64)) / np.maximum(np.abs(truth), 1e-7)
     confidence = probabilities.astype(np.float64).max(axis=1)
     return {
-        "f1_macro": f1.mean(),
-        "mape": 100 * np.sum(weight * errors) / weight.sum(),
-        "average_confidence": np.sum(weight * confidence) / weight.sum(),
+        F1_MACRO: f1.mean(),
+        MAPE: 100 * np.sum(weight * errors) / weight.sum(),
+        AVERAGE_CONFIDENCE: np.sum(weight * confidence) / weight.sum(),
     }
 
 

@@ -55,37 +55,6 @@ def _python(args: list, timeout: int = 120) -> str:
     return done.stdout
 
 
-CHECKS_OFF = """
-import tensorflow as tf
-from benchmarks.workloads import checks_off
-from estimator_metrics import builders
-
-def asserts(build):
-    with tf.Graph().as_default() as graph:
-        build()
-        pruned = tf.compat.v1.graph_util.extract_sub_graph(
-            graph.as_graph_def(), [op.name for op in graph.get_operations()
-                                   if op.type == "AssignAddVariableOp"])
-        return sum(node.op == "Assert" for node in pruned.node)
-
-def fbeta():
-    labels = tf.compat.v1.placeholder(tf.int64, [None])
-    probabilities = tf.compat.v1.placeholder(tf.float32, [None, 5])
-    return builders.fbeta(labels, probabilities, num_classes=5, average="macro")
-
-with checks_off():
-    off = asserts(fbeta)
-print(asserts(fbeta), off)
-"""
-
-
-@NEEDS_BENCHMARKS
-def test_checks_off_leaves_no_assert_on_the_update_path():
-    """The floor's and (g)'s diagnostic really removes the builders' run-time checks."""
-    on, off = map(int, _python(["-c", CHECKS_OFF]).split())
-    assert on >= 3 and off == 0, (on, off)
-
-
 TURNS = """
 import json, threading
 from benchmarks import per_step, workloads

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from estimator_metrics import builders
-from estimator_metrics._core.session import run_stream
+from estimator_metrics._core.parity import run_stream
 from support.data import concat
 
 

@@ -20,7 +20,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from estimator_metrics._core.session import run_stream
+from estimator_metrics._core.parity import run_stream
 from support import estimator as harness
 
 RTOL = 1e-6

@@ -5,7 +5,7 @@ import pytest
 from sklearn.metrics import fbeta_score
 
 from estimator_metrics import builders
-from estimator_metrics._core.session import run_stream
+from estimator_metrics._core.parity import run_stream
 from support.data import NUM_CLASSES, concat
 
 BETAS = (0.5, 1.0, 2.0)

@@ -6,7 +6,7 @@ import tensorflow as tf
 from sklearn.metrics import mean_absolute_percentage_error
 
 from estimator_metrics import builders
-from estimator_metrics._core.session import run_stream
+from estimator_metrics._core.parity import run_stream
 from support.data import concat
 
 

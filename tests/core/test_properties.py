@@ -19,9 +19,9 @@ from hypothesis import strategies as st
 from sklearn import metrics
 
 from estimator_metrics import builders
-from estimator_metrics._core import session
+from estimator_metrics._core import parity
 
-PLACEHOLDERS = session.STATIC  # batch axis None; every dimension None; shape=None
+PLACEHOLDERS = parity.STATIC  # batch axis None; every dimension None; shape=None
 SETTINGS = settings(
     max_examples=80,
     deadline=None,
@@ -33,7 +33,7 @@ SETTINGS = settings(
 
 def run_stream(build, batches, kind):
     """Final value of `build(*placeholders)` after one update per batch (None: not fed)."""
-    return session.run_stream(build, batches, static=kind).after
+    return parity.run_stream(build, batches, static=kind).after
 
 
 sizes = st.lists(st.integers(0, 9), min_size=1, max_size=4).filter(lambda s: sum(s) > 0)
@@ -327,7 +327,7 @@ def test_average_confidence_equals_numpy(columns, sequence, weights, sizes, seed
 @pytest.mark.parametrize("kind", PLACEHOLDERS)
 def test_the_placeholder_kinds_are_what_they_say(kind):
     with tf.Graph().as_default():
-        shape = session.placeholder(np.zeros((2, 3)), kind).shape
+        shape = parity.placeholder(np.zeros((2, 3)), kind).shape
     assert {"batch": [None, 3], "none": [None, None]}.get(kind) == (
         shape.as_list() if shape.rank is not None else None
     )

@@ -12,7 +12,7 @@ import tensorflow as tf
 from sklearn import metrics
 
 from estimator_metrics import adapter, builders
-from estimator_metrics._core import session
+from estimator_metrics._core import parity
 from estimator_metrics.keras_metrics import AverageConfidence
 
 InvalidArgument = tf.errors.InvalidArgumentError
@@ -29,7 +29,7 @@ LAYOUTS = (ALL_NONE, UNKNOWN)
 
 def run(build, batches, layout=ALL_NONE):
     """The value after updating over `batches` (tuples of arrays) fed to `layout` placeholders."""
-    return session.run_stream(build, batches, static=layout).after
+    return parity.run_stream(build, batches, static=layout).after
 
 
 Y = np.array([1, 0, 0, 0])

@@ -54,7 +54,7 @@ def test_a_keras_twin_this_keras_cannot_run_is_skipped_by_name(tmp_path, monkeyp
 
 
 def test_a_disagreement_is_shown_and_fails(monkeypatch, capsys):
-    differing = job.Comparison("binary", "fbeta", 0.5, 0.5001, 1e-7)
+    differing = job.Comparison("fbeta", 0.5, 0.5001, 1e-7, example="binary")
     monkeypatch.setattr(job, "compare_example", lambda *args: [differing])
     monkeypatch.setattr(job, "numpy_check", lambda *args: [])
     assert job.run(steps=1, model_dir="unused", examples=["binary"]) == 1
@@ -91,17 +91,6 @@ def test_console_script_help_explains_the_demo():
 )
 def test_bad_options_are_refused(capsys, argv, message):
     assert message in usage_error(capsys, cli.main, argv)
-
-
-def test_demo_distributed_runs_a_local_cluster_and_agrees(tmp_path, capsys):
-    status = cli.main(["demo", "--distributed", "--steps", "20", "--model-dir", str(tmp_path)])
-    out = capsys.readouterr().out
-    assert status == 0, out
-    for task in ("ps 0", "chief 0", "worker 0", "evaluator 0"):
-        assert f"starting {task}" in out, task
-    for metric in ("fbeta", "accuracy"):
-        row = next(line for line in out.splitlines() if line.startswith(metric + " "))
-        assert row.rstrip().endswith("| ok"), row
 
 
 def test_example_subcommand_runs_an_example_with_its_own_options(tmp_path, capsys):

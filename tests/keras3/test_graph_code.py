@@ -12,7 +12,7 @@ import tensorflow as tf
 from sklearn.metrics import fbeta_score
 
 from estimator_metrics import adapter, builders, keras_metrics
-from estimator_metrics._core.session import run_stream
+from estimator_metrics._core.parity import run_stream
 from support.data import NUM_CLASSES, concat
 
 pytestmark = pytest.mark.keras3

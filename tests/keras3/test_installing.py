@@ -35,6 +35,7 @@ MODULES = (
     "estimator_metrics.adapter",
     "estimator_metrics.parity",
     "estimator_metrics.keys",
+    "estimator_metrics.diagnostics",
     "estimator_metrics.cli",
     "estimator_metrics.demo",
     "estimator_metrics.legacy_examples.classifier",
@@ -187,7 +188,6 @@ def test_this_environment_satisfies_its_own_flavour_and_not_the_other():
 @pytest.mark.parametrize(
     "argv, what",
     [
-        (["demo", "--distributed"], "estimator-metrics demo --distributed"),
         (["example", "classifier"], "estimator-metrics example classifier"),
         (["example", "distributed"], "legacy_examples.distributed.run_cluster"),
         (

@@ -12,13 +12,19 @@ import math
 import os
 import re
 import signal
+from pathlib import Path
 
 import pytest
 import tensorflow as tf
 
+from estimator_metrics import cli
 from estimator_metrics.legacy_examples import binary, distributed
 
 STEPS = 30
+
+
+def _pids(tasks):
+    return [task.process.pid for task in tasks]
 
 
 def _assert_all_gone(pids):
@@ -38,7 +44,8 @@ def _failing_in_chief(features, labels, mode, params):
     return binary.model_fn(features, labels, mode, params)
 
 
-#: Imported by the task processes as test_distributed_cluster:FAILING_IN_CHIEF.
+#: Imported by the task processes as test_distributed_cluster:FAILING_IN_CHIEF, with this
+#: folder on their PYTHONPATH.
 FAILING_IN_CHIEF = dataclasses.replace(
     binary.EXAMPLE, name="failing_in_chief", model_fn=_failing_in_chief
 )
@@ -48,16 +55,16 @@ def test_evaluator_task_equals_single_process_evaluation(tmp_path):
     had_tf_config = "TF_CONFIG" in os.environ
     lines = []
     result = distributed.run_cluster(
-        binary.EXAMPLE, steps=STEPS, model_dir=str(tmp_path), metrics="legacy",
-        timeout_s=240, log=lines.append,
+        "binary", steps=STEPS, model_dir=str(tmp_path), metrics="legacy", timeout_s=240,
+        log=lines.append,
     )  # fmt: skip
-    _assert_all_gone(result.pids)
+    _assert_all_gone(_pids(result.tasks))
     assert ("TF_CONFIG" in os.environ) == had_tf_config
     assert sorted(t.key for t in result.tasks) == ["chief:0", "evaluator:0", "ps:0", "worker:0"]
     codes = {t.key: t.returncode for t in result.tasks}
     assert codes == {"chief:0": 0, "worker:0": 0, "evaluator:0": 0, "ps:0": -signal.SIGTERM}
     assert len(set(result.ports.values())) == 3
-    assert any(line.startswith("chief finished at step") for line in lines)
+    assert any(line.startswith("chief 0 finished") for line in lines)
 
     # Both evaluations are of the final checkpoint. Asynchronous training may end
     # past max_steps: StopAtStepHook judges each trainer's next step by the
@@ -77,46 +84,60 @@ def test_evaluator_task_equals_single_process_evaluation(tmp_path):
     assert set(result.single_process_metrics) == set(result.evaluator_metrics)
     for name, value in result.evaluator_metrics.items():
         assert math.isclose(value, result.single_process_metrics[name], rel_tol=1e-6), name
-    assert result.agree
-    # The recorder's values are what the evaluator itself wrote to its event
-    # files (float32; Estimator writes no global_step summary).
-    assert set(result.evaluator_summaries) == set(result.evaluator_metrics) - {"global_step"}
-    for name, value in result.evaluator_summaries.items():
-        assert math.isclose(value, result.evaluator_metrics[name], rel_tol=1e-6), name
+    assert [c.metric for c in result.comparisons] == sorted(result.evaluator_metrics)
+    assert all(c.agrees for c in result.comparisons)
 
     # Really distributed: the variables live on the ps, and both trainers ran
     # steps of the one global step.
-    assert result.variable_devices == ("/job:ps/task:0",)
-    assert result.steps_by_task["chief:0"] >= 1
-    assert result.steps_by_task["worker:0"] >= 1
-    assert sum(result.steps_by_task.values()) >= result.global_step
-    with open(result.log_paths["worker:0"], encoding="utf-8") as f:
+    traces = result.traces
+    assert traces["chief:0"]["variable_devices"] == ["/job:ps/task:0"]
+    assert traces["chief:0"]["steps_run"] >= 1 and traces["worker:0"]["steps_run"] >= 1
+    assert traces["chief:0"]["steps_run"] + traces["worker:0"]["steps_run"] >= result.global_step
+    worker = next(t for t in result.tasks if t.key == "worker:0")
+    with open(worker.log_path, encoding="utf-8") as f:
         assert re.search(r"worker:0: local step \d+, global_step \d+", f.read())
 
 
-def test_failing_chief_raises_and_stops_every_process(tmp_path):
+def test_the_command_prints_both_evaluations_and_exits_0_when_they_agree(tmp_path, capsys):
+    status = cli.main(
+        ["example", "distributed", "--steps", "20", "--model-dir", str(tmp_path / "run")]
+    )
+    out = capsys.readouterr().out
+    assert status == 0, out
+    for task in ("ps 0", "chief 0", "worker 0", "evaluator 0"):
+        assert f"starting {task}" in out, task
+    assert "binary, legacy metrics: final checkpoint of step" in out
+    rows = [line for line in out.splitlines() if line.startswith(("fbeta ", "accuracy "))]
+    assert sorted(row.split()[0] for row in rows) == ["accuracy", "fbeta"]
+    for row in rows:
+        assert " agree (tolerance" in row, row
+
+
+def test_failing_chief_raises_and_stops_every_process(tmp_path, monkeypatch):
+    here = str(Path(__file__).resolve().parent)  # Where the driver and tasks import it from.
+    monkeypatch.syspath_prepend(here)
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(filter(None, [here, os.getenv("PYTHONPATH")])))
     with pytest.raises(distributed.ClusterError) as error:
         distributed.run_cluster(
-            FAILING_IN_CHIEF, steps=STEPS, model_dir=str(tmp_path), timeout_s=240,
-            log=lambda line: None,
+            f"{Path(__file__).stem}:FAILING_IN_CHIEF", steps=STEPS, model_dir=str(tmp_path),
+            timeout_s=240, log=lambda line: None,
         )  # fmt: skip
     message = str(error.value)
     assert "chief:0 exited with code 1" in message
     assert "deliberate failure in the chief's model_fn" in message  # the chief's log tail
     assert sorted(t.type for t in error.value.tasks) == ["chief", "evaluator", "ps", "worker"]
-    _assert_all_gone(error.value.pids)
+    _assert_all_gone(_pids(error.value.tasks))
 
 
 def test_timeout_raises_and_stops_every_process(tmp_path):
     with pytest.raises(distributed.ClusterTimeout) as error:
         distributed.run_cluster(
-            binary.EXAMPLE, steps=STEPS, model_dir=str(tmp_path), timeout_s=1,
-            log=lambda line: None,
-        )  # fmt: skip
+            "binary", steps=STEPS, model_dir=str(tmp_path), timeout_s=1, log=lambda line: None
+        )
     assert isinstance(error.value, TimeoutError)
     assert "did not finish within 1 s" in str(error.value)
-    assert len(error.value.pids) == 4
-    _assert_all_gone(error.value.pids)
+    assert len(error.value.tasks) == 4
+    _assert_all_gone(_pids(error.value.tasks))
 
 
 def test_interrupt_while_starting_stops_every_process(tmp_path):
@@ -128,6 +149,18 @@ def test_interrupt_while_starting_stops_every_process(tmp_path):
             raise KeyboardInterrupt
 
     with pytest.raises(KeyboardInterrupt):
-        distributed.run_cluster(binary.EXAMPLE, steps=STEPS, model_dir=str(tmp_path), log=log)
+        distributed.run_cluster("binary", steps=STEPS, model_dir=str(tmp_path), log=log)
     assert len(pids) == 4
     _assert_all_gone(pids)
+
+
+def test_a_model_dir_with_a_checkpoint_or_an_unknown_example_is_refused_before_any_start(
+    tmp_path, capsys
+):
+    (tmp_path / "checkpoint").write_text("model_checkpoint_path: 'model.ckpt-1'\n")
+    with pytest.raises(ValueError, match="already holds a checkpoint"):
+        distributed.run_cluster("binary", steps=1, model_dir=str(tmp_path))
+    assert not (tmp_path / "cluster").exists()
+    with pytest.raises(SystemExit):
+        cli.main(["example", "distributed", "--example", "nope"])
+    assert "No module named 'estimator_metrics.legacy_examples.nope'" in capsys.readouterr().err

@@ -18,7 +18,7 @@ import tensorflow as tf
 from sklearn.metrics import f1_score, fbeta_score, precision_score
 
 from estimator_metrics import adapter, builders, migrate
-from estimator_metrics._core.session import run_stream
+from estimator_metrics._core.parity import run_stream
 from estimator_metrics.migrate import Action, Status
 from support.migrate import FIXTURES, fixture_files, report
 

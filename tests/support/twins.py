@@ -25,7 +25,7 @@ import numpy as np
 import tensorflow as tf
 
 from estimator_metrics import builders
-from estimator_metrics._core.session import run_stream
+from estimator_metrics._core.parity import run_stream
 from estimator_metrics.keras_metrics import MAPE, AverageConfidence, FBeta
 from support.data import SEED, probabilities, weights
 

@@ -115,7 +115,7 @@ def _docs_tables(first_line: re.Pattern) -> list[list[str]]:
     "first_line, style, align, cells",
     [
         ("example +metric", "text", "llrrrl", lambda line: re.split(r" {2,}", line)),
-        ("metric +\\| evaluator task", "ruled", "", lambda line: line.split(" | ")),
+        ("metric +evaluator task", "text", "lrrrl", lambda line: re.split(r" {2,}", line)),
         (
             "\\| Python +\\| TensorFlow line",
             "markdown",

@@ -1,12 +1,28 @@
-"""Markdown tables and target verdicts from the benchmark results (plain data, no TF)."""
+"""results.md from the benchmark results: the one module that renders it (no TensorFlow).
+
+The text is results_template.md, one `## ` section per part, whose `{field}`s `render` fills
+in; a section appears when every field it names is known, that is when its part ran. The
+tables are built here (drawn by `_tables`, the project's one table renderer), the target
+verdicts come with the results (`targets.py`), and the notes, what each run and probe
+measured, are notes.md. Both Markdown files wrap at 100 columns; results.md has each
+paragraph on one line. `run.py` writes it after a run, or from an earlier run's results.json
+(`python -m benchmarks.run --from-json`).
+"""
 
 from __future__ import annotations
 
+import re
 import statistics
 from collections.abc import Sequence
+from pathlib import Path
 
 from estimator_metrics import _tables
-from estimator_metrics._core.rows import KEYED_FROM
+
+HERE = Path(__file__).resolve().parent
+#: The document's text, one section per part (`{field}`s filled in by `render`).
+TEMPLATE = HERE / "results_template.md"
+#: What each run and probe measured, numbered; results.md ends with them.
+NOTES = HERE / "notes.md"
 
 VARIANT_TITLES = {
     "a": "loss only",
@@ -22,17 +38,61 @@ APPROACH_TITLES = {
     "keras": "Keras via from_keras",
     "by_hand": "per-class precision/recall by hand",
 }
-#: Target thresholds of the issues.
-C_OVER_B = 1.10
-D_OVER_E = 1.15
-C_OVER_F = 1.0
-#: Floor targets: builder -> (largest ratio to its floor, from which class count).
-FLOOR = {"fbeta": (1.10, 100), "mape": (2.0, 0), "confidence": (2.0, 0)}
-FLOOR_TITLES = {
-    "fbeta": "macro F-beta / one argmax",
-    "mape": "MAPE / its float64 formula",
-    "confidence": "average confidence / one row-max pass",
-}
+
+
+def render(results: dict) -> str:
+    """The whole document: results_template.md's sections of the parts that ran, filled in."""
+    meta, settings = results["meta"], results["settings"]
+    fields = {
+        "command": meta["command"],
+        "date": meta["date"],
+        "quick": " — **quick smoke run: the numbers mean nothing**" if settings["quick"] else "",
+        "runtime_min": results["runtime_seconds"] / 60,
+        **meta["machine"],
+        "load_start": meta["load_start"],
+        "load_end": meta["load_end"],
+        **{name.replace("-", "_"): version for name, version in meta["versions"].items()},
+        "git": meta["git"],
+        "graph_cap": settings["graph_cap"],
+        "memory_batch": settings["memory_batch"],
+        "notes": _unwrapped(NOTES.read_text(encoding="utf-8")).strip("\n"),
+    }
+    if results.get("targets"):
+        fields["targets_table"] = targets_table(results["targets"])
+    if "per_step" in results:
+        ps = results["per_step"]
+        fields.update({key: ps[key] for key in ("steps", "warmup", "rounds", "heavy_rounds_done")})
+        fields["turn_steps"] = ps.get("turn_steps", 1)
+        fields["per_step_headline"], fields["per_step_detail"] = per_step_tables(
+            ps["tasks"], ps["summary"]
+        )
+    if "graph_size" in results:
+        fields["graph_table"] = graph_table(results["graph_size"])
+    if "memory" in results:
+        fields["memory_table"] = memory_table(results["memory"])
+        fields["evaluation_table"] = evaluation_table(results["memory"])
+    if "floor" in results:
+        fields["floor_rounds"] = results["floor"][0]["rounds"] if results["floor"] else 0
+        fields["floor_table"] = floor_table(results["floor"])
+    template = _unwrapped(TEMPLATE.read_text(encoding="utf-8"))
+    sections = re.split(r"(?m)^(?=## )", template)
+    return "".join(
+        section.format_map(fields)
+        for section in sections
+        if all(key in fields for key in re.findall(r"{(\w+)", section))
+    )
+
+
+def _unwrapped(text: str) -> str:
+    """`text` with each paragraph, list item and numbered note on one line, as results.md
+    has them (the files it is made from wrap at 100 columns)."""
+    lines: list = []
+    for line in text.splitlines():
+        if lines and lines[-1] and line.strip() and not re.match(r"(\* |\d+\. )", line):
+            lines[-1] += " " + line.strip()
+        else:
+            lines.append(line)
+    return "\n".join(lines) + "\n"
 
 
 def table(header: Sequence[str], rows: Sequence[Sequence[str]], align: str = "") -> str:
@@ -305,122 +365,6 @@ def floor_table(records: Sequence[dict]) -> str:
         ],
         rows,
     )
-
-
-def targets(results: dict) -> list[dict]:
-    """Each target of the issues: what was measured and whether it is met."""
-    out = []
-    if "per_step" in results:
-        ps = results["per_step"]
-        out += per_step_targets(ps["tasks"], ps["ratios"], results.get("graph_size", []))
-    out += floor_targets(results.get("floor", []))
-    return out
-
-
-def floor_targets(records: Sequence[dict]) -> list[dict]:
-    out = []
-    for ours, (limit, from_classes) in FLOOR.items():
-        for r in records:
-            if r["classes"] < from_classes:
-                continue
-            x = r["ratios"][ours]
-            out.append(
-                {
-                    "target": f"{FLOOR_TITLES[ours]} ≤ {limit:.2f}× at C = {r['classes']:,}",
-                    "measured": f"{x['median']:.2f}× [{x['min']:.2f}–{x['max']:.2f}]",
-                    "met": x["median"] <= limit,
-                }
-            )
-    return out
-
-
-def per_step_targets(tasks: Sequence[dict], ratios: dict, graph: Sequence[dict]) -> list[dict]:
-    """`ratios[task_key]["c/b"]` / `["c/f"]` / `["d/e"]`: spread dicts of paired ratios."""
-    out = []
-    for task in tasks:
-        cb = ratios[task["key"]].get("c/b")
-        gb = ratios[task["key"]].get("g/b")
-        if cb:
-            why = ""
-            if gb and cb["median"] > C_OVER_B:
-                why = f"; with its input checks off (g): {ratio(gb)} (see notes)"
-            out.append(
-                {
-                    "target": f"{task['title']}: (c) ≤ {C_OVER_B:.2f}× (b) per step",
-                    "measured": ratio(cb) + why,
-                    "met": cb["median"] <= C_OVER_B,
-                }
-            )
-        cf = ratios[task["key"]].get("c/f")
-        if cf and task["kind"] in ("binary", "macro"):
-            out.append(
-                {
-                    "target": f"{task['title']}: (c) ≤ (f) per step",
-                    "measured": ratio(cf),
-                    "met": cf["median"] <= C_OVER_F,
-                }
-            )
-        if task["kind"] == "macro" and task["classes"] >= 1000 and cb:
-            out.append(
-                {
-                    "target": f"{task['title']}: (c) faster than (b)",
-                    "measured": ratio(cb),
-                    "met": cb["median"] < 1.0,
-                }
-            )
-    for task in tasks:
-        de = ratios[task["key"]].get("d/e")
-        if not de:
-            continue
-        if task["stock_correct"]:
-            out.append(
-                {
-                    "target": f"{task['title']}: (d) ≤ {D_OVER_E:.2f}× (e) per step",
-                    "measured": ratio(de),
-                    "met": de["median"] <= D_OVER_E,
-                }
-            )
-        else:
-            out.append(
-                {
-                    "target": f"{task['title']}: (d) vs (e)",
-                    "measured": ratio(de)
-                    + " — (e) is not correct here ("
-                    + task["stock"]
-                    + "): cost only, no target",
-                    "met": None,
-                }
-            )
-    ours = [r for r in graph if r["approach"] == "ours" and r["finished"]]
-    if ours:
-        out.append(_op_count_target(ours))
-    return out
-
-
-def _op_count_target(ours: Sequence[dict]) -> dict:
-    """What runs per step must not grow with C: one count below KEYED_FROM classes (float
-    argmax), one from there on (the keyed argmax, see note 9), the first no larger. The
-    one-off initializers may change form (see note 2), never with C beyond that."""
-    sides = {
-        side: [r for r in ours if (r["classes"] >= KEYED_FROM) == side] for side in (False, True)
-    }
-    by_side = {side: sorted({r["update_path_ops"] for r in rs}) for side, rs in sides.items()}
-    added = sorted({r["metric_ops"] for r in ours})
-    parts = [
-        "C = " + ", ".join(f"{r['classes']:,}" for r in rs) + ": " + "/".join(map(str, counts))
-        for rs, counts in zip(sides.values(), by_side.values())
-        if counts
-    ]
-    narrow, wide = by_side[False], by_side[True]
-    return {
-        "target": "our op count independent of C",
-        "measured": (
-            f"{'; '.join(parts)} ops run per step (keyed argmax from {KEYED_FROM} classes on, "
-            f"note 9); {'/'.join(map(str, added))} ops added in all"
-            + (" (see note 2)" if len(added) > 1 else "")
-        ),
-        "met": len(narrow) <= 1 and len(wide) <= 1 and (not narrow or not wide or narrow <= wide),
-    }
 
 
 def targets_table(rows: Sequence[dict]) -> str:

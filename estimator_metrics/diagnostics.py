@@ -1,0 +1,12 @@
+"""The one hook `make bench` uses: for measuring the builders, never for evaluating.
+
+* `checks_off()`: builders built inside it skip their run-time value checks (what the checks
+  cost per update: the (g) variant and the floor's *checks off* column).
+* `KEYED_FROM`: the class count from which F-beta reads non-negative scores as integer keys,
+  one read for the argmax and its check; the ops an update runs change there, once, and
+  stay the same as the class count grows (the benchmarks' op-count target).
+"""
+
+from estimator_metrics._core.diagnostics import KEYED_FROM, checks_off
+
+__all__ = ["KEYED_FROM", "checks_off"]
