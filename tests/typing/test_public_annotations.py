@@ -15,7 +15,7 @@ import pytest
 
 pytestmark = pytest.mark.keras3
 
-PUBLIC = ("builders", "adapter", "keras_metrics", "parity", "keys", "cli")
+PUBLIC = ("builders", "adapter", "keras_metrics", "parity", "keys", "diagnostics", "cli")
 
 
 def _exported(module_name):
