@@ -1,8 +1,10 @@
 # Two commands set everything up on a fresh machine:
 #   make demo   create .venv from docker/requirements.lock (if missing or stale), run the main job
 #   make test   create .venv the same way, and .venv-keras3 from docker/requirements-keras3.lock;
-#               run lint, format and architecture checks, the whole test suite in .venv
-#               (TensorFlow 2.15, Estimator), then the Keras 3 tests in .venv-keras3
+#               run lint, format, architecture and type checks, the whole test suite in .venv
+#               (TensorFlow 2.15, Estimator; with tests/packaging: build, twine, the sdist's
+#               install, each extra resolved for Python 3.9-3.13), then the Keras 3 tests in
+#               .venv-keras3, then the smoke on Debian's own Python 3.9 (`make smoke`)
 PYTHON ?= python3.11
 VENV   := .venv
 BIN    := $(VENV)/bin
@@ -20,8 +22,8 @@ K3_PYTEST_ARGS ?=
 # Where `make destination` keeps the checkpoint and data its two halves share.
 DESTINATION_DIR ?= .destination
 
-.PHONY: venv venv-keras3 test test-keras3 check docs demo destination lock clean image-check \
-	matrix bench bench-migrate
+.PHONY: venv venv-keras3 test test-keras3 smoke check docs demo destination lock clean \
+	image-check matrix bench bench-migrate
 
 venv: $(STAMP)
 venv-keras3: $(K3_STAMP)
@@ -48,16 +50,25 @@ $(K3_STAMP): $(K3_LOCK) setup.cfg setup.py pyproject.toml
 test: $(STAMP) $(K3_STAMP) check
 	DESTINATION_PYTHON=$(abspath $(K3_BIN))/python $(BIN)/python -m pytest $(PYTEST_ARGS)
 	$(MAKE) --no-print-directory test-keras3
+	$(MAKE) --no-print-directory smoke
 
 test-keras3: $(K3_STAMP)
 	$(K3_BIN)/python -m pytest -m keras3 $(K3_PYTEST_ARGS)
 
-# Lint, format, the import contracts (pyproject.toml) and the docs site: seconds, so they run
-# first.
+# A real interpreter besides the host's: the builders, adapter and twins tests on Debian
+# bullseye's own Python 3.9 with docker/requirements-py39.lock (noxfile.py session `smoke`;
+# the Debian root is made once by docker/debian-python.sh and kept in /var/tmp; needs root).
+# 3-4 minutes, most of it the venv's install on the first run in a checkout.
+smoke: $(STAMP)
+	$(BIN)/nox -s smoke
+
+# Lint, format, the import contracts, strict types of the public modules (pyproject.toml) and
+# the docs site: seconds, so they run first.
 check: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
+	$(BIN)/mypy
 	$(MAKE) --no-print-directory docs
 
 # The documentation site (mkdocs.yml, docs/) into site/. --strict: a broken link or anchor, a
@@ -79,8 +90,8 @@ destination: $(STAMP) $(K3_STAMP)
 	$(K3_BIN)/python -m estimator_metrics.legacy_examples.destination keras \
 	    --dir $(DESTINATION_DIR)
 
-# Recompile both locks (needs network; uses a throw-away uv). The Keras 3 lock's platform is
-# newer: TensorFlow 2.21's wheels are tagged manylinux_2_27.
+# Recompile the three locks (needs network; uses a throw-away uv). The Keras 3 lock's platform
+# is newer: TensorFlow 2.21's wheels are tagged manylinux_2_27; the smoke's is for Python 3.9.
 lock:
 	rm -rf .lock-tools && $(PYTHON) -m venv .lock-tools
 	.lock-tools/bin/python -m pip install --quiet uv
@@ -90,18 +101,24 @@ lock:
 	.lock-tools/bin/uv pip compile docker/requirements-keras3.in --generate-hashes \
 	    --python-version 3.11 --python-platform x86_64-manylinux_2_28 \
 	    --no-header -o $(K3_LOCK)
+	.lock-tools/bin/uv pip compile docker/requirements-py39.in --generate-hashes \
+	    --python-version 3.9 --python-platform x86_64-manylinux_2_17 \
+	    --no-header -o docker/requirements-py39.lock
 	rm -rf .lock-tools
 
 clean:
-	rm -rf $(VENV) $(K3_VENV) $(DESTINATION_DIR) build *.egg-info .pytest_cache site
+	rm -rf $(VENV) $(K3_VENV) $(DESTINATION_DIR) build dist *.egg-info .pytest_cache site
 
-# The suite once per TensorFlow line (2.12-2.15): one nox session and venv each under .matrix/
-# (noxfile.py; nox is the locked one in .venv), then the table, also in .matrix/results.md.
-# MATRIX_ARGS go to nox, e.g. MATRIX_ARGS="-s tf-2.12 tf-2.15 -- -k adapter" (lines, then
+# The suite once per (Python, TensorFlow line): Python 3.11 on the host with TensorFlow
+# 2.12-2.15 (whole suite) and 2.16, 2.21 (Keras 3 tests); Debian bullseye's Python 3.9 with
+# 2.12 and 2.15 (whole suite); Debian trixie's Python 3.13 with 2.21 (Keras 3 tests). One nox
+# session and venv each under .matrix/ (noxfile.py; nox is the locked one in .venv), then the
+# table, also in .matrix/results.md. About an hour on 2 quiet cores; needs root (Debian roots).
+# MATRIX_ARGS go to nox, e.g. MATRIX_ARGS="-t tf2.12 -- -k adapter" (lines by tag, then
 # pytest's arguments) or "--reuse-venv=never" (fresh venvs); `.venv/bin/nox -l` lists the lines.
 MATRIX_ARGS ?=
 matrix: $(STAMP)
-	MATRIX_PYTHON=$(PYTHON) $(BIN)/nox $(MATRIX_ARGS)
+	$(BIN)/nox $(MATRIX_ARGS)
 
 # Build docker/Dockerfile for real and run the suite and the demo in the image. Needs
 # root and minutes; installs what it needs; not part of `make test`. See docker/README.md.

@@ -37,6 +37,8 @@
 set -Eeuo pipefail
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+# shellcheck source=docker/slim.sh
+. "$REPO/docker/slim.sh"
 STATE=${EM_IMAGE_STATE_DIR:-/var/tmp/estimator-metrics-image}
 IMAGE=${EM_IMAGE:-estimator-metrics:local}
 MIRROR=${EM_DEBIAN_MIRROR:-http://deb.debian.org/debian}
@@ -224,19 +226,7 @@ CA_DIR=/usr/local/share/ca-certificates
 MMDEBSTRAP_ARGS=(
     --variant=minbase --mode=root
     --hook-dir=/usr/share/mmdebstrap/hooks/merged-usr   # usr-is-merged, not usrmerge+perl
-    # Like Debian's slim images: no docs (but copyrights), man pages, info or locales.
-    --dpkgopt='path-exclude=/usr/share/doc/*'
-    --dpkgopt='path-include=/usr/share/doc/*/copyright'
-    --dpkgopt='path-exclude=/usr/share/man/*'
-    --dpkgopt='path-exclude=/usr/share/info/*'
-    --dpkgopt='path-exclude=/usr/share/locale/*'
-    --dpkgopt='path-exclude=/usr/share/lintian/*'
-    # Like Debian's images: apt keeps no .deb files or package caches.
-    --aptopt='Dir::Cache::pkgcache ""'
-    --aptopt='Dir::Cache::srcpkgcache ""'
-    --aptopt='DPkg::Post-Invoke { "rm -f /var/cache/apt/archives/*.deb /var/cache/apt/archives/partial/*.deb /var/cache/apt/*.bin || true"; }'
-    --aptopt='APT::Update::Post-Invoke { "rm -f /var/cache/apt/archives/*.deb /var/cache/apt/archives/partial/*.deb /var/cache/apt/*.bin || true"; }'
-    --aptopt='Acquire::Languages "none"'
+    "${SLIM_MMDEBSTRAP_ARGS[@]}"
 )
 ca_files=()
 if [ -d "$CA_DIR" ]; then

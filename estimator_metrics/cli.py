@@ -7,6 +7,7 @@ import importlib
 import os
 import sys
 from collections.abc import Sequence
+from types import ModuleType
 
 from estimator_metrics import _docs
 from estimator_metrics._core.environment import EstimatorUnavailableError
@@ -58,7 +59,7 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _add_migrate(commands) -> None:
+def _add_migrate(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     migrate = commands.add_parser(
         "migrate",
         help="find every Estimator metric in Python files, say what each becomes, rewrite "
@@ -115,7 +116,7 @@ def _add_migrate(commands) -> None:
     )
 
 
-def _add_example(commands) -> None:
+def _add_example(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     example = commands.add_parser(
         "example",
         help="train and evaluate one legacy example with legacy or Keras metrics",
@@ -134,11 +135,11 @@ def _add_example(commands) -> None:
     example.add_argument("options", nargs=argparse.REMAINDER, help="the example's own options")
 
 
-def _examples():
-    """The examples package (constants only: it imports no TensorFlow)."""
-    from estimator_metrics import legacy_examples
-
-    return legacy_examples
+def _examples() -> ModuleType:
+    """The examples package (constants only: it imports no TensorFlow). It ships as
+    estimator_metrics.legacy_examples from the repository's legacy_examples/ (setup.cfg's
+    package_dir), which type checkers reading the source tree cannot follow: imported by name."""
+    return importlib.import_module("estimator_metrics.legacy_examples")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -149,7 +150,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "example":
             quiet_tensorflow()  # Before the example imports TensorFlow.
             module = importlib.import_module(f"{_examples().__name__}.{args.name}")
-            return module.main(args.options)
+            code: int = module.main(args.options)
+            return code
     except EstimatorUnavailableError as error:  # TensorFlow 2.16+: no tf.estimator.
         print(f"estimator-metrics {args.command}: error: {error}", file=sys.stderr)
         return 2
@@ -172,7 +174,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     return 2  # pragma: no cover - argparse rejects unknown commands
 
 
-def _demo(args) -> int:
+def _demo(args: argparse.Namespace) -> int:
     demo_examples = _examples().DEMO_EXAMPLES
     if args.steps is not None and args.steps < 1:
         _parser().error(f"--steps must be >= 1, received {args.steps}")

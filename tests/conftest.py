@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import platform
+from importlib import metadata
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
@@ -26,6 +29,17 @@ ESTIMATOR_ONLY_MODULES = (
 )
 if estimator_problem() is not None:
     collect_ignore = list(ESTIMATOR_ONLY_MODULES)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _record_versions(record_testsuite_property):
+    """Python and the stack, in the junit XML's properties when pytest writes one (`make
+    matrix` reads them into its table)."""
+    record_testsuite_property("python", platform.python_version())
+    record_testsuite_property("tensorflow", tf.__version__)
+    for name in ("tensorflow-estimator", "keras", "numpy"):
+        with contextlib.suppress(metadata.PackageNotFoundError):
+            record_testsuite_property(name, metadata.version(name))
 
 
 @pytest.fixture

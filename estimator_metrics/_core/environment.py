@@ -15,11 +15,15 @@ from estimator_metrics import _docs
 #: The TensorFlow lines with tf.estimator that we support, first and last (setup.cfg's `cpu` and
 #: `gpu` extras say the same: tests/keras3/test_installing.py checks it).
 ESTIMATOR_LINES = ((2, 12), (2, 15))
+#: The Pythons those lines publish wheels for, first and last (setup.cfg's classifiers and the
+#: `cpu` extra's resolution say the same: tests/packaging checks it).
+ESTIMATOR_PYTHONS = ((3, 9), (3, 11))
 #: How the errors name that line, and how to install it.
 SUPPORTED = (
-    "TensorFlow {0[0]}.{0[1]}-{1[0]}.{1[1]} with tensorflow-estimator of the same line "
+    "TensorFlow {0[0]}.{0[1]}-{1[0]}.{1[1]} with tensorflow-estimator of the same line, "
+    "on Python {2[0]}.{2[1]}-{3[0]}.{3[1]} "
     '(pip install "estimator-metrics[cpu]")'
-).format(*ESTIMATOR_LINES)
+).format(*ESTIMATOR_LINES, *ESTIMATOR_PYTHONS)
 
 
 class EstimatorUnavailableError(ImportError):

@@ -116,7 +116,12 @@ def _docs_tables(first_line: re.Pattern) -> list[list[str]]:
     [
         ("example +metric", "text", "llrrrl", lambda line: re.split(r" {2,}", line)),
         ("metric +evaluator task", "text", "lrrrl", lambda line: re.split(r" {2,}", line)),
-        ("\\| line \\| tensorflow", "markdown", "lllllrrrrl", lambda line: line[2:-2].split(" | ")),
+        (
+            "\\| Python +\\| TensorFlow line",
+            "markdown",
+            "llllllrrrrl",
+            lambda line: line[2:-2].split(" | "),
+        ),
     ],
 )
 def test_the_docs_tables_are_laid_out_as_render_lays_them_out(first_line, style, align, cells):
