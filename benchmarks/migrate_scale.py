@@ -103,9 +103,10 @@ slim = tf.contrib.slim
 
 def _module(index: int, rng: random.Random) -> str:
     """One file: plain code, or metric code, and every LARGE_EVERY-th one large. The first
-    large file holds metric code, so every tree has the largest file that is parsed."""
+    large file holds metric code, so every tree has the largest file that is parsed, and so
+    does the first file, so every tree, however small, holds metric uses to find."""
     large = index % LARGE_EVERY == LARGE_EVERY - 1
-    metric = rng.random() < METRIC_SHARE or index == LARGE_EVERY - 1
+    metric = rng.random() < METRIC_SHARE or index in (0, LARGE_EVERY - 1)
     target = LARGE_LINES if large else rng.randint(20, 80)
     parts = [_HEADER.format(index=index)]
     lines, block = parts[0].count("\n"), 0
