@@ -74,12 +74,17 @@ class Line:
         `pip install --no-build-isolation -e .`."""
         line = f"=={self.tensorflow}.*"
         estimator = () if self.tests == KERAS3 else (f"tensorflow-estimator{line}", "numpy<2")
+        if self.tests != KERAS3:  # Oracles of the whole suite: slim's metrics, TFP's ECE.
+            estimator += ("tf-slim", f"tensorflow-probability=={TFP[self.tensorflow]}")
         tools = (
             "pytest",
             "sybil",
             "scikit-learn",
             "hypothesis",
             "libcst>=1.1,<2",
+            "tqdm",
+            # The reliability diagram (the `diagram` extra) is drawn in the suite.
+            "matplotlib",
             # 64: editable installs (PEP 660); Debian bullseye's venvs start with setuptools 44.
             "setuptools>=64",
             "wheel",
@@ -90,6 +95,11 @@ class Line:
         tags = [f"py{self.python}", f"tf{self.tensorflow}", "keras3" if self.tests else "full"]
         tags += ["debian"] if self.python in DEBIAN else []
         return nox.param(self.python, self.tensorflow, id=self.name, tags=tags)
+
+
+#: The TensorFlow Probability release built against each Estimator line (the calibration
+#: error's oracle).
+TFP = {"2.12": "0.20.*", "2.13": "0.21.*", "2.14": "0.22.*", "2.15": "0.23.*"}
 
 
 #: The matrix. Adding a line is adding an entry (its session, venv, log and table row follow).
