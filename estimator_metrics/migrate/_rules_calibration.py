@@ -85,32 +85,29 @@ def tfp_ece(call: Call) -> Finding:
     bins = call.text("num_bins") or "num_bins"
     replacement = f"builders.calibration_error({labels}, tf.nn.softmax({logits}), num_bins={bins})"
     how, line = _reach(call)
-    one_shot = "tfp.stats.expected_calibration_error is a one-shot function of the logits it is "
+    one_shot = (
+        "tfp.stats.expected_calibration_error is a one-shot function of the logits it is "
+        "given, not a streaming metric: "
+    )
+    status = Status.WRONG
     if how.startswith("averaged"):
-        status, today = (
-            Status.WRONG,
-            (
-                f"given, not a streaming metric: {how[len('averaged by ') :]} (line {line}) "
-                "averages the ECE of each batch, and ECE does not add over batches: a mean of batch "
-                "ECEs (bins filled by one batch at a time) is not the ECE of the evaluation set"
-            ),
+        today = (
+            f"{how[len('averaged by ') :]} (line {line}) averages the ECE of each batch, and "
+            "ECE does not add over batches: a mean of batch ECEs (bins filled by one batch at "
+            "a time) is not the ECE of the evaluation set"
         )
     elif how == "pair":
-        status, today = (
-            Status.WRONG,
-            (
-                f"given, not a streaming metric: as a metric pair's value (line {line}) it is "
-                "computed from one batch's logits, so the evaluation reports one batch's ECE, not "
-                "the evaluation set's"
-            ),
+        today = (
+            f"as a metric pair's value (line {line}) it is computed from one batch's logits, "
+            "so the evaluation reports one batch's ECE, not the evaluation set's"
         )
     else:
         status, today = (
             Status.UNSURE,
             (
-                "given, not a streaming metric: here it sees one batch; where its value goes is not "
-                "shown in this function (returned, a summary, a helper): reported by an evaluation, "
-                "it is one batch's ECE, not the evaluation set's"
+                "here it sees one batch; where its value goes is not shown in this function "
+                "(returned, a summary, a helper): reported by an evaluation, it is one batch's "
+                "ECE, not the evaluation set's"
             ),
         )
     notes = [
