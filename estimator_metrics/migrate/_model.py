@@ -23,10 +23,11 @@ class Status(_StrEnum):
     * WRONG: the number this code reports today is wrong (a Keras
       FBetaScore/F1Score/R2Score object or a twice-updated Keras metric placed
       in eval_metric_ops; v1 accuracy/precision/recall given probabilities,
-      which v1 casts to integers or booleans).
+      which v1 casts to integers or booleans; tfp's one-shot ECE of one batch put
+      into a metric pair or averaged by tf.metrics.mean).
     * NO_TF2: neither Keras nor our builders give this number.
-    * FLOAT32: a hand-built metric over float32 v1 counters; the float64
-      alternative is named.
+    * FLOAT32: a hand-built metric over float32 v1 counters, or object_detection's
+      ECE over float32 bins; the float64 alternative is named.
     * UNSURE: which metric, or what it computes, is only known at run time (a
       metric function called through a name that holds one of several, a
       `**kwargs` whose keywords the code does not show): the reason is named.

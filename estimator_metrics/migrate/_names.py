@@ -122,7 +122,23 @@ _API_MODULES = {
     ),
     "tf_metrics": "tf_metrics",
     "estimator_metrics.builders": "estimator_metrics.builders",
+    # Calibration: one function each (`CALIBRATION`), not every function of the module.
+    **dict.fromkeys(
+        (
+            "tensorflow_probability.stats",
+            "tensorflow_probability.python.stats",
+            "tensorflow_probability.python.stats.calibration",
+        ),
+        "tfp.stats",
+    ),
+    "object_detection.metrics.calibration_metrics": "object_detection.metrics.calibration_metrics",
 }
+#: The calibration functions of those modules: TensorFlow Probability's one-shot ECE and the
+#: streaming ECE of tensorflow/models' object_detection (research/object_detection/metrics).
+CALIBRATION = frozenset({"expected_calibration_error"})
+_CALIBRATION_PREFIXES = ("tfp.stats", "object_detection.metrics.calibration_metrics")
+#: The rule-table key of TensorFlow Probability's one-shot ECE.
+TFP_ECE = "tfp.stats.expected_calibration_error"
 
 
 def canonical(path: str | None) -> str:
@@ -164,12 +180,18 @@ def metric_api(path: str | None) -> str | None:
     'tf.contrib.slim.metrics.streaming_mean'
     >>> metric_api("tensorflow.contrib.learn.python.learn.metric_spec.MetricSpec")
     'tf.contrib.learn.MetricSpec'
+    >>> metric_api("tensorflow_probability.stats.expected_calibration_error")
+    'tfp.stats.expected_calibration_error'
+    >>> metric_api("tensorflow_probability.stats.percentile") is None
+    True
     """
     module, name = _split(path)
     prefix = _API_MODULES.get(module)
     if prefix is not None and name[:1].islower():
-        if (prefix == "tf.compat.v1.metrics" and name not in V1_METRICS) or (
-            prefix == "tf_metrics" and name not in TF_METRICS
+        if (
+            (prefix == "tf.compat.v1.metrics" and name not in V1_METRICS)
+            or (prefix == "tf_metrics" and name not in TF_METRICS)
+            or (prefix in _CALIBRATION_PREFIXES and name not in CALIBRATION)
         ):
             return None
         return f"{prefix}.{name}"
@@ -183,8 +205,10 @@ def metric_api(path: str | None) -> str | None:
 
 
 def metric_module(path: str | None) -> str | None:
-    """The key prefix of a module of metric functions (`getattr(tf.metrics, name)`)."""
-    return _API_MODULES.get(canonical(path))
+    """The key prefix of a module of metric functions (`getattr(tf.metrics, name)`); not
+    the calibration modules, whose other functions are no metrics."""
+    prefix = _API_MODULES.get(canonical(path))
+    return None if prefix in _CALIBRATION_PREFIXES else prefix
 
 
 def contrib_metric(path: str | None) -> str | None:

@@ -1,11 +1,11 @@
 """migrate: the one rule table - every family's table, keyed by qualified name - and dispatch.
 
 Each family module (`_rules_v1`, `_rules_contrib`, `_rules_tf_metrics`, `_rules_keras`,
-`_rules_handbuilt`) holds one table `{qualified name: Rule}`; a key ending in `.*` is
-the family's rule for every other name under that prefix. `classify` reads one use:
-it binds the arguments of the call it makes (or of the call made through it) to the
-row's parameters, follows a twin row to the rule it shares, and turns a use whose
-meaning depends on keywords the code does not show into `unsure`.
+`_rules_handbuilt`, `_rules_calibration`) holds one table `{qualified name: Rule}`; a key
+ending in `.*` is the family's rule for every other name under that prefix. `classify`
+reads one use: it binds the arguments of the call it makes (or of the call made through
+it) to the row's parameters, follows a twin row to the rule it shares, and turns a use
+whose meaning depends on keywords the code does not show into `unsure`.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterator, Mapping
 
+from estimator_metrics.migrate import _rules_calibration as calibration
 from estimator_metrics.migrate import _rules_contrib as contrib
 from estimator_metrics.migrate import _rules_handbuilt as handbuilt
 from estimator_metrics.migrate import _rules_indirect as indirect
@@ -31,6 +32,7 @@ TABLE: Mapping[str, Rule] = {
     **tf_metrics.TABLE,
     **keras.TABLE,
     **handbuilt.TABLE,
+    **calibration.TABLE,
     **indirect.TABLE,
 }
 

@@ -155,9 +155,11 @@ def needs_attention(results: Sequence[FileResult]) -> bool:
 
 
 def may_hold_a_use(text: str) -> bool:
-    """Whether `text` can hold a metric use at all: every API migrate reads is reached
-    through a name with "metric" in it (tf.metrics, keras.metrics, tf_metrics, MetricSpec,
-    add_metrics, estimator_metrics), so a file without that word is skipped unparsed."""
+    """Whether `text` can hold a metric use at all: every streaming API migrate reads is
+    reached through a name with "metric" in it (tf.metrics, keras.metrics, tf_metrics,
+    MetricSpec, add_metrics, calibration_metrics, estimator_metrics), and tfp's one-shot ECE
+    reaches an evaluation only through a metric dict or `eval_metric_ops`, so a file without
+    that word is skipped unparsed."""
     return _METRIC.search(text) is not None
 
 

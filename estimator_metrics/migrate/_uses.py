@@ -67,6 +67,10 @@ def _call_use(module: Module, call: cst.Call, function: Function) -> Iterator[Us
     key = module.path_of(call.func, names.metric_api)
     if key is None:
         return
+    if key == names.TFP_ECE and not function.roles:
+        # A one-shot function, right over all the logits at once: in eager or NumPy
+        # evaluation code (a function without an Estimator role) there is nothing to migrate.
+        return
     if key == "estimator_metrics.adapter.from_keras":
         yield Use(Kind.CALL, call, function, key, _adapter_class(module, call, function), call)
     elif key.startswith("estimator_metrics.builders."):

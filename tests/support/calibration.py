@@ -61,3 +61,40 @@ def calibration_error(state: np.ndarray, norm: str) -> float:
     if norm == "l2":
         return float(np.sqrt(np.sum(share * gap**2)))
     return float(gap.max())
+
+
+def detection_ece(y_true, y_pred, nbins: int):
+    """`(value, update_op)` of tensorflow/models' object_detection streaming ECE, re-implemented
+    from its description (object_detection/metrics/calibration_metrics.py) for the migrate
+    rule's tests: three float32 local variables [nbins] (count, sum of 0/1 labels, sum of
+    scores per bin), bins by `tf.histogram_fixed_width_bins(y_pred, [0, 1], nbins)` on the
+    float32 scores, and sum_b count_b / total * |labels_b / count_b - scores_b / count_b|
+    with 0 for every division by 0. Graph mode."""
+    import tensorflow as tf
+
+    def variable(name):
+        return tf.compat.v1.Variable(
+            tf.zeros([nbins], tf.float32),
+            trainable=False,
+            collections=[tf.compat.v1.GraphKeys.LOCAL_VARIABLES],
+            name=name,
+        )
+
+    def ece(counts, labels_sum, scores_sum):
+        def share(numerator, denominator):
+            safe = tf.where(denominator > 0, denominator, tf.ones_like(denominator))
+            return tf.where(denominator > 0, numerator / safe, tf.zeros_like(numerator))
+
+        gap = tf.abs(share(labels_sum, counts) - share(scores_sum, counts))
+        total = tf.fill([nbins], tf.reduce_sum(counts))
+        return tf.reduce_sum(gap * share(counts, total))
+
+    y_pred = tf.cast(y_pred, tf.float32)
+    state = [variable(name) for name in ("counts", "labels_sum", "scores_sum")]
+    bins = tf.histogram_fixed_width_bins(y_pred, [0.0, 1.0], nbins=nbins)
+    columns = [tf.ones_like(y_pred), tf.cast(y_true, tf.float32), y_pred]
+    updated = [
+        tf.compat.v1.assign_add(v, tf.math.bincount(bins, weights=c, minlength=nbins))
+        for v, c in zip(state, columns)
+    ]
+    return ece(*state), ece(*updated)
