@@ -45,7 +45,7 @@ class _TotalCount(_twin.Twin):
     shape of its increments (`MAPE` per output column, K read from the data).
     """
 
-    def __init__(self, name: str, dtype: Any, shape: list[int] | None = None):
+    def __init__(self, name: str, dtype: Any, shape: list[int] | None = None) -> None:
         super().__init__(name=name, dtype=dtype)
         self.total = self.count = None
         if shape is not None:
@@ -86,7 +86,7 @@ class AverageConfidence(_TotalCount):
       0.75
     """
 
-    def __init__(self, name: str = MetricKeys.AVERAGE_CONFIDENCE, dtype: Any = "float64"):
+    def __init__(self, name: str = MetricKeys.AVERAGE_CONFIDENCE, dtype: Any = "float64") -> None:
         super().__init__(name=name, dtype=dtype, shape=[])
 
     def _increments(self, y_true, y_pred, sample_weight) -> list[tf.Tensor]:
@@ -138,7 +138,7 @@ class MAPE(_TotalCount):
         multioutput: str | Sequence[float] = "uniform_average",
         name: str = MetricKeys.MAPE,
         dtype: Any = "float64",
-    ):
+    ) -> None:
         epsilon = mape_epsilon(epsilon)
         multioutput = mape_multioutput(multioutput)
         shape = [] if multioutput == "uniform_average" else None
@@ -178,7 +178,7 @@ class _Confusion(_twin.Twin):
     #: The score this twin reports (a key of `scores.METRICS`).
     METRIC = ""
 
-    def __init__(self, name: str, dtype: Any, **options: Any):
+    def __init__(self, name: str, dtype: Any, **options: Any) -> None:
         super().__init__(name=name, dtype=dtype)
         self._options = confusion_options(**options)
         # The options `counts` is computed with: these, with C once the data has shown it.
@@ -273,7 +273,7 @@ class FBeta(_Confusion):
         zero_division: float = 0,
         name: str = MetricKeys.FBETA,
         dtype: Any = "float64",
-    ):
+    ) -> None:
         super().__init__(
             name,
             dtype,
@@ -304,7 +304,7 @@ class _Score(_Confusion):
         zero_division: float = 0,
         name: str | None = None,
         dtype: Any = "float64",
-    ):
+    ) -> None:
         super().__init__(
             name or self.METRIC,
             dtype,
@@ -411,7 +411,7 @@ class CalibrationError(_twin.Twin):
         norm: str = "l1",
         name: str = MetricKeys.CALIBRATION_ERROR,
         dtype: Any = "float64",
-    ):
+    ) -> None:
         super().__init__(name=name, dtype=dtype)
         self.num_bins, self.norm = calibration_options(num_bins=num_bins, norm=norm)
         self.bins = self._add_state(BINS, [3, self.num_bins])

@@ -63,7 +63,7 @@ class Twin(tf.keras.metrics.Metric):
     """Float64 state, `result()` cast to `dtype`, `reset_state` to zeros; `update_state`
     checks where it runs and calls `_update`."""
 
-    def __init__(self, name: str, dtype: Any):
+    def __init__(self, name: str, dtype: Any) -> None:
         _require_tensorflow_backend(type(self).__name__)
         super().__init__(name=name, dtype=dtype)
 

@@ -76,6 +76,9 @@ def streaming_pair(
         lambda *accumulators: {"value": compute(*accumulators)},
         metrics_collections,
         updates_collections,
+        updated=None
+        if updated is None
+        else lambda *accumulators: {"value": updated(*accumulators)},
     )
     return pairs["value"]
 
