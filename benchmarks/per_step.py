@@ -357,12 +357,7 @@ def run_round(
     """
     runs: list[Run] = []
     for task in tasks:
-        mine = tuple(variants)
-        mine += tuple(
-            v
-            for v in workloads.DIAGNOSTIC_VARIANTS
-            if task.kind in workloads.DIAGNOSED_KINDS[v] and v not in mine
-        )
+        mine = workloads.task_variants(task, variants)
         shift = round_index % len(mine)
         order = mine[shift:] + mine[:shift]
         group = [v for v in order if include_heavy or not is_heavy(task, v)]

@@ -75,7 +75,9 @@ def render(results: dict) -> str:
         fields["evaluation_table"] = evaluation_table(results["memory"])
     if "floor" in results:
         fields["floor_rounds"] = results["floor"][0]["rounds"] if results["floor"] else 0
-        fields["floor_table"] = floor_table(results["floor"])
+        fields["floor_table"] = floor_table(default_threads(results["floor"]))
+        if any("wall_ratios" in r for r in results["floor"]):
+            fields["floor_clock_table"] = floor_clock_table(results["floor"])
     template = _unwrapped(TEMPLATE.read_text(encoding="utf-8"))
     sections = re.split(r"(?m)^(?=## )", template)
     return "".join(
@@ -327,8 +329,19 @@ def evaluation_table(records: Sequence[dict]) -> str:
     )
 
 
+def default_threads(records: Sequence[dict]) -> list:
+    """The floor's records of sessions with TensorFlow's default threads (every record of
+    runs before the thread settings)."""
+    return [r for r in records if not r.get("intra_op")]
+
+
+def floor_ratio(x: dict | None) -> str:
+    """A floor ratio's median [min–max] over rounds; "—" where not measured."""
+    return f"{x['median']:.2f}× [{x['min']:.2f}–{x['max']:.2f}]" if x else "—"
+
+
 def floor_table(records: Sequence[dict]) -> str:
-    """Per class count: each builder's µs per update, its floor's, and the ratio."""
+    """Per class count: each builder's CPU µs per update, its floor's, and the ratio."""
     rows = []
     for r in records:
         us, ratios = r["microseconds"], r["ratios"]
@@ -338,20 +351,11 @@ def floor_table(records: Sequence[dict]) -> str:
             ("mape", "mape_formula"),
             ("confidence", "row_max"),
         ):
-            x = ratios[ours]
-            row += [
-                f"{us[floor]:.0f}",
-                f"{us[ours]:.0f}",
-                f"{x['median']:.2f}× [{x['min']:.2f}–{x['max']:.2f}]",
-            ]
-        off = ratios["fbeta_unchecked"]
-        row.insert(6, f"{off['median']:.2f}× [{off['min']:.2f}–{off['max']:.2f}]")
+            row += [f"{us[floor]:.0f}", f"{us[ours]:.0f}", floor_ratio(ratios[ours])]
+        row.insert(6, floor_ratio(ratios["fbeta_unchecked"]))
         row.insert(9, f"{us['abs_sum32']:.0f}")
         x = ratios.get("calibration")  # Absent from runs before the calibration error.
-        row += [
-            f"{us['calibration']:.0f}" if x else "—",
-            f"{x['median']:.2f}× [{x['min']:.2f}–{x['max']:.2f}]" if x else "—",
-        ]
+        row += [f"{us['calibration']:.0f}" if x else "—", floor_ratio(x)]
         rows.append(row)
     return table(
         [
@@ -373,6 +377,50 @@ def floor_table(records: Sequence[dict]) -> str:
             "calibration / row max",
         ],
         rows,
+    )
+
+
+#: F-beta's pairs on both clocks: (title, ours, its floor).
+CLOCK_PAIRS = (
+    ("probabilities", "fbeta", "argmax"),
+    ("softmax outputs", "fbeta_softmax", "softmax_argmax"),
+)
+
+
+def floor_clock_table(records: Sequence[dict]) -> str:
+    """F-beta against its floor by the wall clock and by CPU time, per class count, input
+    and session threads (default first): µs per update (wall / CPU) and both ratios."""
+    rows = []
+    measured = [r for r in records if "wall_ratios" in r]
+    for r in sorted(measured, key=lambda r: (r["classes"], r.get("intra_op") or 0)):
+        threads = r.get("intra_op") or 0
+        for title, ours, floor in CLOCK_PAIRS:
+            if ours not in r["ratios"]:
+                continue
+            wall, cpu = r["wall_microseconds"], r["microseconds"]
+            rows.append(
+                [
+                    f"{r['classes']:,}",
+                    f"{threads} intra-op" if threads else "default",
+                    title,
+                    f"{wall[floor]:.0f} / {cpu[floor]:.0f}",
+                    f"{wall[ours]:.0f} / {cpu[ours]:.0f}",
+                    floor_ratio(r["wall_ratios"][ours]),
+                    floor_ratio(r["ratios"][ours]),
+                ]
+            )
+    return table(
+        [
+            "classes C",
+            "session threads",
+            "F-beta from",
+            "floor µs, wall / CPU",
+            "F-beta µs, wall / CPU",
+            "F-beta / floor, wall",
+            "F-beta / floor, CPU",
+        ],
+        rows,
+        "rll",
     )
 
 

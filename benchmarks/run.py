@@ -6,7 +6,8 @@
    generated data, batch 1024, with metric sets (a) loss only, (b) hand-written
    `tf.compat.v1.metrics`, (c) our builders, (d) Keras through `adapter.from_keras`,
    (e) stock Keras objects in `EstimatorSpec`, (f) Python-side fetch + scikit-learn, for
-   binary F-beta, macro F-beta at 10, 100 and 1,000 classes, MAPE and average confidence.
+   binary F-beta, macro F-beta at 10, 100, 1,000 and 10,000 classes (there (a), (c) and (f)
+   only: the race against fetching to Python), MAPE and average confidence.
    Variants are interleaved round by round; medians over steps, then over rounds.
 2. Graph size and build time of macro F-beta for C = 10 ... 10,000 (`graph_size.py`, in a
    child process; the by-hand build is stopped at a cap).
@@ -58,11 +59,13 @@ class Settings:
     memory_repeats: int
     floor_classes: tuple
     floor_rounds: int
+    #: Intra-op threads of the floor's sessions, a process each (0: TensorFlow's default).
+    floor_threads: tuple
     budget_seconds: float
 
 
 FULL = Settings(
-    tasks=("binary", "macro10", "macro100", "macro1000", "mape", "confidence"),
+    tasks=("binary", "macro10", "macro100", "macro1000", "macro10000", "mape", "confidence"),
     rounds=5,
     steps=300,
     warmup=30,
@@ -75,10 +78,11 @@ FULL = Settings(
     memory_repeats=3,
     floor_classes=(2, 10, 100, 1000, 10000),
     floor_rounds=9,
+    floor_threads=(0, 1, 2),
     budget_seconds=19 * 60,
 )
 QUICK = Settings(
-    tasks=("binary", "macro10", "mape", "confidence"),
+    tasks=("binary", "macro10", "macro10000", "mape", "confidence"),
     rounds=1,
     steps=12,
     warmup=2,
@@ -91,6 +95,7 @@ QUICK = Settings(
     memory_repeats=1,
     floor_classes=(10, 1000),
     floor_rounds=2,
+    floor_threads=(0, 1, 2),
     budget_seconds=240,
 )
 #: Seconds kept for parts 2 to 4 when part 1 decides whether to start another round.
@@ -302,29 +307,37 @@ def run_memory(settings: Settings, workdir: str, quick: bool) -> list:
 
 
 def run_floor(settings: Settings) -> list:
-    """Part 4: the builders beside their floors, in a child process; a record per C."""
-    command = [
-        sys.executable,
-        "-m",
-        "benchmarks.floor",
-        "--classes",
-        ",".join(map(str, settings.floor_classes)),
-        "--rounds",
-        str(settings.floor_rounds),
-    ]
-    done = subprocess.run(
-        command, cwd=ROOT, env=_child_env(), text=True, capture_output=True, timeout=1800
-    )
-    if done.returncode:
-        raise RuntimeError(f"floor child failed: {done.stderr.strip()[-2000:]}")
-    records = [json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")]
-    for record in records:
-        log(
-            f"[floor] C={record['classes']:>6,}: "
-            + ", ".join(
-                f"{name} {r['median']:.2f}×" for name, r in sorted(record["ratios"].items())
-            )
+    """Part 4: the builders beside their floors, a child process per thread setting (its
+    pools are sized once per process); a record per C and setting."""
+    records = []
+    for threads in settings.floor_threads:
+        command = [
+            sys.executable,
+            "-m",
+            "benchmarks.floor",
+            "--classes",
+            ",".join(map(str, settings.floor_classes)),
+            "--rounds",
+            str(settings.floor_rounds),
+            "--intra-op",
+            str(threads),
+        ]
+        done = subprocess.run(
+            command, cwd=ROOT, env=_child_env(), text=True, capture_output=True, timeout=1800
         )
+        if done.returncode:
+            raise RuntimeError(f"floor child failed: {done.stderr.strip()[-2000:]}")
+        mine = [json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")]
+        for record in mine:
+            log(
+                f"[floor] C={record['classes']:>6,}, intra-op {threads or 'default'}: "
+                + ", ".join(
+                    f"{name} {r['median']:.2f}× CPU, {record['wall_ratios'][name]['median']:.2f}×"
+                    " wall"
+                    for name, r in sorted(record["ratios"].items())
+                )
+            )
+        records += mine
     return records
 
 

@@ -55,6 +55,10 @@ DIAGNOSTIC_VARIANTS = ("g", "t", "h")
 DIAGNOSED_KINDS = {"g": ("binary", "confidence"), "t": ("binary", "macro"), "h": ("confidence",)}
 #: Variants whose value is another metric than (f)'s: not checked against it.
 OTHER_METRIC_VARIANTS = ("h",)
+#: From this many classes on a task runs (a), (c) and (f) only: the race of our update
+#: against fetching to Python, where it is widest. (b) would build its graph for an hour
+#: or more, and the Keras variants and the diagnostics would add minutes to every round.
+RACE_ONLY_FROM = 10_000
 
 
 @dataclasses.dataclass(frozen=True)
@@ -104,6 +108,15 @@ def confidence_task() -> Task:
         10,
         "Mean of reduce_max(p): one update op, correct",
         True,
+    )
+
+
+def task_variants(task: Task, variants: Sequence[str] = VARIANTS) -> tuple:
+    """Which of `variants`, and of the diagnostic variants, run for `task`."""
+    if task.kind == "macro" and task.num_classes >= RACE_ONLY_FROM:
+        return tuple(v for v in variants if v in ("a", "c", "f"))
+    return tuple(variants) + tuple(
+        v for v in DIAGNOSTIC_VARIANTS if task.kind in DIAGNOSED_KINDS[v] and v not in variants
     )
 
 

@@ -1,5 +1,5 @@
 """For measuring the builders, never for evaluating: their run-time checks switched off, and
-the class count from which F-beta's argmax changes form."""
+the class counts from which F-beta's argmax changes form."""
 
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ from collections.abc import Iterator
 import tensorflow as tf
 
 from estimator_metrics._core import checks as _checks
-from estimator_metrics._core.rows import KEYED_FROM
+from estimator_metrics._core.rows import KEY_ARGMAX_FROM, KEYED_FROM
 
-__all__ = ["KEYED_FROM", "checks_off"]
+__all__ = ["KEYED_FROM", "KEY_ARGMAX_FROM", "checks_off"]
 
 
 @contextlib.contextmanager

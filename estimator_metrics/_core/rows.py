@@ -9,7 +9,14 @@ value; every value with its sign bit set (negatives, -0.0, -Inf, negative NaN) l
 those. So the largest key of a row, at its first position (as `argmax` and NumPy break ties,
 and as `top_k` documents), is the float argmax whenever that key is below the key of +Inf,
 and then no value of the row is negative, -0.0, infinite or NaN. `top_k(k=1)` over the
-integer keys finds it, and is cheaper than a float `argmax` followed by a check.
+integer keys finds it, and is cheaper than a float `argmax` followed by a check. On wide
+rows `tf.argmax` over the same keys finds the same position (first on ties) and the row's
+largest key is gathered from there: one read as well, which TensorFlow's ArgMax spreads
+over the intra-op threads, where `top_k(k=1)` reads every row on one thread. So from
+KEY_ARGMAX_FROM classes on, where that read outweighs the few small ops the gather adds,
+the keys take ArgMax, below that `top_k`: by CPU time `top_k` is the cheaper read at every
+width, by the wall clock of a session with more than one thread ArgMax is, once the rows
+are wide enough. Both give the same ids and the same largest keys, so the same verdicts.
 
 Average confidence needs each row's maximum and the check that every value lies in [0, 1],
 which would take a second read for the minimum. The largest key of every row at most the
@@ -25,7 +32,7 @@ proves every value finite or computes the sum that decides. Softmax (and a few o
 SIGN_FREE) never sets the sign bit of a value that is not NaN, so where its keys fail the
 batch holds NaN or Inf and is refused whichever path ran: there the keys need no fallback
 and no `cond`, whose Switch and Merge nodes would run at every update. What each choice
-measured is in benchmarks/results.md (notes 9 and 10).
+measured is in benchmarks/results.md (notes 9, 10 and 11).
 """
 
 from __future__ import annotations
@@ -54,6 +61,10 @@ SIGNED = frozenset(
 #: a probe of the first row picks the path. The probe is a second `cond`, which logits pay
 #: for on their way to the float argmax; from here on probabilities save more than that.
 PROBED_FROM = 64
+#: From this many classes on, the keys' largest entry of a row is found by ArgMax (spread
+#: over the intra-op threads) and a gather of the B maxima, below it by `top_k(k=1)` (one
+#: thread per op, fewer ops): decided from the static width, the same ops at every C above.
+KEY_ARGMAX_FROM = 4096
 #: Ops passed through to find the producer: they keep every value's sign.
 _SIGN_KEEPING = frozenset({"Identity", "Reshape", "Squeeze", "ExpandDims"})
 
@@ -76,10 +87,10 @@ def row_argmax(rows: tf.Tensor) -> tuple[tf.Tensor, _checks.Check]:
     bound = tf.bitcast(tf.constant(float("inf"), rows.dtype), unsigned)
 
     def keyed() -> tuple:
-        top = tf.math.top_k(keys, k=1)
+        row_keys, ids = _largest_keys(keys)
         # Empty rows: the max of no keys is 0, below the bound; nothing to refuse.
-        largest = tf.reduce_max(top.values)
-        return tf.cast(top.indices[:, 0], tf.int64), largest < bound, largest
+        largest = tf.reduce_max(row_keys)
+        return ids, largest < bound, largest
 
     if producer in SIGN_FREE:  # A subset of NON_NEGATIVE (tests): from KEYED_FROM on.
         ids, proven, largest = keyed()
@@ -127,8 +138,7 @@ def _unit_rows(values: tf.Tensor, with_argmax: bool) -> tuple:
     unsigned = _UNSIGNED[values.dtype.size]
     keys = tf.bitcast(values, unsigned)
     if with_argmax:
-        top = tf.math.top_k(keys, k=1)
-        row_keys, ids = top.values[..., 0], tf.cast(top.indices[..., 0], tf.int64)
+        row_keys, ids = _largest_keys(keys)
     else:
         row_keys, ids = tf.reduce_max(keys, axis=-1), None
     # Keys up to that of 1.0 are the floats in [+0.0, 1]; no rows at all give 0.
@@ -148,6 +158,18 @@ def _unit_rows(values: tf.Tensor, with_argmax: bool) -> tuple:
         ids, *rest = rest
     valid, smallest, largest = rest
     return row_max, ids, _checks.Check(valid, ["received min", smallest, "max", largest])
+
+
+def _largest_keys(keys: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
+    """The largest of unsigned `keys` [..., C] along the last axis, and its int64 position
+    (the first, on ties): by ArgMax and a gather from KEY_ARGMAX_FROM classes on (the
+    rank known), else by `top_k(k=1)`."""
+    width, rank = keys.shape[-1], keys.shape.rank
+    if rank is not None and width is not None and width >= KEY_ARGMAX_FROM:
+        ids = tf.argmax(keys, axis=-1)
+        return tf.gather(keys, ids[..., None], batch_dims=rank - 1)[..., 0], ids
+    top = tf.math.top_k(keys, k=1)
+    return top.values[..., 0], tf.cast(top.indices[..., 0], tf.int64)
 
 
 def _unit_rows_by_float(values: tf.Tensor, with_argmax: bool) -> tuple:

@@ -120,6 +120,7 @@ def test_quick_benchmark_runs_and_writes_its_tables(tmp_path):
         "## 3. Memory",
         "## 4. Whole evaluation",
         "## 5. The floor",
+        "## 6. The floor by both clocks",
     ):
         assert heading in markdown, heading
     assert "TensorFlow 2." in markdown and "quick smoke run" in markdown
@@ -137,6 +138,16 @@ def test_quick_benchmark_runs_and_writes_its_tables(tmp_path):
             )
     for classes in ("10", "1,000"):
         assert any(row.startswith(f"| {classes} |") for row in rows), classes
+        # Section 6: F-beta from both inputs, by both clocks, at each thread setting.
+        for threads in ("default", "1 intra-op", "2 intra-op"):
+            for source in ("probabilities", "softmax outputs"):
+                assert any(
+                    row.startswith(f"| {classes} | {threads} | {source} |") for row in rows
+                ), (classes, threads, source)
+    # The race against fetching to Python at 10,000 classes: (a), (c) and (f) only.
+    race = [row for row in rows if row.startswith("| 10,000-class macro F-beta |")]
+    assert any("| (c) builders (ours) |" in row for row in race)
+    assert not any("| (b) tf.compat.v1.metrics by hand |" in row for row in race)
     for variant in (
         "(a) loss only",
         "(c) builders (ours)",
@@ -147,15 +158,16 @@ def test_quick_benchmark_runs_and_writes_its_tables(tmp_path):
     results = json.loads((tmp_path / "results.json").read_text(encoding="utf-8"))
     assert results["settings"]["quick"] is True
     summary = results["per_step"]["summary"]
-    assert set(summary) == {"binary", "macro10", "mape", "confidence"}
+    assert set(summary) == {"binary", "macro10", "macro10000", "mape", "confidence"}
     for task, variants in summary.items():
         diagnostic = {"binary": ["g", "t"], "macro10": ["t"], "confidence": ["g", "h"]}.get(
             task, []
         )
-        assert sorted(variants) == list("abcdef") + diagnostic, task
+        want = list("acf") if task == "macro10000" else list("abcdef") + diagnostic
+        assert sorted(variants) == want, task
     # (b), (c), (d) agree with scikit-learn; (e) (stock Keras objects) may not.
     for task, variants in summary.items():
-        for variant in "bcd":
+        for variant in set("bcd") & set(variants):
             assert variants[variant]["value_ok"] is True, (task, variant, variants[variant])
     memory = results["memory"]
     assert [(r["examples"], r["variant"]) for r in memory] == [
@@ -167,22 +179,25 @@ def test_quick_benchmark_runs_and_writes_its_tables(tmp_path):
     # The whole-evaluation view: a row per size, (c) against (f) with a verdict.
     for examples in ("10,000", "20,000"):
         assert any(row.startswith(f"| {examples} |") and "×" in row for row in rows), examples
-    floor = {r["classes"]: r for r in results["floor"]}
-    assert sorted(floor) == [10, 1000]
-    for record in floor.values():
-        assert set(record["ratios"]) == {
-            "fbeta",
-            "mape",
-            "confidence",
-            "calibration",
-            "fbeta_unchecked",
-        }
-        assert set(record["microseconds"]) >= {"argmax", "fbeta", "mape", "mape_formula"}
+    floor = {(r["classes"], r["intra_op"]): r for r in results["floor"]}
+    assert sorted(floor) == [(c, n) for c in (10, 1000) for n in (0, 1, 2)]
+    for (_, threads), record in floor.items():
+        fbeta = {"fbeta", "fbeta_softmax"}
+        every = fbeta | {"mape", "confidence", "calibration", "fbeta_unchecked"}
+        # Both clocks, the same pairs; with set threads, F-beta's pairs only.
+        assert set(record["ratios"]) == set(record["wall_ratios"]) == (fbeta if threads else every)
+        assert set(record["wall_microseconds"]) == set(record["microseconds"])
+        assert set(record["microseconds"]) >= {"argmax", "fbeta", "softmax_argmax"}
     titles = [t["target"] for t in results["targets"]]
-    assert any(t.startswith("macro F-beta / one argmax") for t in titles)
+    for source in ("macro F-beta / one argmax", "macro F-beta of softmax outputs"):
+        found = [t for t in titles if t.startswith(source)]
+        # On the wall clock with default threads, once per C from 100 (only 1,000 here).
+        assert found and all(t.endswith("(wall, default threads)") for t in found), found
+        assert [t for t in found if "C = 1,000" in t] == found
     assert any(t.startswith("calibration error / one row-max pass ≤ 2.00×") for t in titles)
     assert any(t.startswith("calibration error (h) ≤ 1.10× average confidence") for t in titles)
     assert any("(c) ≤ (f) per step" in t for t in titles)
+    assert "10,000-class macro F-beta: (c) ≤ (f) per step" in titles
     assert any("≤ 1.05× F-beta alone (c) per step" in t for t in titles)
     graph = {(r["approach"], r["classes"]): r for r in results["graph_size"]}
     # The same ops per step at 100 and 1,000 classes; at 10, the float argmax's fewer.

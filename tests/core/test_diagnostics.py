@@ -45,3 +45,13 @@ def test_the_ops_an_update_runs_change_once_at_keyed_from_classes():
     )
     assert below != at == far
     assert "TopKV2" in at and "TopKV2" not in below  # The keyed argmax, from KEYED_FROM on.
+
+
+def test_the_keys_take_argmax_from_key_argmax_from_classes_the_same_ops_above():
+    """The second and last change: the keys' row maxima by ArgMax and a gather instead of
+    `top_k`, decided by the static class count."""
+    wide = diagnostics.KEY_ARGMAX_FROM
+    assert wide > diagnostics.KEYED_FROM
+    below, at, far = (_update_path(c) for c in (wide - 1, wide, 3 * wide))
+    assert below != at == far
+    assert "TopKV2" in below and "TopKV2" not in at and {"ArgMax", "GatherV2"} <= set(at)

@@ -12,25 +12,58 @@ InvalidArgument = tf.errors.InvalidArgumentError
 C = 70  # At least PROBED_FROM and KEYED_FROM: every path below is the one it names.
 NEGATIVE_NAN = np.array(0xFFC00000, np.uint32).view(np.float32)  # x86's default NaN.
 
-PATHS = ("keys", "probe", "float")
+PATHS = ("keys", "keys by argmax", "probe", "float")
 
 
 @pytest.fixture(params=PATHS)
 def path(request, monkeypatch):
-    """The path every placeholder's scores take: the producer's hint patched to say so.
+    """The path every placeholder's scores take: the producer's hint patched to say so, and
+    for "keys by argmax" the width from which the keys take ArgMax lowered to C.
 
-    The hint only picks the path; that it never changes a result is what these tests
-    check, so they force each path on the same values, negative ones included.
+    The hint and the width only pick the path; that they never change a result is what
+    these tests check, so they force each path on the same values, negative ones included.
     """
-    if request.param == "keys":
+    if request.param.startswith("keys"):
         monkeypatch.setattr(_rows, "NON_NEGATIVE", _rows.NON_NEGATIVE | {"Placeholder"})
+    if request.param == "keys by argmax":
+        monkeypatch.setattr(_rows, "KEY_ARGMAX_FROM", C)
     if request.param == "float":
         monkeypatch.setattr(_rows, "SIGNED", _rows.SIGNED | {"Placeholder"})
     return request.param
 
 
+@pytest.fixture(params=["top_k", "argmax"])
+def keys_by(request, monkeypatch):
+    """How the keys' row maxima are found: `top_k` (C below KEY_ARGMAX_FROM) or ArgMax and
+    a gather (the width from which the keys take ArgMax lowered to C)."""
+    if request.param == "argmax":
+        monkeypatch.setattr(_rows, "KEY_ARGMAX_FROM", C)
+    return request.param
+
+
 def test_thresholds_make_every_case_here_take_its_path():
-    assert max(_rows.PROBED_FROM, _rows.KEYED_FROM) <= C
+    assert max(_rows.PROBED_FROM, _rows.KEYED_FROM) <= C < _rows.KEY_ARGMAX_FROM
+
+
+def test_static_width_picks_how_the_keys_are_read():
+    """From KEY_ARGMAX_FROM classes on the keys take ArgMax and a gather (spread over the
+    intra-op threads), below it `top_k`: decided by the static width, for softmax scores
+    (no cond) and for unknown producers (behind the probe) alike."""
+    wide = _rows.KEY_ARGMAX_FROM
+    for width in (C, wide - 1):
+        top, branches = _op_types(tf.nn.softmax, width)
+        assert "TopKV2" in top and "ArgMax" not in top
+        top, branches = _op_types(lambda x: x, width)
+        assert "TopKV2" in branches and "ArgMax" not in top
+    for width in (wide, 4 * wide):
+        top, branches = _op_types(tf.nn.softmax, width)
+        assert {"Bitcast", "ArgMax", "GatherV2"} <= top and "TopKV2" not in top | branches
+        assert not {"StatelessIf", "If"} & top
+        top, branches = _op_types(lambda x: x, width)
+        assert "ArgMax" in branches and "TopKV2" not in top | branches
+    # Below KEYED_FROM, or from logits: the float argmax at every width.
+    top, branches = _op_types(lambda x: tf.nn.bias_add(x, tf.zeros([wide])), wide)
+    assert "ArgMax" in top and not {"Bitcast", "GatherV2"} & (top | branches)
 
 
 def _op_types(producer, width=C) -> tuple[set, set]:
@@ -97,7 +130,7 @@ def test_sign_free_producers_never_set_the_sign_bit_but_for_nan(name, dtype):
 
 @pytest.mark.parametrize("row", [0, 6])
 @pytest.mark.parametrize("value", [np.nan, np.inf, -np.inf])
-def test_softmax_of_bad_logits_refused_valid_ones_counted(row, value):
+def test_softmax_of_bad_logits_refused_valid_ones_counted(row, value, keys_by):
     """Through the keys alone: NaN and +Inf logits make NaN rows, refused with what was seen;
     -Inf logits make zero probabilities, valid scores, counted as scikit-learn does."""
     rng = np.random.default_rng(11)
@@ -127,7 +160,7 @@ def test_softmax_of_bad_logits_refused_valid_ones_counted(row, value):
 
 
 @pytest.mark.parametrize("dtype", DTYPES, ids=lambda d: d.name)
-def test_softmax_ties_and_empty_batches_like_numpy(dtype):
+def test_softmax_ties_and_empty_batches_like_numpy(dtype, keys_by):
     """Tied logits make tied probabilities: the first of them, as NumPy's argmax of the
     very probabilities (fetched), in every float dtype; no rows count nothing."""
     rng = np.random.default_rng(12)
@@ -273,14 +306,14 @@ def _probabilities(rng, shape, dtype=np.float32) -> np.ndarray:
 
 @pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
 @pytest.mark.parametrize("shape", [(300, C), (20, 7, C), (0, C)])
-def test_unit_row_max_by_keys_equals_numpy(dtype, shape):
+def test_unit_row_max_by_keys_equals_numpy(dtype, shape, keys_by):
     values = _probabilities(np.random.default_rng(6), shape, dtype)
     row_max, valid, keyed = _unit_row_max(values, tf.as_dtype(dtype))
     assert keyed and valid
     np.testing.assert_array_equal(row_max, values.max(axis=-1))
 
 
-def test_unit_row_max_bfloat16_and_narrow_rows_take_their_paths():
+def test_unit_row_max_bfloat16_and_narrow_rows_take_their_paths(keys_by):
     values = _probabilities(np.random.default_rng(7), (50, C))
     row_max, valid, keyed = _unit_row_max(values.astype(tf.bfloat16.as_numpy_dtype), tf.bfloat16)
     assert keyed and valid
@@ -291,7 +324,7 @@ def test_unit_row_max_bfloat16_and_narrow_rows_take_their_paths():
 
 
 @pytest.mark.parametrize("row", [0, 9])
-def test_unit_row_max_negative_zero_falls_back_and_counts_as_zero(row):
+def test_unit_row_max_negative_zero_falls_back_and_counts_as_zero(row, keys_by):
     values = _probabilities(np.random.default_rng(8), (12, C))
     values[row] = 0.0
     values[row, 5] = -0.0
@@ -313,7 +346,7 @@ def test_unit_row_max_negative_zero_falls_back_and_counts_as_zero(row):
     ],
     ids=["average_confidence", "calibration_error"],
 )
-def test_probabilities_outside_0_1_are_refused_on_either_path(row, value, build):
+def test_probabilities_outside_0_1_are_refused_on_either_path(row, value, build, keys_by):
     values = _probabilities(np.random.default_rng(9), (12, C))
     values[row, 17] = value
     for dtype in (tf.float32, tf.float64):
