@@ -1,10 +1,13 @@
 """Sybil runs the examples of README.md and docs/*.md that claim output (tests/support/docs.py):
 `pycon` doctest blocks and `console` transcripts. A block that applies to one flavour only is
 preceded by a skip directive over the names below, e.g.
-`<!-- skip: next if(not ESTIMATOR, reason="needs tf.estimator") -->`.
+`<!-- skip: next if(not ESTIMATOR, reason="needs tf.estimator") -->`; a transcript of what one
+TensorFlow line prints (versions, numbers that move with the line) names that line, e.g.
+`<!-- skip: next if(TF_LINE != (2, 15), reason="...") -->`.
 """
 
 import doctest
+import importlib.metadata
 import importlib.util
 
 import pytest
@@ -31,8 +34,20 @@ class DoctestBlocks(PythonCodeBlockParser):
                 yield region
 
 
+def _tensorflow_line():
+    """(major, minor) of the installed TensorFlow, read from its metadata (no import)."""
+    for distribution in ("tensorflow-cpu", "tensorflow"):
+        try:
+            version = importlib.metadata.version(distribution)
+        except importlib.metadata.PackageNotFoundError:
+            continue
+        return tuple(int(part) for part in version.split(".")[:2])
+    return None
+
+
 def _setup(namespace):
     namespace["ESTIMATOR"] = importlib.util.find_spec("tensorflow_estimator") is not None
+    namespace["TF_LINE"] = _tensorflow_line()
 
 
 pytest_collect_file = Sybil(
