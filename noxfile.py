@@ -76,6 +76,8 @@ class Line:
         estimator = () if self.tests == KERAS3 else (f"tensorflow-estimator{line}", "numpy<2")
         if self.tests != KERAS3:  # Oracles of the whole suite: slim's metrics, TFP's ECE.
             estimator += ("tf-slim", f"tensorflow-probability=={TFP[self.tensorflow]}")
+        else:  # tf.summary.image (the twin's diagram into TensorBoard) needs it from 2.16 on.
+            estimator += ("tensorboard",)
         tools = (
             "pytest",
             "sybil",
