@@ -43,6 +43,8 @@ from estimator_metrics._tables import render  # noqa: E402
 METRIC_SHARE = 0.15
 LARGE_EVERY = 25
 LARGE_LINES = 800
+#: The first large files, which hold metric code (so are parsed): one per worker of `--jobs 2`.
+LARGE_PARSED = 2
 
 _PLAIN_FUNCTION = '''
 
@@ -103,10 +105,14 @@ slim = tf.contrib.slim
 
 def _module(index: int, rng: random.Random) -> str:
     """One file: plain code, or metric code, and every LARGE_EVERY-th one large. The first
-    large file holds metric code, so every tree has the largest file that is parsed, and so
-    does the first file, so every tree, however small, holds metric uses to find."""
+    file holds metric code, so every tree, however small, has uses to find; so do the first
+    LARGE_PARSED large files, so every tree from 2 * LARGE_EVERY files on holds the largest
+    file that is parsed once per worker of a 2-job run: each worker can reach the peak one
+    largest file costs in the smaller tree too, and the peaks compare the trees' sizes, not
+    how many workers happened to meet a large file."""
     large = index % LARGE_EVERY == LARGE_EVERY - 1
-    metric = rng.random() < METRIC_SHARE or index in (0, LARGE_EVERY - 1)
+    first_large = large and index < LARGE_PARSED * LARGE_EVERY
+    metric = rng.random() < METRIC_SHARE or index == 0 or first_large
     target = LARGE_LINES if large else rng.randint(20, 80)
     parts = [_HEADER.format(index=index)]
     lines, block = parts[0].count("\n"), 0
