@@ -222,10 +222,21 @@ def calibration_increment(
         bins = bin_ids(confidence, num_bins)
         columns = [tf.ones_like(confidence), confidence, correct]
         if w is not None:
-            columns = [w * column for column in columns]
-        # [N, 3] summed per bin in one pass: [num_bins, 3], transposed to the state's rows.
-        per_bin = tf.math.unsorted_segment_sum(tf.stack(columns, axis=1), bins, num_bins)
-        return tf.transpose(per_bin), binary
+            columns = [w, w * confidence, w * correct]
+        return bin_sums(bins, tf.stack(columns), num_bins), binary
+
+
+def bin_sums(bins: tf.Tensor, columns: tf.Tensor, num_bins: int) -> tf.Tensor:
+    """float64 [3, num_bins]: each row of `columns` [3, N] summed over the examples of each
+    bin (`bins` [N], int32 in [0, num_bins)), the state's layout.
+
+    One `DenseBincount` over the bins repeated per row, weighted by the rows, in place of
+    the columns stacked side by side for one `unsorted_segment_sum` and its sums transposed:
+    about 8 µs less per update, a sixth of the update at 10 classes (benchmarks/results.md,
+    note 12). Its sums are float64 like the state's, so no weight is rounded on the way.
+    """
+    repeated = tf.stack([bins] * columns.shape[0])
+    return tf.raw_ops.DenseBincount(input=repeated, size=num_bins, weights=columns)
 
 
 def bin_ids(confidence: tf.Tensor, num_bins: int) -> tf.Tensor:

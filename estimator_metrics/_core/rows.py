@@ -37,6 +37,8 @@ measured is in benchmarks/results.md (notes 9, 10 and 11).
 
 from __future__ import annotations
 
+import math
+
 import tensorflow as tf
 
 from estimator_metrics._core import checks as _checks
@@ -65,6 +67,13 @@ PROBED_FROM = 64
 #: over the intra-op threads) and a gather of the B maxima, below it by `top_k(k=1)` (one
 #: thread per op, fewer ops): decided from the static width, the same ops at every C above.
 KEY_ARGMAX_FROM = 4096
+#: From this many classes on, where the width has a divisor near its square root, a row's
+#: largest key is found by groups (`group_width`): one `reduce_max` over groups of about
+#: sqrt(C) keys reads the batch, and `top_k` searches the group maxima and the one group
+#: that holds the row's largest key (about 2 sqrt(C) keys a row).
+GROUPED_FROM = 512
+#: How far from sqrt(C) a group's width may lie, either way, as a factor.
+GROUP_SPREAD = 2.5
 #: Ops passed through to find the producer: they keep every value's sign.
 _SIGN_KEEPING = frozenset({"Identity", "Reshape", "Squeeze", "ExpandDims"})
 
@@ -162,14 +171,54 @@ def _unit_rows(values: tf.Tensor, with_argmax: bool) -> tuple:
 
 def _largest_keys(keys: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
     """The largest of unsigned `keys` [..., C] along the last axis, and its int64 position
-    (the first, on ties): by ArgMax and a gather from KEY_ARGMAX_FROM classes on (the
-    rank known), else by `top_k(k=1)`."""
+    (the first, on ties): by groups of `group_width(C)` where C has such a divisor, else by
+    ArgMax and a gather from KEY_ARGMAX_FROM classes on (the rank known), else by
+    `top_k(k=1)`."""
     width, rank = keys.shape[-1], keys.shape.rank
-    if rank is not None and width is not None and width >= KEY_ARGMAX_FROM:
-        ids = tf.argmax(keys, axis=-1)
-        return tf.gather(keys, ids[..., None], batch_dims=rank - 1)[..., 0], ids
+    if rank is not None and width is not None:
+        group = group_width(width)
+        if group is not None:
+            return _largest_keys_by_groups(keys, group)
+        if width >= KEY_ARGMAX_FROM:
+            ids = tf.argmax(keys, axis=-1)
+            return tf.gather(keys, ids[..., None], batch_dims=rank - 1)[..., 0], ids
     top = tf.math.top_k(keys, k=1)
     return top.values[..., 0], tf.cast(top.indices[..., 0], tf.int64)
+
+
+def group_width(width: int) -> int | None:
+    """The width of the groups a row of `width` keys is searched in: the divisor of
+    `width` closest to its square root (within GROUP_SPREAD either way), from GROUPED_FROM
+    classes on; None where there is none (a prime width, say)."""
+    if width < GROUPED_FROM:
+        return None
+    root = math.sqrt(width)
+    small = [g for g in range(2, math.isqrt(width) + 1) if width % g == 0]
+    near = [
+        g
+        for g in small + [width // g for g in small]
+        if root / GROUP_SPREAD <= g <= root * GROUP_SPREAD
+    ]
+    return min(near, key=lambda g: (abs(math.log(g / root)), -g), default=None)
+
+
+def _largest_keys_by_groups(keys: tf.Tensor, group: int) -> tuple[tf.Tensor, tf.Tensor]:
+    """`_largest_keys` of `keys` [..., C] by groups of `group` keys: one `reduce_max` over
+    the groups reads the batch (Eigen's, vectorized and spread over the intra-op threads);
+    `top_k(k=1)` over the [M, C / group] group maxima finds each row's first group holding
+    its largest key, and over that group's keys, gathered ([M, group]), the first position
+    in it: the first position of the row's largest key, as `top_k` over the whole row."""
+    width = keys.shape[-1]
+    groups = width // group
+    leading = tf.shape(keys)[:-1]
+    maxima = tf.reduce_max(tf.reshape(keys, [-1, groups, group]), axis=-1)  # [M, G]
+    top = tf.math.top_k(maxima, k=1)
+    first_group = tf.cast(top.indices[:, 0], tf.int64)
+    rows = tf.range(tf.shape(maxima, out_type=tf.int64)[0]) * groups
+    members = tf.gather(tf.reshape(keys, [-1, group]), rows + first_group)  # [M, group]
+    within = tf.cast(tf.math.top_k(members, k=1).indices[:, 0], tf.int64)
+    largest = tf.reshape(top.values[:, 0], leading)
+    return largest, tf.reshape(first_group * group + within, leading)
 
 
 def _unit_rows_by_float(values: tf.Tensor, with_argmax: bool) -> tuple:

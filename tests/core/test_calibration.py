@@ -191,7 +191,7 @@ def test_a_hand_computed_stream_in_every_norm():
         assert got == pytest.approx(value, rel=1e-12), norm
 
 
-@pytest.mark.parametrize("classes", [3, _rows.KEYED_FROM + 4])
+@pytest.mark.parametrize("classes", [3, _rows.KEYED_FROM + 4, _rows.GROUPED_FROM, 1000])
 def test_ties_go_to_the_first_class_as_fbeta_argmax(classes):
     # Two classes share the largest probability: the first of them is the prediction.
     p = np.full((2, classes), 0.0, np.float32)
@@ -204,6 +204,21 @@ def test_ties_go_to_the_first_class_as_fbeta_argmax(classes):
         [(np.array([1, 2]), p)],
     )
     assert fbeta == 0.5  # F-beta's argmax picks class 1 for both rows as well.
+
+
+@pytest.mark.parametrize("first", [30, 40])  # In another group of 25 than 700, or the same.
+def test_ties_across_groups_of_a_wide_row_go_to_the_first_class(first):
+    """1,000 classes take the search by groups of 25 (rows.group_width): a row's largest
+    probability in two groups, or twice in one, is predicted at its first position."""
+    assert _rows.group_width(1000) == 25
+    second = 700 if first == 30 else 41
+    p = np.full((4, 1000), 0.0005, np.float32)
+    p[:, [first, second]] = 0.25
+    labels = np.array([first, second, first, 0])
+    state = _state(labels, p, num_bins=4)
+    np.testing.assert_allclose(state[:, 1], [4, 1.0, 2])  # Bin 1, [0.25, 0.5): 2 right.
+    ids = np.asarray(p, np.float64).argmax(axis=1)
+    assert (ids == first).all()
 
 
 def test_bins_are_left_closed_and_one_is_in_the_last():

@@ -12,13 +12,14 @@ InvalidArgument = tf.errors.InvalidArgumentError
 C = 70  # At least PROBED_FROM and KEYED_FROM: every path below is the one it names.
 NEGATIVE_NAN = np.array(0xFFC00000, np.uint32).view(np.float32)  # x86's default NaN.
 
-PATHS = ("keys", "keys by argmax", "probe", "float")
+PATHS = ("keys", "keys by argmax", "keys by groups", "probe", "float")
 
 
 @pytest.fixture(params=PATHS)
 def path(request, monkeypatch):
     """The path every placeholder's scores take: the producer's hint patched to say so, and
-    for "keys by argmax" the width from which the keys take ArgMax lowered to C.
+    for "keys by argmax" ("keys by groups") the width from which the keys take ArgMax (are
+    searched by groups) lowered to C.
 
     The hint and the width only pick the path; that they never change a result is what
     these tests check, so they force each path on the same values, negative ones included.
@@ -27,35 +28,85 @@ def path(request, monkeypatch):
         monkeypatch.setattr(_rows, "NON_NEGATIVE", _rows.NON_NEGATIVE | {"Placeholder"})
     if request.param == "keys by argmax":
         monkeypatch.setattr(_rows, "KEY_ARGMAX_FROM", C)
+    if request.param == "keys by groups":
+        monkeypatch.setattr(_rows, "GROUPED_FROM", C)
     if request.param == "float":
         monkeypatch.setattr(_rows, "SIGNED", _rows.SIGNED | {"Placeholder"})
     return request.param
 
 
-@pytest.fixture(params=["top_k", "argmax"])
+@pytest.fixture(params=["top_k", "argmax", "groups"])
 def keys_by(request, monkeypatch):
-    """How the keys' row maxima are found: `top_k` (C below KEY_ARGMAX_FROM) or ArgMax and
-    a gather (the width from which the keys take ArgMax lowered to C)."""
+    """How the keys' row maxima are found: `top_k` (C below GROUPED_FROM and
+    KEY_ARGMAX_FROM), ArgMax and a gather, or by groups (the width from which the keys take
+    ArgMax, or are searched by groups, lowered to C)."""
     if request.param == "argmax":
         monkeypatch.setattr(_rows, "KEY_ARGMAX_FROM", C)
+    if request.param == "groups":
+        monkeypatch.setattr(_rows, "GROUPED_FROM", C)
     return request.param
 
 
 def test_thresholds_make_every_case_here_take_its_path():
     assert max(_rows.PROBED_FROM, _rows.KEYED_FROM) <= C < _rows.KEY_ARGMAX_FROM
+    assert C < _rows.GROUPED_FROM
+    assert _rows.group_width(C) is None  # 70 = 7 groups of 10 once GROUPED_FROM is lowered.
+
+
+@pytest.mark.parametrize(
+    ("width", "group"),
+    [(512, 32), (1000, 25), (1024, 32), (4096, 64), (10000, 100), (21128, 152), (32000, 160)],
+)
+def test_group_width_is_the_divisor_nearest_the_square_root(width, group):
+    assert _rows.group_width(width) == group
+    assert width % group == 0
+
+
+@pytest.mark.parametrize("width", [511, 997, 4099, 30522, 50257])
+def test_group_width_none_below_grouped_from_or_without_a_divisor_near_the_root(width):
+    """Below GROUPED_FROM, primes, and widths whose divisors all lie far from the square
+    root (BERT's 30,522 = 2 x 3 x 5,087; GPT-2's 50,257 = 29 x 1,733) keep a whole-row read."""
+    assert _rows.group_width(width) is None
+
+
+@pytest.mark.parametrize("width", [512, 1000, 4096])
+@pytest.mark.parametrize("dtype", [np.uint16, np.uint32, np.uint64])
+def test_largest_keys_by_groups_equal_top_k_over_whole_rows(width, dtype):
+    """Keys of few distinct values (most maxima tied, in other groups and in the same one),
+    the maximum first, last, or in an all-equal row; leading axes and no rows at all."""
+    rng = np.random.default_rng(width)
+    keys = rng.integers(0, 5, size=(60, width)).astype(dtype)
+    keys[0] = 7
+    keys[1, -1] = 9
+    keys[2, 0] = 9
+    keys[3, [3, width - 3]] = 9
+    with tf.Graph().as_default(), tf.compat.v1.Session() as sess:
+        for batch in (keys, keys.reshape(6, 10, width), keys[:0]):
+            largest, ids = sess.run(_rows._largest_keys(tf.constant(batch)))
+            assert "GatherV2" in {op.type for op in sess.graph.get_operations()}
+            np.testing.assert_array_equal(ids, batch.argmax(axis=-1))
+            np.testing.assert_array_equal(largest, batch.max(axis=-1))
 
 
 def test_static_width_picks_how_the_keys_are_read():
-    """From KEY_ARGMAX_FROM classes on the keys take ArgMax and a gather (spread over the
-    intra-op threads), below it `top_k`: decided by the static width, for softmax scores
+    """From GROUPED_FROM classes on, widths with a divisor near their root are searched by
+    groups; from KEY_ARGMAX_FROM classes on the others take ArgMax and a gather (spread over
+    the intra-op threads), below it `top_k`: decided by the static width, for softmax scores
     (no cond) and for unknown producers (behind the probe) alike."""
-    wide = _rows.KEY_ARGMAX_FROM
-    for width in (C, wide - 1):
+    wide = _rows.KEY_ARGMAX_FROM + 3  # 4,099: a prime, no groups.
+    for width in (C, _rows.GROUPED_FROM - 1, 997):  # 997: a prime below KEY_ARGMAX_FROM.
+        assert _rows.group_width(width) is None
         top, branches = _op_types(tf.nn.softmax, width)
         assert "TopKV2" in top and "ArgMax" not in top
         top, branches = _op_types(lambda x: x, width)
         assert "TopKV2" in branches and "ArgMax" not in top
-    for width in (wide, 4 * wide):
+    # Widths with a divisor near their root: one reduce_max over the groups, top_k, a gather.
+    for width in (_rows.GROUPED_FROM, _rows.KEY_ARGMAX_FROM, 10000):
+        top, branches = _op_types(tf.nn.softmax, width)
+        assert {"Bitcast", "Max", "TopKV2", "GatherV2"} <= top and "ArgMax" not in top
+        top, branches = _op_types(lambda x: x, width)
+        assert {"Max", "TopKV2", "GatherV2"} <= branches  # ArgMax: the float fallback's.
+    for width in (wide, 4 * wide + 1):
         top, branches = _op_types(tf.nn.softmax, width)
         assert {"Bitcast", "ArgMax", "GatherV2"} <= top and "TopKV2" not in top | branches
         assert not {"StatelessIf", "If"} & top
