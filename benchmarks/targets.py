@@ -160,16 +160,21 @@ def per_step_targets(tasks: Sequence[dict], ratios: dict, graph: Sequence[dict])
 
 
 def _op_count_target(ours: Sequence[dict]) -> dict:
-    """What runs per step must not grow with C: one count on each side of the update's
-    static path changes (float argmax below KEYED_FROM classes, the keys by `top_k` from
-    there, by ArgMax from KEY_ARGMAX_FROM: notes 9 and 11), the float argmax's no larger
+    """What runs per step must not grow with C: one count for each set of ops the update
+    can run (the float argmax below KEYED_FROM classes; from there the keys by `top_k`, by
+    groups where `group_width(C)` finds a divisor near the root from GROUPED_FROM classes,
+    else by ArgMax from KEY_ARGMAX_FROM: notes 9, 11 and 12), the float argmax's no larger
     than the keys'. The one-off initializers may change form (see note 2), never with C
     beyond that."""
     # The hook (imports TensorFlow).
-    from estimator_metrics.diagnostics import KEY_ARGMAX_FROM, KEYED_FROM
+    from estimator_metrics.diagnostics import KEY_ARGMAX_FROM, KEYED_FROM, group_width
 
     def side(classes: int) -> int:
-        return (classes >= KEYED_FROM) + (classes >= KEY_ARGMAX_FROM)
+        if classes < KEYED_FROM:
+            return 0
+        if group_width(classes):
+            return 3
+        return 1 + (classes >= KEY_ARGMAX_FROM)
 
     sides: dict = {}
     for r in sorted(ours, key=lambda r: r["classes"]):
@@ -180,12 +185,14 @@ def _op_count_target(ours: Sequence[dict]) -> dict:
         "C = " + ", ".join(f"{r['classes']:,}" for r in sides[s]) + ": " + "/".join(map(str, c))
         for s, c in sorted(by_side.items())
     ]
-    narrow, keyed = by_side.get(0, []), by_side.get(1, []) + by_side.get(2, [])
+    narrow = by_side.get(0, [])
+    keyed = [count for s in (1, 2, 3) for count in by_side.get(s, [])]
     return {
         "target": "our op count independent of C",
         "measured": (
             f"{'; '.join(parts)} ops run per step (keyed argmax from {KEYED_FROM:,} classes on, "
-            f"by ArgMax from {KEY_ARGMAX_FROM:,}, notes 9 and 11); "
+            f"by groups where the width has a divisor near its root, else by ArgMax from "
+            f"{KEY_ARGMAX_FROM:,}: notes 9, 11 and 12); "
             f"{'/'.join(map(str, added))} ops added in all"
             + (" (see note 2)" if len(added) > 1 else "")
         ),

@@ -9,9 +9,9 @@ from collections.abc import Iterator
 import tensorflow as tf
 
 from estimator_metrics._core import checks as _checks
-from estimator_metrics._core.rows import KEY_ARGMAX_FROM, KEYED_FROM
+from estimator_metrics._core.rows import GROUPED_FROM, KEY_ARGMAX_FROM, KEYED_FROM, group_width
 
-__all__ = ["KEYED_FROM", "KEY_ARGMAX_FROM", "checks_off"]
+__all__ = ["GROUPED_FROM", "KEYED_FROM", "KEY_ARGMAX_FROM", "checks_off", "group_width"]
 
 
 @contextlib.contextmanager

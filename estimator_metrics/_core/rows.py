@@ -16,7 +16,12 @@ over the intra-op threads, where `top_k(k=1)` reads every row on one thread. So 
 KEY_ARGMAX_FROM classes on, where that read outweighs the few small ops the gather adds,
 the keys take ArgMax, below that `top_k`: by CPU time `top_k` is the cheaper read at every
 width, by the wall clock of a session with more than one thread ArgMax is, once the rows
-are wide enough. Both give the same ids and the same largest keys, so the same verdicts.
+are wide enough. Both read a row at a third of `reduce_max`'s speed, though, so from
+GROUPED_FROM classes on, where the width has a divisor near its square root, a row is
+searched by groups of that width: `reduce_max` over the groups reads the batch (vectorized,
+spread over the threads), and `top_k` finds the first group holding the row's largest key
+and, in that one group, gathered, its first position. Every way gives the same ids and the
+same largest keys, so the same verdicts.
 
 Average confidence needs each row's maximum and the check that every value lies in [0, 1],
 which would take a second read for the minimum. The largest key of every row at most the
@@ -32,7 +37,7 @@ proves every value finite or computes the sum that decides. Softmax (and a few o
 SIGN_FREE) never sets the sign bit of a value that is not NaN, so where its keys fail the
 batch holds NaN or Inf and is refused whichever path ran: there the keys need no fallback
 and no `cond`, whose Switch and Merge nodes would run at every update. What each choice
-measured is in benchmarks/results.md (notes 9, 10 and 11).
+measured is in benchmarks/results.md (notes 9, 10, 11 and 12).
 """
 
 from __future__ import annotations
@@ -208,17 +213,16 @@ def _largest_keys_by_groups(keys: tf.Tensor, group: int) -> tuple[tf.Tensor, tf.
     `top_k(k=1)` over the [M, C / group] group maxima finds each row's first group holding
     its largest key, and over that group's keys, gathered ([M, group]), the first position
     in it: the first position of the row's largest key, as `top_k` over the whole row."""
-    width = keys.shape[-1]
-    groups = width // group
+    grouped = tf.reshape(keys, [-1, keys.shape[-1] // group, group])  # [M, G, group]
+    top = tf.math.top_k(tf.reduce_max(grouped, axis=-1), k=1)
+    first_group = top.indices[:, 0]
+    members = tf.gather(grouped, first_group, batch_dims=1)  # [M, group]
+    within = tf.math.top_k(members, k=1).indices[:, 0]
+    largest, ids = top.values[:, 0], tf.cast(first_group * group + within, tf.int64)
+    if keys.shape.rank == 2:
+        return largest, ids
     leading = tf.shape(keys)[:-1]
-    maxima = tf.reduce_max(tf.reshape(keys, [-1, groups, group]), axis=-1)  # [M, G]
-    top = tf.math.top_k(maxima, k=1)
-    first_group = tf.cast(top.indices[:, 0], tf.int64)
-    rows = tf.range(tf.shape(maxima, out_type=tf.int64)[0]) * groups
-    members = tf.gather(tf.reshape(keys, [-1, group]), rows + first_group)  # [M, group]
-    within = tf.cast(tf.math.top_k(members, k=1).indices[:, 0], tf.int64)
-    largest = tf.reshape(top.values[:, 0], leading)
-    return largest, tf.reshape(first_group * group + within, leading)
+    return tf.reshape(largest, leading), tf.reshape(ids, leading)
 
 
 def _unit_rows_by_float(values: tf.Tensor, with_argmax: bool) -> tuple:

@@ -200,9 +200,10 @@ def test_quick_benchmark_runs_and_writes_its_tables(tmp_path):
     assert "10,000-class macro F-beta: (c) ≤ (f) per step" in titles
     assert any("≤ 1.05× F-beta alone (c) per step" in t for t in titles)
     graph = {(r["approach"], r["classes"]): r for r in results["graph_size"]}
-    # The same ops per step at 100 and 1,000 classes; at 10, the float argmax's fewer.
+    # At 10 classes the float argmax's ops, fewer than the keys' by top_k (100 classes) or
+    # by groups (1,000 classes: group_width finds 25).
     path = {c: graph[("ours", c)]["update_path_ops"] for c in (10, 100, 1000)}
-    assert path[10] < path[100] == path[1000], path
+    assert path[10] < min(path[100], path[1000]), path
 
 
 @NEEDS_BENCHMARKS

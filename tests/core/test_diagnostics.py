@@ -48,10 +48,26 @@ def test_the_ops_an_update_runs_change_once_at_keyed_from_classes():
 
 
 def test_the_keys_take_argmax_from_key_argmax_from_classes_the_same_ops_above():
-    """The second and last change: the keys' row maxima by ArgMax and a gather instead of
-    `top_k`, decided by the static class count."""
-    wide = diagnostics.KEY_ARGMAX_FROM
-    assert wide > diagnostics.KEYED_FROM
-    below, at, far = (_update_path(c) for c in (wide - 1, wide, 3 * wide))
+    """Widths with no divisor near their root (primes here): the keys' row maxima by ArgMax
+    and a gather instead of `top_k` from KEY_ARGMAX_FROM classes on, decided by the static
+    class count."""
+    assert diagnostics.KEY_ARGMAX_FROM > diagnostics.KEYED_FROM
+    widths = (4093, 4099, 3 * 4099)  # Primes either side of 4,096, and 3 x 4,099.
+    assert widths[0] < diagnostics.KEY_ARGMAX_FROM <= widths[1]
+    assert not any(diagnostics.group_width(c) for c in widths)
+    below, at, far = (_update_path(c) for c in widths)
     assert below != at == far
     assert "TopKV2" in below and "TopKV2" not in at and {"ArgMax", "GatherV2"} <= set(at)
+
+
+def test_widths_with_a_divisor_near_their_root_are_searched_by_groups_the_same_ops():
+    """From GROUPED_FROM classes on, wherever `group_width` finds a divisor: one reduce_max
+    over the groups, `top_k` over the group maxima and over the gathered group, and the same
+    ops whatever the width."""
+    widths = (diagnostics.GROUPED_FROM, 1000, 4096, 10000)
+    assert all(diagnostics.group_width(c) for c in widths)
+    paths = [_update_path(c) for c in widths]
+    assert all(path == paths[0] for path in paths)
+    assert paths[0] != _update_path(diagnostics.GROUPED_FROM - 1)  # 511 = 7 x 73: top_k.
+    assert paths[0].count("TopKV2") == 2 and "ArgMax" not in paths[0]
+    assert {"Max", "GatherV2"} <= set(paths[0])
