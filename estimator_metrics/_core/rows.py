@@ -16,7 +16,7 @@ over the intra-op threads, where `top_k(k=1)` reads every row on one thread. So 
 KEY_ARGMAX_FROM classes on, where that read outweighs the few small ops the gather adds,
 the keys take ArgMax, below that `top_k`: by CPU time `top_k` is the cheaper read at every
 width, by the wall clock of a session with more than one thread ArgMax is, once the rows
-are wide enough. Both read a row at a third of `reduce_max`'s speed, though, so from
+are wide enough. Both read a row at a third to a half of `reduce_max`'s speed, so from
 GROUPED_FROM classes on, where the width has a divisor near its square root, a row is
 searched by groups of that width: `reduce_max` over the groups reads the batch (vectorized,
 spread over the threads), and `top_k` finds the first group holding the row's largest key
