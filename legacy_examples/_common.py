@@ -114,18 +114,16 @@ def progress_hook(label: str, steps: int, log: Callable[[str], None] = print):
     require_estimator("legacy_examples progress_hook")
 
     class ProgressHook(tf.estimator.SessionRunHook):
+        # Counts its own runs: a global step fetched beside the train op is read before or
+        # after the op's increment, as the executor orders them, so progress read from it
+        # could print 76/300 in one run and 75/300 in the next.
         def begin(self):
-            self._step = tf.compat.v1.train.get_global_step()
-            self._first = None
+            self._done = 0
             self._next = 1
 
-        def before_run(self, run_context):
-            return tf.estimator.SessionRunArgs(self._step)
-
         def after_run(self, run_context, run_values):
-            step = run_values.results
-            self._first = step if self._first is None else self._first
-            done = step - self._first + 1
+            self._done += 1
+            done = self._done
             while self._next <= 4 and done >= self._next * steps / 4:
                 log(f"  {label}: {min(done, steps)}/{steps} training steps")
                 self._next += 1

@@ -375,3 +375,18 @@ def test_numpy_step_loss_value_equals_masked_loss():
             all_missing = sess.run(losses, {x: x_value[:1], y: y_value[:1]})
     np.testing.assert_allclose(numpy_step, masked, rtol=1e-6)
     assert all_missing == [0.0, 0.0]  # Only missing labels: 0, not NaN.
+
+
+def test_progress_hook_prints_each_quarter_of_the_steps_it_ran():
+    """Counted from the hook's own runs, so the same lines at every run: the global step
+    fetched beside the train op was read before or after its increment, as the executor
+    ordered the two (76/300 instead of 75/300 now and then)."""
+    lines: list[str] = []
+    with tf.Graph().as_default():
+        step = tf.compat.v1.train.get_or_create_global_step()
+        train = tf.compat.v1.assign_add(step, 1)
+        hooks = [_common.progress_hook("model", 300, lines.append)]
+        with tf.compat.v1.train.MonitoredSession(hooks=hooks) as sess:
+            for _ in range(300):
+                sess.run(train)
+    assert lines == [f"  model: {n}/300 training steps" for n in (75, 150, 225, 300)]
